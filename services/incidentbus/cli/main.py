@@ -1,0 +1,30 @@
+"""The `incidentbus` command: one entry point for operators."""
+
+from __future__ import annotations
+
+import asyncio
+
+import typer
+
+from incidentbus.cli import broker, topics
+from incidentbus.cli.sample import render, round_trip
+from incidentbus.kernel.logging import configure_logging
+from incidentbus.kernel.settings import BusSettings
+
+app = typer.Typer(help="incidentbus: the multi-agency incident bus on Kafka.", no_args_is_help=True,
+                  pretty_exceptions_show_locals=False)
+app.add_typer(topics.app, name="topics")
+app.add_typer(broker.app, name="broker")
+
+
+@app.command()
+def sample(as_json: bool = typer.Option(False, "--json", help="machine-readable output")) -> None:
+    """Publish a sample canonical report on police.events.v1 and read it back."""
+    result = asyncio.run(round_trip(BusSettings()))
+    print(render(result, as_json))
+    raise typer.Exit(0 if result.identical else 1)
+
+
+def main() -> None:
+    configure_logging(BusSettings())
+    app()

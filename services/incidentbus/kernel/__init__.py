@@ -1,0 +1,1 @@
+"""Shared kernel: what every service needs (envelope, codec, catalog, settings, logging, dead letters)."""

@@ -1,0 +1,108 @@
+"""Topic administration on the broker through aiokafka's admin client (the adapter for topicplan)."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from typing import Any
+
+from aiokafka.admin import AIOKafkaAdminClient, NewPartitions, NewTopic
+from aiokafka.admin.config_resource import ConfigResource, ConfigResourceType
+from aiokafka.errors import KafkaError, for_code
+
+from incidentbus.kernel.catalog import Catalog
+from incidentbus.kernel.settings import BusSettings
+from incidentbus.kernel.topicplan import Change, ObservedTopic, plan
+
+
+class BrokerError(Exception):
+    """The broker refused or could not be reached; the message says which topic and why."""
+
+
+@asynccontextmanager
+async def admin_client(settings: BusSettings) -> AsyncIterator[AIOKafkaAdminClient]:
+    client = AIOKafkaAdminClient(**settings.kafka_client_options(), request_timeout_ms=30000)
+    try:
+        await client.start()
+    except KafkaError as exc:
+        raise BrokerError(f"cannot reach Kafka at {settings.bootstrap_servers}: {exc}") from exc
+    try:
+        yield client
+    finally:
+        await client.close()
+
+
+async def broker_count(client: AIOKafkaAdminClient) -> int:
+    cluster = await client.describe_cluster()
+    return max(1, len(cluster["brokers"]))
+
+
+async def _topic_configs(client: AIOKafkaAdminClient, names: list[str]) -> dict[str, dict[str, str]]:
+    if not names:
+        return {}
+    resources = [ConfigResource(ConfigResourceType.TOPIC, n) for n in names]
+    configs: dict[str, dict[str, str]] = {}
+    for response in await client.describe_configs(resources):
+        for error_code, _msg, _type, name, entries in response.resources:
+            if error_code:
+                raise BrokerError(f"describe configs of {name}: {for_code(error_code).__name__}")
+            configs[name] = {e[0]: e[1] for e in entries}
+    return configs
+
+
+async def observe(client: AIOKafkaAdminClient, names: list[str]) -> dict[str, ObservedTopic]:
+    """The broker's view of the named topics that exist."""
+    existing = set(await client.list_topics())
+    present = [n for n in names if n in existing]
+    described: list[dict[str, Any]] = await client.describe_topics(present) if present else []
+    configs = await _topic_configs(client, present)
+    return {
+        t["topic"]: ObservedTopic(
+            t["topic"], len(t["partitions"]),
+            len(t["partitions"][0]["replicas"]) if t["partitions"] else 0,
+            configs.get(t["topic"], {}),
+        )
+        for t in described
+    }
+
+
+def _raise_errors(kind: str, errors: list[tuple[Any, ...]]) -> None:
+    for item in errors:
+        topic, code = item[0], item[1]
+        if code:
+            detail = item[2] if len(item) > 2 else ""
+            raise BrokerError(f"{kind} {topic}: {for_code(code).__name__} {detail or ''}".strip())
+
+
+async def perform(client: AIOKafkaAdminClient, change: Change) -> None:
+    """Carry out one planned change; BrokerError when the broker refuses."""
+    if change.kind == "create":
+        topic = NewTopic(change.topic, change.partitions, change.replication, topic_configs=dict(change.configs))
+        response = await client.create_topics([topic])
+        _raise_errors("create", response.topic_errors)
+    elif change.kind == "add_partitions":
+        await client.create_partitions({change.topic: NewPartitions(change.partitions)})
+    elif change.kind == "set_configs":
+        resource = ConfigResource(ConfigResourceType.TOPIC, change.topic, dict(change.configs))
+        for response in await client.alter_configs([resource]):
+            _raise_errors("alter configs of", [(r[3], r[0], r[1]) for r in response.resources])
+
+
+async def apply_catalog(settings: BusSettings, catalog: Catalog) -> list[Change]:
+    """Make the broker match the catalog; returns what was done (empty: nothing to change)."""
+    names = [settings.topic(t.name) for t in catalog.topics]
+    async with admin_client(settings) as client:
+        changes = plan(catalog, await observe(client, names), await broker_count(client), settings.topic_prefix)
+        for change in changes:
+            if change.kind != "warn":
+                await perform(client, change)
+    return changes
+
+
+async def delete_topics(settings: BusSettings, names: list[str]) -> None:
+    """Delete topics (tests and sandboxes only; never called on catalog topics by commands)."""
+    async with admin_client(settings) as client:
+        existing = set(await client.list_topics())
+        doomed = [n for n in names if n in existing]
+        if doomed:
+            await client.delete_topics(doomed)

@@ -1,0 +1,173 @@
+"""The topic catalog: topics declared as data in topics/catalog.toml, validated with pydantic."""
+
+from __future__ import annotations
+
+import re
+import tomllib
+from pathlib import Path
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
+
+from incidentbus.kernel.schema import WIRE_TYPES, message_class
+
+NAME_PATTERN = re.compile(r"^[a-z][a-z0-9]*\.[a-z][a-z0-9-]*\.v[1-9][0-9]*$")
+JSON_PREFIX = "json:"
+
+
+class CatalogError(Exception):
+    """The catalog file is unreadable or violates the schema."""
+
+
+class TopicDefaults(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    partitions: int = Field(default=6, gt=0)
+    replication: int = Field(default=3, gt=0)
+    retention_ms: int = Field(default=604_800_000, ge=-1)
+    cleanup_policy: Literal["delete", "compact", "compact,delete"] = "delete"
+    min_insync_replicas: int = Field(default=2, gt=0)
+
+
+class TopicSpec(BaseModel):
+    """One topic as declared; unset numbers fall back to the catalog defaults."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    name: str
+    key: str
+    value: str
+    producers: tuple[str, ...]
+    consumers: tuple[str, ...]
+    description: str = ""
+    partitions: int | None = Field(default=None, gt=0)
+    replication: int | None = Field(default=None, gt=0)
+    retention_ms: int | None = Field(default=None, ge=-1)
+    cleanup_policy: Literal["delete", "compact", "compact,delete"] | None = None
+    min_insync_replicas: int | None = Field(default=None, gt=0)
+
+    def resolved(self, defaults: TopicDefaults) -> Topic:
+        data = defaults.model_dump() | self.model_dump(exclude_none=True)
+        return Topic.model_validate(data)
+
+
+class Topic(BaseModel):
+    """A fully resolved topic: what `topics apply` makes real on the broker."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    name: str
+    key: str
+    value: str
+    producers: tuple[str, ...]
+    consumers: tuple[str, ...]
+    description: str
+    partitions: int
+    replication: int
+    retention_ms: int
+    cleanup_policy: Literal["delete", "compact", "compact,delete"]
+    min_insync_replicas: int
+
+    @property
+    def is_protobuf(self) -> bool:
+        return not self.value.startswith(JSON_PREFIX)
+
+    def configs(self, brokers: int) -> dict[str, str]:
+        """Broker-side topic configs, with replica minimums capped to the cluster size."""
+        return {
+            "cleanup.policy": self.cleanup_policy,
+            "retention.ms": str(self.retention_ms),
+            "min.insync.replicas": str(min(self.min_insync_replicas, brokers)),
+        }
+
+
+class CatalogFile(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    version: int
+    agencies: tuple[str, ...]
+    defaults: TopicDefaults = TopicDefaults()
+    template: tuple[TopicSpec, ...] = ()
+    topic: tuple[TopicSpec, ...] = ()
+
+
+class Catalog(BaseModel):
+    """The expanded catalog: every topic by name, in declaration order."""
+
+    model_config = ConfigDict(frozen=True)
+
+    agencies: tuple[str, ...]
+    topics: tuple[Topic, ...]
+
+    def get(self, name: str) -> Topic:
+        for topic in self.topics:
+            if topic.name == name:
+                return topic
+        raise KeyError(f"topic {name!r} is not in the catalog")
+
+    def principals(self) -> tuple[str, ...]:
+        names = {p for t in self.topics for p in (*t.producers, *t.consumers)}
+        return tuple(sorted(names))
+
+
+def _expand(spec: TopicSpec, agency: str) -> TopicSpec:
+    def fill(text: str) -> str:
+        return text.replace("{agency}", agency)
+
+    data = spec.model_dump(exclude_none=True)
+    data.update(
+        name=fill(spec.name),
+        key=fill(spec.key),
+        value=fill(spec.value),
+        description=fill(spec.description),
+        producers=tuple(fill(p) for p in spec.producers),
+        consumers=tuple(fill(c) for c in spec.consumers),
+    )
+    return TopicSpec.model_validate(data)
+
+
+def parse_catalog(text: str) -> Catalog:
+    """Parse catalog TOML text; CatalogError with the pydantic detail when it is malformed."""
+    try:
+        raw = CatalogFile.model_validate(tomllib.loads(text))
+    except (tomllib.TOMLDecodeError, ValidationError) as exc:
+        raise CatalogError(f"invalid topic catalog: {exc}") from exc
+    specs = [_expand(t, a) for a in raw.agencies for t in raw.template] + list(raw.topic)
+    return Catalog(agencies=raw.agencies, topics=tuple(s.resolved(raw.defaults) for s in specs))
+
+
+def load_catalog(path: Path) -> Catalog:
+    try:
+        text = path.read_text(encoding="utf-8")
+    except OSError as exc:
+        raise CatalogError(f"cannot read topic catalog {path}: {exc}") from exc
+    return parse_catalog(text)
+
+
+def _value_problem(topic: Topic) -> str | None:
+    if not topic.is_protobuf:
+        return None if len(topic.value) > len(JSON_PREFIX) else "empty json schema name"
+    try:
+        cls = message_class(topic.value)
+    except KeyError:
+        return f"value type {topic.value} does not exist in proto/"
+    if cls not in WIRE_TYPES:
+        return f"value type {topic.value} is not a bus message (no envelope)"
+    return None
+
+
+def check_catalog(catalog: Catalog) -> list[str]:
+    """Every problem of the catalog against the naming convention and the schemas in proto/."""
+    problems: list[str] = []
+    seen: set[str] = set()
+    for topic in catalog.topics:
+        if not NAME_PATTERN.match(topic.name):
+            problems.append(f"{topic.name}: name does not follow <domain>.<entity>.v<N>")
+        if topic.name in seen:
+            problems.append(f"{topic.name}: declared twice")
+        seen.add(topic.name)
+        if (value_problem := _value_problem(topic)) is not None:
+            problems.append(f"{topic.name}: {value_problem}")
+        if not topic.producers or not topic.consumers:
+            problems.append(f"{topic.name}: needs at least one producer and one consumer")
+    return problems

@@ -1,0 +1,80 @@
+"""What every faust service shares: building the app, raw topics, records in and out.
+
+Services consume bytes and decode through the kernel's gate themselves, so a bad record never
+reaches faust's own deserializer (which would log and skip it) and always becomes a dead letter.
+Offsets are committed after the outputs of a record are acknowledged: at-least-once, with
+deterministic ids making repeats harmless. Faust's exactly-once mode is not used.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import faust
+from faust.types import EventT
+
+from incidentbus.kernel.records import OutgoingRecord, RawRecord, normalize_headers
+from incidentbus.kernel.settings import BusSettings
+
+
+def broker_url(settings: BusSettings) -> str:
+    return ";".join(f"kafka://{server.strip()}" for server in settings.bootstrap_servers.split(","))
+
+
+def _credentials(settings: BusSettings) -> Any:
+    if not settings.sasl_mechanism:
+        return None
+    password = settings.sasl_password.get_secret_value() if settings.sasl_password else ""
+    return faust.SASLCredentials(username=settings.sasl_username, password=password,
+                                 mechanism=settings.sasl_mechanism)
+
+
+def make_app(settings: BusSettings, app_id: str, *, web_port: int, store: str = "memory://") -> faust.App:
+    """A faust app wired from settings. Building it has no side effects: nothing connects yet."""
+    return faust.App(
+        f"{settings.topic_prefix}{app_id}",
+        broker=broker_url(settings),
+        broker_credentials=_credentials(settings),
+        store=store,
+        web_host="127.0.0.1",
+        web_port=web_port,
+        autodiscover=False,
+        topic_allow_declare=False,
+        topic_disable_leader=True,
+        producer_acks=-1,
+        processing_guarantee="at_least_once",
+        consumer_auto_offset_reset="earliest",
+        producer_max_request_size=settings.max_message_bytes + 65536,
+        consumer_max_fetch_size=settings.max_message_bytes * 4,
+    )
+
+
+def raw_topic(app: faust.App, name: str) -> Any:
+    """A topic read and written as bytes; tombstones are delivered, not skipped."""
+    return app.topic(name, key_type=bytes, value_type=bytes, key_serializer="raw",
+                     value_serializer="raw", allow_empty=True)
+
+
+def record_of(event: EventT) -> RawRecord:
+    """The kernel's record for a faust event."""
+    message = event.message
+    value = message.value if message.value is not None else None
+    return RawRecord(
+        topic=message.topic,
+        partition=message.partition,
+        offset=message.offset,
+        timestamp_ms=int(round(message.timestamp * 1000)),
+        key=message.key,
+        value=value,
+        headers=normalize_headers(message.headers),
+    )
+
+
+async def publish(app: faust.App, record: OutgoingRecord) -> None:
+    """Produce one record and wait for the broker's acknowledgement."""
+    await app.producer.send_and_wait(record.topic, record.key, record.value, None, None, list(record.headers))
+
+
+async def publish_all(app: faust.App, records: list[OutgoingRecord]) -> None:
+    for record in records:
+        await publish(app, record)

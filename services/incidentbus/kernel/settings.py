@@ -1,0 +1,65 @@
+"""Settings from the environment, frozen once read.
+
+`KAFKA_BOOTSTRAP_SERVERS` is honoured as well as `INCIDENTBUS_BOOTSTRAP_SERVERS` so that an
+existing cluster can be used without learning our variable names.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Literal
+
+from pydantic import AliasChoices, Field, SecretStr
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+LOCAL_BOOTSTRAP = "127.0.0.1:9092"
+REPO_ROOT = Path(__file__).resolve().parents[3]
+
+
+class BusSettings(BaseSettings):
+    """Connection and runtime settings shared by every service and command."""
+
+    model_config = SettingsConfigDict(env_prefix="INCIDENTBUS_", frozen=True, extra="ignore")
+
+    bootstrap_servers: str = Field(
+        default=LOCAL_BOOTSTRAP,
+        validation_alias=AliasChoices("KAFKA_BOOTSTRAP_SERVERS", "INCIDENTBUS_BOOTSTRAP_SERVERS"),
+    )
+    security_protocol: Literal["PLAINTEXT", "SASL_PLAINTEXT", "SASL_SSL", "SSL"] = "PLAINTEXT"
+    sasl_mechanism: Literal["SCRAM-SHA-256", "SCRAM-SHA-512", "PLAIN"] | None = None
+    sasl_username: str | None = None
+    sasl_password: SecretStr | None = None
+    # Prepended to every topic name: sandboxes for replay and isolated test runs.
+    topic_prefix: str = ""
+    catalog_path: Path = REPO_ROOT / "topics" / "catalog.toml"
+    environment: Literal["production", "development", "test"] = "development"
+    log_format: Literal["json", "console"] | None = None
+    log_level: str = "INFO"
+    max_message_bytes: int = Field(default=1_000_000, gt=0)
+    client_id: str = "incidentbus"
+
+    @property
+    def effective_log_format(self) -> Literal["json", "console"]:
+        """JSON lines in production, a readable console elsewhere, unless set explicitly."""
+        if self.log_format is not None:
+            return self.log_format
+        return "json" if self.environment == "production" else "console"
+
+    def topic(self, name: str) -> str:
+        """The physical name of a catalog topic under this deployment's prefix."""
+        return f"{self.topic_prefix}{name}"
+
+    def kafka_client_options(self) -> dict[str, object]:
+        """Keyword arguments shared by aiokafka producers, consumers and admin clients."""
+        options: dict[str, object] = {
+            "bootstrap_servers": self.bootstrap_servers,
+            "client_id": self.client_id,
+            "security_protocol": self.security_protocol,
+        }
+        if self.sasl_mechanism:
+            options["sasl_mechanism"] = self.sasl_mechanism
+            options["sasl_plain_username"] = self.sasl_username
+            options["sasl_plain_password"] = (
+                self.sasl_password.get_secret_value() if self.sasl_password else None
+            )
+        return options

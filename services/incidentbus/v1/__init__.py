@@ -1,0 +1,1 @@
+"""Generated from proto/incidentbus/v1. Do not edit."""
