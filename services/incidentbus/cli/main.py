@@ -11,8 +11,11 @@ from incidentbus.cli.sample import render, round_trip
 from incidentbus.kernel.logging import configure_logging
 from incidentbus.kernel.settings import BusSettings
 
-app = typer.Typer(help="incidentbus: the multi-agency incident bus on Kafka.", no_args_is_help=True,
-                  pretty_exceptions_show_locals=False)
+app = typer.Typer(
+    help="incidentbus: the multi-agency incident bus on Kafka.",
+    no_args_is_help=True,
+    pretty_exceptions_show_locals=False,
+)
 app.add_typer(topics.app, name="topics")
 app.add_typer(broker.app, name="broker")
 

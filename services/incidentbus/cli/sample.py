@@ -28,7 +28,9 @@ class RoundTrip:
     identical: bool
 
 
-async def _read_at(settings: BusSettings, topic: str, partition: int, offset: int) -> agency_events_pb2.AgencyEvent:
+async def _read_at(
+    settings: BusSettings, topic: str, partition: int, offset: int
+) -> agency_events_pb2.AgencyEvent:
     consumer = AIOKafkaConsumer(**settings.kafka_client_options(), enable_auto_commit=False, group_id=None)
     await consumer.start()
     try:
@@ -50,7 +52,9 @@ async def round_trip(settings: BusSettings) -> RoundTrip:
         partition, offset = await send(client, record)
     back = await _read_at(settings, record.topic, partition, offset)
     return RoundTrip(
-        topic=record.topic, partition=partition, offset=offset,
+        topic=record.topic,
+        partition=partition,
+        offset=offset,
         headers={k: v.decode() for k, v in record.headers},
         event=MessageToDict(back, preserving_proto_field_name=True),
         identical=back == event,
@@ -60,8 +64,10 @@ async def round_trip(settings: BusSettings) -> RoundTrip:
 def render(result: RoundTrip, as_json: bool) -> str:
     if as_json:
         return json.dumps(result.__dict__, ensure_ascii=False, indent=2)
-    lines = [f"published and read back {result.topic}[{result.partition}]@{result.offset}",
-             *(f"  {k}: {v}" for k, v in result.headers.items()),
-             json.dumps(result.event, ensure_ascii=False, indent=2),
-             "round trip: identical" if result.identical else "round trip: DIFFERENT"]
+    lines = [
+        f"published and read back {result.topic}[{result.partition}]@{result.offset}",
+        *(f"  {k}: {v}" for k, v in result.headers.items()),
+        json.dumps(result.event, ensure_ascii=False, indent=2),
+        "round trip: identical" if result.identical else "round trip: DIFFERENT",
+    ]
     return "\n".join(lines)

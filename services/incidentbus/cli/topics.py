@@ -13,7 +13,9 @@ from incidentbus.kernel.admin import BrokerError, apply_catalog
 from incidentbus.kernel.catalog import CatalogError, check_catalog, load_catalog
 from incidentbus.kernel.settings import BusSettings
 
-app = typer.Typer(help="Declare, check and apply the topic catalog (topics/catalog.toml).", no_args_is_help=True)
+app = typer.Typer(
+    help="Declare, check and apply the topic catalog (topics/catalog.toml).", no_args_is_help=True
+)
 console = Console(soft_wrap=True)
 
 
@@ -50,7 +52,14 @@ def list_topics(as_json: bool = typer.Option(False, "--json")) -> None:
         return
     table = Table("topic", "partitions", "cleanup", "value", "producers", "consumers")
     for t in catalog.topics:
-        table.add_row(t.name, str(t.partitions), t.cleanup_policy, t.value, ", ".join(t.producers), ", ".join(t.consumers))
+        table.add_row(
+            t.name,
+            str(t.partitions),
+            t.cleanup_policy,
+            t.value,
+            ", ".join(t.producers),
+            ", ".join(t.consumers),
+        )
     console.print(table)
 
 
@@ -65,7 +74,9 @@ def apply(as_json: bool = typer.Option(False, "--json")) -> None:
         console.print(f"[red]{exc}[/red]")
         raise typer.Exit(1) from exc
     if as_json:
-        print(json.dumps({"changes": [{"kind": c.kind, "topic": c.topic, "detail": c.detail} for c in changes]}))
+        print(
+            json.dumps({"changes": [{"kind": c.kind, "topic": c.topic, "detail": c.detail} for c in changes]})
+        )
         return
     for c in changes:
         colour = "yellow" if c.kind == "warn" else "green"

@@ -29,15 +29,21 @@ def generate(out: Path) -> None:
     args = ["protoc", f"-I{PROTO}", f"-I{includes}", f"--python_out={out}", f"--pyi_out={out}", *files]
     if protoc.main(args) != 0:
         raise SystemExit("protoc failed")
-    (out / "incidentbus" / "v1" / "__init__.py").write_text('"""Generated from proto/incidentbus/v1. Do not edit."""\n')
+    (out / "incidentbus" / "v1" / "__init__.py").write_text(
+        '"""Generated from proto/incidentbus/v1. Do not edit."""\n'
+    )
 
 
 def stale_files(fresh: Path) -> list[str]:
     """Files whose committed copy differs from a fresh generation (or is missing or extra)."""
     new, old = fresh / "incidentbus" / "v1", GENERATED
     names = {p.name for p in new.iterdir()} | {p.name for p in old.glob("*") if p.is_file()}
-    return sorted(n for n in names if n != "__pycache__"
-                  and not ((new / n).exists() and (old / n).exists() and filecmp.cmp(new / n, old / n, shallow=False)))
+    return sorted(
+        n
+        for n in names
+        if n != "__pycache__"
+        and not ((new / n).exists() and (old / n).exists() and filecmp.cmp(new / n, old / n, shallow=False))
+    )
 
 
 def main(argv: list[str] | None = None) -> int:

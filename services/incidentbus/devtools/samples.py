@@ -7,11 +7,11 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
-from google.protobuf.descriptor import Descriptor, FieldDescriptor
+from google.protobuf.descriptor import FieldDescriptor
 from google.protobuf.message import Message
 
 from incidentbus.kernel.envelope import new_envelope, timestamp, wrap
-from incidentbus.kernel.schema import all_event_types, message_class
+from incidentbus.kernel.schema import Field, all_event_types, message_class
 from incidentbus.v1 import agency_events_pb2, common_pb2
 
 SAMPLE_TIME = datetime(2026, 11, 25, 8, 30, tzinfo=UTC)
@@ -29,8 +29,8 @@ _SCALARS: dict[int, object] = {
 }
 
 
-def _scalar(field: FieldDescriptor) -> object:
-    if field.type == FieldDescriptor.TYPE_ENUM:
+def _scalar(field: Field) -> object:
+    if field.enum_type is not None:
         return field.enum_type.values[-1].number  # the last defined value, never 0
     if field.type == FieldDescriptor.TYPE_STRING:
         return f"{field.name}-値"  # non-ASCII on purpose: UTF-8 must survive the round trip
@@ -39,23 +39,23 @@ def _scalar(field: FieldDescriptor) -> object:
 
 def fill(message: Message, depth: int = 0) -> Message:
     """Set every field of a message (one element for repeated, one entry for maps)."""
-    descriptor: Descriptor = message.DESCRIPTOR
-    for field in descriptor.fields:
+    for field in message.DESCRIPTOR.fields:
         if field.containing_oneof is not None:
             continue
         _fill_field(message, field, depth)
     return message
 
 
-def _fill_field(message: Message, field: FieldDescriptor, depth: int) -> None:
-    if field.message_type is not None and field.message_type.GetOptions().map_entry:
+def _fill_field(message: Message, field: Field, depth: int) -> None:
+    message_type = field.message_type
+    if message_type is not None and message_type.GetOptions().map_entry:
         getattr(message, field.name)["key"] = "value"
-    elif field.type == FieldDescriptor.TYPE_MESSAGE:
+    elif message_type is not None:
         if depth > 4:
             return
         target = getattr(message, field.name)
         child = target.add() if field.is_repeated else target
-        if field.message_type.full_name == "google.protobuf.Timestamp":
+        if message_type.full_name == "google.protobuf.Timestamp":
             child.CopyFrom(timestamp(SAMPLE_TIME))
         else:
             fill(child, depth + 1)
@@ -66,9 +66,14 @@ def _fill_field(message: Message, field: FieldDescriptor, depth: int) -> None:
 
 
 def envelope_for(event_type: str, source: str = "police", ref: str = "SAMPLE-1") -> common_pb2.Envelope:
-    return new_envelope(event_type=event_type, source=source, source_ref=ref,
-                        recorded_at=timestamp(SAMPLE_TIME), occurred_at=timestamp(SAMPLE_TIME),
-                        subject=ref)
+    return new_envelope(
+        event_type=event_type,
+        source=source,
+        source_ref=ref,
+        recorded_at=timestamp(SAMPLE_TIME),
+        occurred_at=timestamp(SAMPLE_TIME),
+        subject=ref,
+    )
 
 
 def every_event() -> list[Message]:
@@ -98,8 +103,15 @@ def sample_report(ref: str = "CAD-2026-000123") -> agency_events_pb2.AgencyEvent
     )
     report.location.grid_code = "310101-002-003-07"
     report.location.address = "Renmin Rd / Xizang Rd junction"
-    report.location.jurisdiction.CopyFrom(common_pb2.JurisdictionPath(
-        city="310000", district="310101", street="310101-002", community="310101-002-003", grid="310101-002-003-07"))
+    report.location.jurisdiction.CopyFrom(
+        common_pb2.JurisdictionPath(
+            city="310000",
+            district="310101",
+            street="310101-002",
+            community="310101-002-003",
+            grid="310101-002-003-07",
+        )
+    )
     report.location.point.CopyFrom(common_pb2.GeoPoint(latitude=31.2304, longitude=121.4737))
     envelope = envelope_for(agency_events_pb2.IncidentReported.DESCRIPTOR.full_name, "police", ref)
     return wrap(agency_events_pb2.AgencyEvent, report, envelope)  # type: ignore[return-value]

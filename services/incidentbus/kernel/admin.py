@@ -58,7 +58,8 @@ async def observe(client: AIOKafkaAdminClient, names: list[str]) -> dict[str, Ob
     configs = await _topic_configs(client, present)
     return {
         t["topic"]: ObservedTopic(
-            t["topic"], len(t["partitions"]),
+            t["topic"],
+            len(t["partitions"]),
             len(t["partitions"][0]["replicas"]) if t["partitions"] else 0,
             configs.get(t["topic"], {}),
         )
@@ -77,7 +78,9 @@ def _raise_errors(kind: str, errors: list[tuple[Any, ...]]) -> None:
 async def perform(client: AIOKafkaAdminClient, change: Change) -> None:
     """Carry out one planned change; BrokerError when the broker refuses."""
     if change.kind == "create":
-        topic = NewTopic(change.topic, change.partitions, change.replication, topic_configs=dict(change.configs))
+        topic = NewTopic(
+            change.topic, change.partitions, change.replication, topic_configs=dict(change.configs)
+        )
         response = await client.create_topics([topic])
         _raise_errors("create", response.topic_errors)
     elif change.kind == "add_partitions":
@@ -92,7 +95,9 @@ async def apply_catalog(settings: BusSettings, catalog: Catalog) -> list[Change]
     """Make the broker match the catalog; returns what was done (empty: nothing to change)."""
     names = [settings.topic(t.name) for t in catalog.topics]
     async with admin_client(settings) as client:
-        changes = plan(catalog, await observe(client, names), await broker_count(client), settings.topic_prefix)
+        changes = plan(
+            catalog, await observe(client, names), await broker_count(client), settings.topic_prefix
+        )
         for change in changes:
             if change.kind != "warn":
                 await perform(client, change)

@@ -8,14 +8,14 @@ mislabelled record is rejected with a reason instead of being trusted.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
-from google.protobuf.descriptor import FieldDescriptor
 from google.protobuf.message import DecodeError as ProtobufDecodeError
 from google.protobuf.message import Message
 
 from incidentbus.kernel.ids import traceparent_for
 from incidentbus.kernel.records import Headers, OutgoingRecord, RawRecord
-from incidentbus.kernel.schema import event_type_of
+from incidentbus.kernel.schema import Field, event_type_of
 
 CONTENT_TYPE = "application/protobuf"
 SPEC_VERSION = "1.0"
@@ -127,7 +127,9 @@ def _check_envelope(message: Message, record: RawRecord) -> str:
     if not body_type:
         raise DecodeError("envelope.no_body", "no event body is set")
     if env.event_type != body_type:
-        raise DecodeError("envelope.type_mismatch", f"envelope says {env.event_type!r}, body is {body_type!r}")
+        raise DecodeError(
+            "envelope.type_mismatch", f"envelope says {env.event_type!r}, body is {body_type!r}"
+        )
     if _text_header(record, "ce_type") != body_type:
         raise DecodeError("header.type_mismatch", f"ce_type does not match body {body_type!r}")
     if _text_header(record, "ce_id") != env.event_id:
@@ -135,19 +137,28 @@ def _check_envelope(message: Message, record: RawRecord) -> str:
     return body_type
 
 
+def _undefined_enum(field: Field, value: Any) -> bool:
+    enum = field.enum_type
+    values = value if field.is_repeated else [value]
+    return enum is not None and any(enum.values_by_number.get(v) is None for v in values)
+
+
+def _submessages(field: Field, value: Any) -> list[Message]:
+    message_type = field.message_type
+    if message_type is None or message_type.GetOptions().map_entry:
+        return []
+    return list(value) if field.is_repeated else [value]
+
+
 def unknown_enum_paths(message: Message, prefix: str = "") -> list[str]:
     """Paths of enum fields holding numbers the schema does not define (open enums keep them)."""
     found: list[str] = []
     for field, value in message.ListFields():
         path = f"{prefix}{field.name}"
-        if field.type == FieldDescriptor.TYPE_ENUM:
-            values = value if field.is_repeated else [value]
-            if any(field.enum_type.values_by_number.get(v) is None for v in values):
-                found.append(path)
-        elif field.type == FieldDescriptor.TYPE_MESSAGE and not field.message_type.GetOptions().map_entry:
-            items = value if field.is_repeated else [value]
-            for item in items:
-                found.extend(unknown_enum_paths(item, f"{path}."))
+        if _undefined_enum(field, value):
+            found.append(path)
+        for child in _submessages(field, value):
+            found.extend(unknown_enum_paths(child, f"{path}."))
     return found
 
 

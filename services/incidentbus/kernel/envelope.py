@@ -72,7 +72,7 @@ def wrap(wrapper: type[Message], body: Message, envelope: common_pb2.Envelope) -
     """Put a body into the wrapper's `body` oneof (found by type) with the envelope."""
     full_name = body.DESCRIPTOR.full_name
     for field in wrapper.DESCRIPTOR.oneofs_by_name["body"].fields:
-        if field.message_type.full_name == full_name:
+        if field.message_type is not None and field.message_type.full_name == full_name:
             message = wrapper(envelope=envelope)
             getattr(message, field.name).CopyFrom(body)
             return message

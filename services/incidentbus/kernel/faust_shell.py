@@ -8,13 +8,21 @@ deterministic ids making repeats harmless. Faust's exactly-once mode is not used
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
 from typing import Any
 
 import faust
 from faust.types import EventT
+from google.protobuf.message import Message
 
+from incidentbus.kernel.codec import Decoded
+from incidentbus.kernel.deadletter import dead_letter_record
+from incidentbus.kernel.gate import Rejected, admit, reject
+from incidentbus.kernel.logging import get_logger, record_context
 from incidentbus.kernel.records import OutgoingRecord, RawRecord, normalize_headers
 from incidentbus.kernel.settings import BusSettings
+
+log = get_logger("incidentbus.shell")
 
 
 def broker_url(settings: BusSettings) -> str:
@@ -25,8 +33,9 @@ def _credentials(settings: BusSettings) -> Any:
     if not settings.sasl_mechanism:
         return None
     password = settings.sasl_password.get_secret_value() if settings.sasl_password else ""
-    return faust.SASLCredentials(username=settings.sasl_username, password=password,
-                                 mechanism=settings.sasl_mechanism)
+    return faust.SASLCredentials(
+        username=settings.sasl_username, password=password, mechanism=settings.sasl_mechanism
+    )
 
 
 def make_app(settings: BusSettings, app_id: str, *, web_port: int, store: str = "memory://") -> faust.App:
@@ -51,11 +60,12 @@ def make_app(settings: BusSettings, app_id: str, *, web_port: int, store: str = 
 
 def raw_topic(app: faust.App, name: str) -> Any:
     """A topic read and written as bytes; tombstones are delivered, not skipped."""
-    return app.topic(name, key_type=bytes, value_type=bytes, key_serializer="raw",
-                     value_serializer="raw", allow_empty=True)
+    return app.topic(
+        name, key_type=bytes, value_type=bytes, key_serializer="raw", value_serializer="raw", allow_empty=True
+    )
 
 
-def record_of(event: EventT) -> RawRecord:
+def record_of(event: EventT[Any]) -> RawRecord:
     """The kernel's record for a faust event."""
     message = event.message
     value = message.value if message.value is not None else None
@@ -63,7 +73,7 @@ def record_of(event: EventT) -> RawRecord:
         topic=message.topic,
         partition=message.partition,
         offset=message.offset,
-        timestamp_ms=int(round(message.timestamp * 1000)),
+        timestamp_ms=round(message.timestamp * 1000),
         key=message.key,
         value=value,
         headers=normalize_headers(message.headers),
@@ -78,3 +88,64 @@ async def publish(app: faust.App, record: OutgoingRecord) -> None:
 async def publish_all(app: faust.App, records: list[OutgoingRecord]) -> None:
     for record in records:
         await publish(app, record)
+
+
+Handler = Callable[[Decoded], Awaitable[list[OutgoingRecord]]]
+
+
+async def handle_record(
+    app: faust.App,
+    settings: BusSettings,
+    record: RawRecord,
+    *,
+    expected: type[Message],
+    handler: Handler,
+    rejected_by: str,
+) -> None:
+    """Gate one record, run the handler, produce its outputs or a dead letter. Never drops it."""
+    outcome = admit(record, expected, rejected_by=rejected_by, max_bytes=settings.max_message_bytes)
+    if isinstance(outcome, Rejected):
+        await _dead_letter(app, settings, outcome, record)
+        return
+    try:
+        outputs = await handler(outcome)
+    except Exception as exc:  # a handler bug must not stop the service or lose the record
+        failed = reject(
+            record,
+            reason=f"process.{type(exc).__name__}",
+            detail=str(exc),
+            phase="process",
+            rejected_by=rejected_by,
+        )
+        await _dead_letter(app, settings, failed, record)
+        return
+    await publish_all(app, outputs)
+
+
+async def _dead_letter(app: faust.App, settings: BusSettings, rejected: Rejected, record: RawRecord) -> None:
+    log.warning(
+        "record rejected", reason=rejected.reason, detail=rejected.letter.detail, **record_context(record)
+    )
+    await publish(app, dead_letter_record(rejected.letter, settings))
+
+
+def gate_agent(
+    app: faust.App,
+    settings: BusSettings,
+    topic: str,
+    expected: type[Message],
+    handler: Handler,
+    *,
+    name: str,
+    rejected_by: str,
+) -> Any:
+    """Register an agent that feeds every record of a protobuf topic through the gate to `handler`."""
+    source = raw_topic(app, settings.topic(topic))
+
+    async def agent(stream: Any) -> None:
+        async for event in stream.events():
+            await handle_record(
+                app, settings, record_of(event), expected=expected, handler=handler, rejected_by=rejected_by
+            )
+
+    return app.agent(source, name=name)(agent)

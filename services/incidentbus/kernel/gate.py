@@ -27,13 +27,16 @@ class Rejected:
         return self.letter.reason
 
 
-def admit(record: RawRecord, expected: type[Message], *, rejected_by: str, max_bytes: int) -> Decoded | Rejected:
+def admit(
+    record: RawRecord, expected: type[Message], *, rejected_by: str, max_bytes: int
+) -> Decoded | Rejected:
     """Decode a record of a protobuf topic, or reject it with the exact reason."""
     try:
         return decode(record, expected, max_bytes=max_bytes)
     except DecodeError as exc:
-        return Rejected(dead_letter(record, reason=exc.reason, detail=exc.detail, phase="decode",
-                                    rejected_by=rejected_by))
+        return Rejected(
+            dead_letter(record, reason=exc.reason, detail=exc.detail, phase="decode", rejected_by=rejected_by)
+        )
 
 
 def reject(record: RawRecord, *, reason: str, detail: str, phase: str, rejected_by: str) -> Rejected:

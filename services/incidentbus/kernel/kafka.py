@@ -15,8 +15,11 @@ from incidentbus.kernel.settings import BusSettings
 @asynccontextmanager
 async def producer(settings: BusSettings) -> AsyncIterator[AIOKafkaProducer]:
     """An idempotent producer (acks=all) so broker retries never duplicate a record."""
-    client = AIOKafkaProducer(**settings.kafka_client_options(), enable_idempotence=True,
-                              max_request_size=settings.max_message_bytes + 65536)
+    client = AIOKafkaProducer(
+        **settings.kafka_client_options(),
+        enable_idempotence=True,
+        max_request_size=settings.max_message_bytes + 65536,
+    )
     try:
         await client.start()
     except KafkaError as exc:
@@ -29,26 +32,36 @@ async def producer(settings: BusSettings) -> AsyncIterator[AIOKafkaProducer]:
 
 async def send(client: AIOKafkaProducer, record: OutgoingRecord) -> tuple[int, int]:
     """Produce and wait for the ack; returns (partition, offset)."""
-    meta = await client.send_and_wait(record.topic, record.value, key=record.key, headers=list(record.headers))
+    meta = await client.send_and_wait(
+        record.topic, record.value, key=record.key, headers=list(record.headers)
+    )
     return meta.partition, meta.offset
 
 
 def raw_record(message: ConsumerRecord[bytes, bytes]) -> RawRecord:
     return RawRecord(
-        topic=message.topic, partition=message.partition, offset=message.offset,
-        timestamp_ms=message.timestamp, key=message.key, value=message.value,
+        topic=message.topic,
+        partition=message.partition,
+        offset=message.offset,
+        timestamp_ms=message.timestamp,
+        key=message.key,
+        value=message.value,
         headers=normalize_headers(message.headers),
     )
 
 
 async def read_all(settings: BusSettings, topic: str, *, idle_ms: int = 1500) -> list[RawRecord]:
     """Every record now in a topic, from the beginning, without joining a consumer group."""
-    consumer = AIOKafkaConsumer(**settings.kafka_client_options(), enable_auto_commit=False,
-                                auto_offset_reset="earliest", group_id=None)
+    consumer = AIOKafkaConsumer(
+        **settings.kafka_client_options(),
+        enable_auto_commit=False,
+        auto_offset_reset="earliest",
+        group_id=None,
+    )
     await consumer.start()
     try:
-        await consumer.topics()  # loads cluster metadata so partitions_for_topic can answer
-        partitions = [TopicPartition(topic, p) for p in sorted(consumer.partitions_for_topic(topic) or [])]
+        cluster = await consumer._client.fetch_all_metadata()  # the consumer's own view is subscription-only
+        partitions = [TopicPartition(topic, p) for p in sorted(cluster.partitions_for_topic(topic) or [])]
         if not partitions:
             return []
         consumer.assign(partitions)

@@ -8,10 +8,9 @@ itself when it has no body).
 from __future__ import annotations
 
 from collections.abc import Iterator
-from typing import TypeAlias
+from typing import Any, TypeAlias
 
 from google.protobuf import symbol_database
-from google.protobuf.descriptor import Descriptor, FieldDescriptor
 from google.protobuf.message import Message
 
 from incidentbus.v1 import (
@@ -23,6 +22,9 @@ from incidentbus.v1 import (
 )
 
 BusMessage: TypeAlias = Message
+# The C (upb) and pure-Python descriptor classes share no base in the stubs; both behave alike.
+Descriptor: TypeAlias = Any
+Field: TypeAlias = Any
 PACKAGE = "incidentbus.v1"
 SCHEMA_VERSION = 1
 
@@ -52,7 +54,7 @@ def wire_type(full_name: str) -> type[Message]:
     raise ValueError(f"{full_name} is not a bus message type")
 
 
-def body_field(message: Message) -> FieldDescriptor | None:
+def body_field(message: Message) -> Field | None:
     """The set field of the `body` oneof, if the message has one."""
     if "body" not in message.DESCRIPTOR.oneofs_by_name:
         return None
@@ -76,10 +78,10 @@ def event_type_of(message: Message) -> str:
 
 def body_types(wrapper: type[Message]) -> list[str]:
     """Every event type a wrapper can carry, in field-number order."""
-    descriptor = wrapper.DESCRIPTOR
+    descriptor: Descriptor = wrapper.DESCRIPTOR
     if not has_body(descriptor):
         return [str(descriptor.full_name)]
-    fields = sorted(descriptor.oneofs_by_name["body"].fields, key=lambda f: f.number)
+    fields: list[Field] = sorted(descriptor.oneofs_by_name["body"].fields, key=lambda f: f.number)
     return [str(f.message_type.full_name) for f in fields]
 
 
@@ -88,9 +90,15 @@ def all_event_types() -> dict[str, type[Message]]:
     return {t: wrapper for wrapper in WIRE_TYPES for t in body_types(wrapper)}
 
 
-def is_sensitive(field: FieldDescriptor) -> bool:
+def is_sensitive(field: Field) -> bool:
     """True when the schema marks the field `(incidentbus.v1.sensitive) = true`."""
     return bool(field.GetOptions().Extensions[options_pb2.sensitive])
+
+
+def _is_own_message(field: Field) -> bool:
+    """A message-typed field of our package (well-known types hold no personal data)."""
+    message_type = field.message_type
+    return message_type is not None and str(message_type.full_name).startswith(PACKAGE)
 
 
 def sensitive_paths(descriptor: Descriptor, prefix: str = "") -> Iterator[str]:
@@ -99,6 +107,5 @@ def sensitive_paths(descriptor: Descriptor, prefix: str = "") -> Iterator[str]:
         path = f"{prefix}{field.name}"
         if is_sensitive(field):
             yield path
-        elif field.type == FieldDescriptor.TYPE_MESSAGE and field.message_type is not descriptor:
-            if field.message_type.full_name.startswith(PACKAGE):
-                yield from sensitive_paths(field.message_type, f"{path}.")
+        elif _is_own_message(field) and field.message_type not in (None, descriptor):
+            yield from sensitive_paths(field.message_type, f"{path}.")

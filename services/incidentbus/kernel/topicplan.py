@@ -37,10 +37,17 @@ class Change:
 
 def _create(topic: Topic, physical: str, brokers: int) -> Change:
     replication = min(topic.replication, brokers)
-    note = f" (replication {topic.replication} capped to {brokers} broker(s))" if replication < topic.replication else ""
+    note = (
+        f" (replication {topic.replication} capped to {brokers} broker(s))"
+        if replication < topic.replication
+        else ""
+    )
     return Change(
-        "create", physical, f"create with {topic.partitions} partitions, replication {replication}{note}",
-        partitions=topic.partitions, replication=replication,
+        "create",
+        physical,
+        f"create with {topic.partitions} partitions, replication {replication}{note}",
+        partitions=topic.partitions,
+        replication=replication,
         configs=tuple(sorted(topic.configs(brokers).items())),
     )
 
@@ -48,13 +55,23 @@ def _create(topic: Topic, physical: str, brokers: int) -> Change:
 def _update(topic: Topic, seen: ObservedTopic, brokers: int) -> list[Change]:
     changes: list[Change] = []
     if seen.partitions < topic.partitions:
-        changes.append(Change("add_partitions", seen.name,
-                              f"partitions {seen.partitions} -> {topic.partitions}",
-                              partitions=topic.partitions))
+        changes.append(
+            Change(
+                "add_partitions",
+                seen.name,
+                f"partitions {seen.partitions} -> {topic.partitions}",
+                partitions=topic.partitions,
+            )
+        )
     elif seen.partitions > topic.partitions:
-        changes.append(Change("warn", seen.name,
-                              f"has {seen.partitions} partitions, catalog says {topic.partitions}; "
-                              "Kafka cannot shrink a topic, left as is"))
+        changes.append(
+            Change(
+                "warn",
+                seen.name,
+                f"has {seen.partitions} partitions, catalog says {topic.partitions}; "
+                "Kafka cannot shrink a topic, left as is",
+            )
+        )
     wanted = topic.configs(brokers)
     drift = {k: v for k, v in wanted.items() if seen.configs.get(k) != v}
     if drift:
@@ -63,7 +80,9 @@ def _update(topic: Topic, seen: ObservedTopic, brokers: int) -> list[Change]:
     return changes
 
 
-def plan(catalog: Catalog, observed: dict[str, ObservedTopic], brokers: int, prefix: str = "") -> list[Change]:
+def plan(
+    catalog: Catalog, observed: dict[str, ObservedTopic], brokers: int, prefix: str = ""
+) -> list[Change]:
     """The changes that make the broker match the catalog; empty when it already does."""
     changes: list[Change] = []
     for topic in catalog.topics:

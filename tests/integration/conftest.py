@@ -1,0 +1,41 @@
+"""Integration fixtures: the real broker, with an isolated topic prefix per test session."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import uuid
+from collections.abc import Iterator
+
+import pytest
+from incidentbus.kernel.admin import apply_catalog, delete_topics
+from incidentbus.kernel.catalog import Catalog, load_catalog
+from incidentbus.kernel.settings import BusSettings
+
+pytestmark = pytest.mark.broker
+
+
+@pytest.fixture(scope="session")
+def settings() -> BusSettings:
+    prefix = f"it-{uuid.uuid4().hex[:8]}."
+    return BusSettings(topic_prefix=prefix, environment="test")
+
+
+@pytest.fixture(scope="session")
+def catalog(settings: BusSettings) -> Catalog:
+    return load_catalog(settings.catalog_path)
+
+
+@pytest.fixture(scope="session")
+def applied(settings: BusSettings, catalog: Catalog) -> Iterator[BusSettings]:
+    """The whole catalog created under the session prefix; deleted afterwards."""
+    asyncio.run(apply_catalog(settings, catalog))
+    yield settings
+    if not os.environ.get("INCIDENTBUS_KEEP_TEST_TOPICS"):
+        asyncio.run(delete_topics(settings, [settings.topic(t.name) for t in catalog.topics]))
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    for item in items:
+        if "integration" in str(item.fspath):
+            item.add_marker(pytest.mark.broker)

@@ -1,0 +1,68 @@
+"""The topic catalog: parsing, template expansion and checks against proto/."""
+
+from __future__ import annotations
+
+import pytest
+from incidentbus.kernel.catalog import CatalogError, check_catalog, load_catalog, parse_catalog
+from incidentbus.kernel.settings import BusSettings
+
+MINIMAL = """
+version = 1
+agencies = ["police", "fire"]
+[[template]]
+name = "{agency}.events.v1"
+key = "source_ref"
+value = "incidentbus.v1.AgencyEvent"
+producers = ["{agency}-service"]
+consumers = ["correlator"]
+[[topic]]
+name = "case.events.v1"
+key = "case_id"
+value = "incidentbus.v1.CaseEvent"
+retention_ms = -1
+producers = ["correlator"]
+consumers = ["auditor"]
+"""
+
+
+def test_the_shipped_catalog_has_no_problems() -> None:
+    catalog = load_catalog(BusSettings().catalog_path)
+    assert check_catalog(catalog) == []
+    assert {"police.events.v1", "case.events.v1", "bus.deadletters.v1"} <= {t.name for t in catalog.topics}
+
+
+def test_templates_expand_per_agency_and_defaults_fill_in() -> None:
+    catalog = parse_catalog(MINIMAL)
+    fire = catalog.get("fire.events.v1")
+    assert fire.producers == ("fire-service",)
+    assert (fire.partitions, fire.retention_ms, fire.cleanup_policy) == (6, 604_800_000, "delete")
+    assert catalog.get("case.events.v1").retention_ms == -1
+    assert "fire-service" in catalog.principals()
+
+
+@pytest.mark.parametrize(
+    ("edit", "problem"),
+    [
+        (("case.events.v1", "Case_Events"), "name does not follow"),
+        (("incidentbus.v1.CaseEvent", "incidentbus.v1.Nope"), "does not exist in proto/"),
+        (("incidentbus.v1.CaseEvent", "incidentbus.v1.Location"), "not a bus message"),
+        (('name = "case.events.v1"', 'name = "police.events.v1"'), "declared twice"),
+        (('consumers = ["auditor"]', "consumers = []"), "at least one producer and one consumer"),
+    ],
+)
+def test_check_finds_each_problem(edit: tuple[str, str], problem: str) -> None:
+    problems = check_catalog(parse_catalog(MINIMAL.replace(*edit)))
+    assert any(problem in p for p in problems), problems
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "not toml [",
+        MINIMAL.replace("key =", "kee ="),
+        MINIMAL.replace("partitions", "x") + "\n[defaults]\npartitions = 0\n",
+    ],
+)
+def test_malformed_catalogs_raise_catalog_error(text: str) -> None:
+    with pytest.raises(CatalogError):
+        parse_catalog(text)

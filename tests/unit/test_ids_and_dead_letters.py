@@ -1,0 +1,60 @@
+"""Deterministic ids and dead letters: the same fact always yields the same bytes."""
+
+from __future__ import annotations
+
+from hypothesis import given
+from hypothesis import strategies as st
+from incidentbus.kernel.codec import decode
+from incidentbus.kernel.deadletter import dead_letter, dead_letter_record
+from incidentbus.kernel.ids import event_id, stable_id
+from incidentbus.kernel.records import RawRecord
+from incidentbus.kernel.settings import BusSettings
+from incidentbus.v1 import bus_pb2
+
+
+def test_event_id_depends_on_every_part() -> None:
+    base = event_id("police", "CAD-1", 0, "incidentbus.v1.IncidentReported")
+    assert base == event_id("police", "CAD-1", 0, "incidentbus.v1.IncidentReported")
+    assert base != event_id("health", "CAD-1", 0, "incidentbus.v1.IncidentReported")
+    assert base != event_id("police", "CAD-1", 1, "incidentbus.v1.IncidentReported")
+    assert base != event_id("police", "CAD-1", 0, "incidentbus.v1.TaskAcknowledged")
+
+
+@given(
+    st.lists(st.text(max_size=8), min_size=1, max_size=4),
+    st.lists(st.text(max_size=8), min_size=1, max_size=4),
+)
+def test_stable_id_is_unambiguous(a: list[str], b: list[str]) -> None:
+    if a != b:
+        assert stable_id(*a) != stable_id(*b)
+
+
+def _record(offset: int = 3, value: bytes = b"\x00garbage\xff") -> RawRecord:
+    return RawRecord("police.events.v1", 2, offset, 1_700_000_000_123, b"key", value, (("h", b"\x01"),))
+
+
+def test_dead_letter_keeps_the_original_whole() -> None:
+    letter = dead_letter(
+        _record(), reason="decode.protobuf", detail="bad", phase="decode", rejected_by="police"
+    )
+    assert (letter.source_topic, letter.source_partition, letter.source_offset) == ("police.events.v1", 2, 3)
+    assert letter.original_value == b"\x00garbage\xff"
+    assert letter.original_key == b"key"
+    assert [(h.key, h.value) for h in letter.original_headers] == [("h", b"\x01")]
+    assert letter.envelope.recorded_at.ToMilliseconds() == 1_700_000_000_123
+
+
+def test_dead_letters_are_deterministic_and_decodable() -> None:
+    settings = BusSettings(topic_prefix="x.")
+    make = lambda: dead_letter(_record(), reason="r", detail="d", phase="decode", rejected_by="police")  # noqa: E731
+    first, second = dead_letter_record(make(), settings), dead_letter_record(make(), settings)
+    assert first == second
+    assert first.topic == "x.bus.deadletters.v1"
+    raw = RawRecord(first.topic, 0, 0, 0, first.key, first.value, first.headers)
+    assert decode(raw, bus_pb2.DeadLetter).message == make()
+
+
+def test_http_records_without_offsets_are_named_by_content() -> None:
+    a = dead_letter(_record(-1, b"a"), reason="r", detail="", phase="decode", rejected_by="police")
+    b = dead_letter(_record(-1, b"b"), reason="r", detail="", phase="decode", rejected_by="police")
+    assert a.envelope.event_id != b.envelope.event_id
