@@ -1,0 +1,57 @@
+# incidentbus — the two commands a newcomer needs are `make demo` and `make test`.
+SHELL := /bin/bash
+.DEFAULT_GOAL := help
+
+PYTHON ?= python3
+VENV := .venv
+PY := $(VENV)/bin/python
+BIN := $(VENV)/bin
+BUF_VERSION := 1.75.0
+BUF := .tools/node_modules/.bin/buf
+
+help: ## list the targets
+	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
+
+$(VENV)/.installed: pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install -q --upgrade pip
+	$(PY) -m pip install -q -e ".[dev]"
+	touch $@
+
+install: $(VENV)/.installed ## virtual environment with the project and its dev tools
+
+$(BUF):
+	npm install --silent --no-audit --no-fund --prefix .tools @bufbuild/buf@$(BUF_VERSION)
+
+buf: $(BUF) ## the buf CLI (from the npm registry)
+
+kafka: ## fetch the pinned Apache Kafka jars from Maven Central
+	infra/kafka fetch
+
+broker: kafka ## start the local KRaft broker (no-op with an external KAFKA_BOOTSTRAP_SERVERS)
+	infra/kafka start
+
+stop: ## stop the local broker
+	infra/kafka stop
+
+proto: install ## regenerate Python code from proto/
+	$(PY) -m incidentbus.devtools.protogen
+
+lint: install buf ## ruff, mypy --strict, buf lint/breaking, stale generated code, topic catalog
+	$(BIN)/ruff check services tests
+	$(BIN)/ruff format --check services tests
+	$(BIN)/mypy services
+	cd proto && ../$(BUF) lint
+	cd proto && ../$(BUF) breaking --against '../.git#branch=main,subdir=proto'
+	$(PY) -m incidentbus.devtools.protogen --check
+	$(BIN)/incidentbus topics check
+
+test: install broker ## run every test (unit and integration) against the broker
+	@$(BIN)/pytest $(PYTEST_ARGS); rc=$$?; \
+	if [ $$rc -eq 5 ]; then echo "pytest collected no tests: treating as failure"; exit 1; fi; exit $$rc
+
+demo: install broker ## broker up, topics applied, a sample event published and read back
+	$(BIN)/incidentbus topics apply
+	$(BIN)/incidentbus sample
+
+.PHONY: help install buf kafka broker stop proto lint test demo
