@@ -8,6 +8,7 @@ import uuid
 from collections.abc import Iterator
 
 import pytest
+
 from incidentbus.kernel.admin import apply_catalog, delete_topics
 from incidentbus.kernel.catalog import Catalog, load_catalog
 from incidentbus.kernel.settings import BusSettings

@@ -11,8 +11,13 @@ from incidentbus.kernel.settings import BusSettings
 
 
 async def _committed_values(settings: BusSettings, topic: str) -> list[bytes]:
-    consumer = AIOKafkaConsumer(**settings.kafka_client_options(), isolation_level="read_committed",
-                                enable_auto_commit=False, group_id=None, auto_offset_reset="earliest")
+    consumer = AIOKafkaConsumer(
+        **settings.kafka_client_options(),
+        isolation_level="read_committed",
+        enable_auto_commit=False,
+        group_id=None,
+        auto_offset_reset="earliest",
+    )
     await consumer.start()
     try:
         tp = TopicPartition(topic, 0)
@@ -28,8 +33,9 @@ def test_transactions_commit_and_abort(applied: BusSettings) -> None:
     topic = applied.topic("bus.alerts.v1")
 
     async def run() -> list[bytes]:
-        producer = AIOKafkaProducer(**applied.kafka_client_options(),
-                                    transactional_id=f"it-tx-{uuid.uuid4().hex[:8]}")
+        producer = AIOKafkaProducer(
+            **applied.kafka_client_options(), transactional_id=f"it-tx-{uuid.uuid4().hex[:8]}"
+        )
         await producer.start()
         try:
             async with producer.transaction():

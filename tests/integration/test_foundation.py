@@ -9,6 +9,7 @@ import subprocess
 import sys
 
 from google.protobuf.message import Message
+
 from incidentbus.devtools.samples import every_event, sample_report
 from incidentbus.kernel.admin import apply_catalog
 from incidentbus.kernel.catalog import Catalog

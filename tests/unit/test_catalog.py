@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import pytest
+
 from incidentbus.kernel.catalog import CatalogError, check_catalog, load_catalog, parse_catalog
 from incidentbus.kernel.settings import BusSettings
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
+
 from incidentbus.devtools.samples import every_event, sample_report
 from incidentbus.kernel.codec import CONTENT_TYPE, DecodeError, decode, encode
 from incidentbus.kernel.records import OutgoingRecord, RawRecord

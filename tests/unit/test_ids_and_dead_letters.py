@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from hypothesis import given
 from hypothesis import strategies as st
+
 from incidentbus.kernel.codec import decode
 from incidentbus.kernel.deadletter import dead_letter, dead_letter_record
 from incidentbus.kernel.ids import event_id, stable_id

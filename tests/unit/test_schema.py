@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import pytest
+
 from incidentbus.kernel.schema import all_event_types, body_types, message_class, sensitive_paths, wire_type
 from incidentbus.v1 import agency_events_pb2, bus_pb2, case_events_pb2
 
