@@ -14,11 +14,12 @@ from incidentbus.devtools.samples import every_event, sample_report
 from incidentbus.kernel.admin import apply_catalog
 from incidentbus.kernel.catalog import Catalog
 from incidentbus.kernel.codec import Decoded, decode, encode
+from incidentbus.kernel.deadletter import decode_dead_letter
 from incidentbus.kernel.faust_shell import gate_agent, make_app
 from incidentbus.kernel.kafka import producer, read_all, send
 from incidentbus.kernel.records import OutgoingRecord, RawRecord
 from incidentbus.kernel.settings import BusSettings
-from incidentbus.v1 import agency_events_pb2, bus_pb2
+from incidentbus.v1 import agency_events_pb2
 
 
 def topic_for(catalog: Catalog, message: Message) -> str:
@@ -139,7 +140,7 @@ def test_garbage_reaches_the_dead_letter_topic_intact_and_the_service_keeps_goin
             await app.stop()
         raise AssertionError(f"no dead letter (handled={len(handled)}), garbage at {garbage_at}")
 
-    letters = [decode(r, bus_pb2.DeadLetter).message for r in asyncio.run(run())]
+    letters = [decode_dead_letter(r) for r in asyncio.run(run())]
     mine = [letter for letter in letters if letter.source_topic == garbage.topic]
     assert len(mine) == 1
     letter = mine[0]

@@ -27,6 +27,7 @@ class TopicDefaults(BaseModel):
     retention_ms: int = Field(default=604_800_000, ge=-1)
     cleanup_policy: Literal["delete", "compact", "compact,delete"] = "delete"
     min_insync_replicas: int = Field(default=2, gt=0)
+    max_message_bytes: int = Field(default=1_048_588, gt=0)
 
 
 class TopicSpec(BaseModel):
@@ -45,6 +46,7 @@ class TopicSpec(BaseModel):
     retention_ms: int | None = Field(default=None, ge=-1)
     cleanup_policy: Literal["delete", "compact", "compact,delete"] | None = None
     min_insync_replicas: int | None = Field(default=None, gt=0)
+    max_message_bytes: int | None = Field(default=None, gt=0)
 
     def resolved(self, defaults: TopicDefaults) -> Topic:
         data = defaults.model_dump() | self.model_dump(exclude_none=True)
@@ -67,6 +69,7 @@ class Topic(BaseModel):
     retention_ms: int
     cleanup_policy: Literal["delete", "compact", "compact,delete"]
     min_insync_replicas: int
+    max_message_bytes: int
 
     @property
     def is_protobuf(self) -> bool:
@@ -78,6 +81,7 @@ class Topic(BaseModel):
             "cleanup.policy": self.cleanup_policy,
             "retention.ms": str(self.retention_ms),
             "min.insync.replicas": str(min(self.min_insync_replicas, brokers)),
+            "max.message.bytes": str(self.max_message_bytes),
         }
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import hashlib
 
-from incidentbus.kernel.codec import encode
+from incidentbus.kernel.codec import decode, encode
 from incidentbus.kernel.envelope import new_envelope, timestamp_ms
 from incidentbus.kernel.ids import stable_id
 from incidentbus.kernel.records import OutgoingRecord, RawRecord
@@ -54,3 +54,13 @@ def dead_letter(
 def dead_letter_record(letter: bus_pb2.DeadLetter, settings: BusSettings) -> OutgoingRecord:
     """The record to produce on the dead-letter topic, keyed by the source topic."""
     return encode(letter, topic=settings.topic(DEAD_LETTER_TOPIC), key=letter.source_topic)
+
+
+# A dead letter wraps a whole original, which may itself be over the services' limit.
+DEAD_LETTER_MAX_BYTES = 8 * 1024 * 1024
+
+
+def decode_dead_letter(record: RawRecord) -> bus_pb2.DeadLetter:
+    """Read a record of the dead-letter topic (DecodeError if it is not one)."""
+    letter: bus_pb2.DeadLetter = decode(record, bus_pb2.DeadLetter, max_bytes=DEAD_LETTER_MAX_BYTES).message  # type: ignore[assignment]
+    return letter

@@ -48,12 +48,11 @@ def make_app(settings: BusSettings, app_id: str, *, web_port: int, store: str = 
         web_host="127.0.0.1",
         web_port=web_port,
         autodiscover=False,
-        topic_allow_declare=False,
         topic_disable_leader=True,
         producer_acks=-1,
         processing_guarantee="at_least_once",
         consumer_auto_offset_reset="earliest",
-        producer_max_request_size=settings.max_message_bytes + 65536,
+        producer_max_request_size=settings.max_message_bytes * 4,
         consumer_max_fetch_size=settings.max_message_bytes * 4,
     )
 

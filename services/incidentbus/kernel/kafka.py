@@ -18,7 +18,7 @@ async def producer(settings: BusSettings) -> AsyncIterator[AIOKafkaProducer]:
     client = AIOKafkaProducer(
         **settings.kafka_client_options(),
         enable_idempotence=True,
-        max_request_size=settings.max_message_bytes + 65536,
+        max_request_size=settings.max_message_bytes * 4,
     )
     try:
         await client.start()

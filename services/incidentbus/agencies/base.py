@@ -1,0 +1,223 @@
+"""What every agency adapter is made of: code tables, a native parser, a pure mapping.
+
+An adapter turns one validated native message into one canonical body (`to_canonical`) and
+one canonical task command into one native JSON object (`render_task`). Native codes are
+looked up in tables the agency edits (`codes.toml` beside its module); a code that is not in
+the table is an error, never a default.
+"""
+
+from __future__ import annotations
+
+import re
+import tomllib
+from abc import ABC, abstractmethod
+from dataclasses import dataclass, field
+from datetime import datetime
+from enum import Enum
+from pathlib import Path
+from typing import Any
+
+from google.protobuf.message import Message
+from pydantic import BaseModel, ConfigDict, TypeAdapter
+
+from incidentbus.agencies.taxonomy import (
+    IncidentType,
+    decline_reason_value,
+    disposition_value,
+    incident_types,
+)
+from incidentbus.v1 import agency_events_pb2, bus_pb2, common_pb2
+
+GRID_PATTERN = re.compile(r"^(\d{6})-(\d{3})-(\d{3})-(\d{2})$")
+
+
+class MappingError(Exception):
+    """A native message that validates but cannot be mapped; `reason` is a stable code."""
+
+    def __init__(self, reason: str, detail: str) -> None:
+        super().__init__(f"{reason}: {detail}")
+        self.reason = reason
+        self.detail = detail
+
+
+class Native(BaseModel):
+    """Base of native message models: strict types (no "1" for 1), unknown fields ignored."""
+
+    model_config = ConfigDict(strict=True, frozen=True, extra="ignore", str_strip_whitespace=True)
+
+
+@dataclass(frozen=True)
+class Mapped:
+    """A canonical body plus what its envelope needs from the native message."""
+
+    body: Message
+    source_ref: str
+    revision: int = 0
+    occurred_at: datetime | None = None
+    subject: str = ""
+    correlation_id: str = ""
+
+
+@dataclass(frozen=True)
+class CodeTables:
+    """An agency's editable code tables: table name -> native code -> canonical name."""
+
+    agency: str
+    tables: dict[str, dict[str, Any]] = field(default_factory=dict)
+
+    @classmethod
+    def load(cls, agency: str, path: Path) -> CodeTables:
+        return cls(agency, tomllib.loads(path.read_text("utf-8")))
+
+    def lookup(self, table: str, code: str) -> Any:
+        """The table's entry for a code; MappingError('intake.unknown_code') when absent."""
+        rows = self.tables.get(table, {})
+        if code not in rows:
+            raise MappingError(
+                "intake.unknown_code", f"{self.agency} {table} code {code!r} is not in the code table"
+            )
+        return rows[code]
+
+    def incident_type(self, code: str) -> IncidentType:
+        return incident_types()[self.lookup("incident_types", code)]
+
+
+class ReplyKind(Enum):
+    """What an agency's status message means, whatever its native code."""
+
+    ACKNOWLEDGED = "acknowledged"
+    DECLINED = "declined"
+    UNIT_DISPATCHED = "unit_dispatched"
+    UNIT_ARRIVED = "unit_arrived"
+    PROGRESS = "progress"
+    COMPLETED = "completed"
+    ASSISTANCE = "assistance"
+
+
+@dataclass(frozen=True)
+class TaskReply:
+    """An agency's reply to a task, in canonical terms, before it becomes a body."""
+
+    kind: ReplyKind
+    task_id: str
+    case_id: str
+    actor: str = ""
+    unit: str = ""
+    note: str = ""
+    decline_reason: str = ""
+    disposition: str = ""
+    requested_agency: str = ""
+    suggested_agency: str = ""
+
+
+def reply_body(reply: TaskReply) -> Message:  # noqa: PLR0911 - one return per reply kind
+    """The canonical event body for a task reply."""
+    t, c = reply.task_id, reply.case_id
+    match reply.kind:
+        case ReplyKind.ACKNOWLEDGED:
+            return agency_events_pb2.TaskAcknowledged(task_id=t, case_id=c, acknowledged_by=reply.actor)
+        case ReplyKind.DECLINED:
+            reason = decline_reason_value(reply.decline_reason)
+            return agency_events_pb2.TaskDeclined(
+                task_id=t,
+                case_id=c,
+                reason=reason,
+                reason_text=reply.note,
+                suggested_agency=reply.suggested_agency,
+            )
+        case ReplyKind.UNIT_DISPATCHED:
+            return agency_events_pb2.UnitDispatched(task_id=t, case_id=c, unit_id=reply.unit)
+        case ReplyKind.UNIT_ARRIVED:
+            return agency_events_pb2.UnitArrived(task_id=t, case_id=c, unit_id=reply.unit)
+        case ReplyKind.PROGRESS:
+            return agency_events_pb2.ProgressNoted(task_id=t, case_id=c, note=reply.note)
+        case ReplyKind.COMPLETED:
+            disposition = disposition_value(reply.disposition)
+            return agency_events_pb2.TaskCompleted(
+                task_id=t, case_id=c, disposition=disposition, summary=reply.note
+            )
+        case ReplyKind.ASSISTANCE:
+            return agency_events_pb2.AssistanceRequested(
+                task_id=t, case_id=c, requested_agency=reply.requested_agency, reason=reply.note
+            )
+
+
+def location(
+    grid: str | None, *, address: str = "", lat: float | None = None, lon: float | None = None
+) -> common_pb2.Location:
+    """A canonical location from a grid code; the jurisdiction path is read off the code itself.
+
+    Grid codes are hierarchical: `DDDDDD-SSS-CCC-GG` = district, street, community, grid
+    (the city is the district's first four digits + `00`).
+    """
+    if not grid:
+        raise MappingError("intake.missing_location", "no grid code: every report must be located in a grid")
+    match = GRID_PATTERN.match(grid)
+    if match is None:
+        raise MappingError("intake.bad_location", f"grid code {grid!r} is not DDDDDD-SSS-CCC-GG")
+    district, street, community, _ = match.groups()
+    path = common_pb2.JurisdictionPath(
+        city=f"{district[:4]}00",
+        district=district,
+        street=f"{district}-{street}",
+        community=f"{district}-{street}-{community}",
+        grid=grid,
+    )
+    result = common_pb2.Location(grid_code=grid, jurisdiction=path, address=address)
+    if (lat is None) != (lon is None):
+        raise MappingError("intake.bad_location", "a point needs both latitude and longitude")
+    if lat is not None and lon is not None:
+        if not (-90 <= lat <= 90 and -180 <= lon <= 180):
+            raise MappingError("intake.bad_location", f"({lat}, {lon}) is not a WGS84 point")
+        result.point.CopyFrom(common_pb2.GeoPoint(latitude=lat, longitude=lon))
+    return result
+
+
+class AgencyAdapter(ABC):
+    """The anti-corruption layer of one agency: parse, map in, render out. Pure."""
+
+    name: str
+    codes: CodeTables
+    native: TypeAdapter[Any]
+
+    def parse(self, text: str) -> Native:
+        """Validate JSON text against the native models (pydantic ValidationError).
+
+        JSON mode keeps strict types (no "1" for 1) while reading ISO 8601 times.
+        """
+        result: Native = self.native.validate_json(text)
+        return result
+
+    @abstractmethod
+    def to_canonical(self, message: Native) -> Mapped:
+        """The canonical body for a validated native message; MappingError when unmappable."""
+
+    @abstractmethod
+    def render_task(self, command: bus_pb2.TaskCommand) -> dict[str, Any]:
+        """The native JSON object for a canonical task command."""
+
+
+def codes_path(module_file: str) -> Path:
+    """The codes.toml beside an adapter module."""
+    return Path(module_file).with_name("codes.toml")
+
+
+def iso(ts: Any) -> str:
+    """A protobuf Timestamp as RFC 3339 text (native systems read ISO times)."""
+    return str(ts.ToJsonString())
+
+
+def deadlines_of(task: bus_pb2.DispatchTask) -> dict[str, str]:
+    """Deadlines as `{kind: due_at}`, e.g. {"acknowledge": "2026-11-25T08:35:00Z"}."""
+    names = common_pb2.DeadlineKind.Name
+    return {names(d.kind).removeprefix("DEADLINE_KIND_").lower(): iso(d.due_at) for d in task.deadlines}
+
+
+def reverse_code(codes: CodeTables, table: str, canonical: str) -> str | None:
+    """The first native code of a table that maps to a canonical name (tables are ordered)."""
+    return next((code for code, name in codes.tables.get(table, {}).items() if name == canonical), None)
+
+
+def enum_name(enum: Any, value: int, prefix: str) -> str:
+    """`SEVERITY_MAJOR` -> `major`: canonical enum values as table names."""
+    return str(enum.Name(value)).removeprefix(prefix).lower()

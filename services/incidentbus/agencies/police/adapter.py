@@ -1,0 +1,154 @@
+"""Police CAD (110): incident records with type codes, priorities and units."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any, Literal
+
+from pydantic import AwareDatetime, Field, TypeAdapter
+
+from incidentbus.agencies.base import (
+    AgencyAdapter,
+    CodeTables,
+    Mapped,
+    MappingError,
+    Native,
+    ReplyKind,
+    TaskReply,
+    codes_path,
+    deadlines_of,
+    enum_name,
+    location,
+    reply_body,
+    reverse_code,
+)
+from incidentbus.agencies.taxonomy import severity_value
+from incidentbus.v1 import agency_events_pb2, bus_pb2, case_events_pb2, common_pb2
+
+
+class Caller(Native):
+    name: str = ""
+    phone: str = ""
+    id_no: str = ""
+
+
+class Place(Native):
+    grid: str | None = None
+    address: str = ""
+    lat: float | None = None
+    lon: float | None = None
+
+
+class Incident(Native):
+    """A CAD incident record (new, or a corrected revision)."""
+
+    msg_type: Literal["incident"]
+    incident_no: Annotated[str, Field(min_length=1, max_length=64)]
+    revision: Annotated[int, Field(ge=0)] = 0
+    type_code: str
+    priority: str
+    reported_at: AwareDatetime
+    location: Place
+    narrative: Annotated[str, Field(max_length=4000)] = ""
+    caller: Caller | None = None
+    injured: Annotated[int, Field(ge=0)] = 0
+    case_ref: str = ""
+
+
+class Status(Native):
+    """A CAD status change on a task the bus gave the police."""
+
+    msg_type: Literal["status"]
+    incident_no: str = ""
+    task_id: Annotated[str, Field(min_length=1)]
+    case_id: Annotated[str, Field(min_length=1)]
+    status_seq: Annotated[int, Field(ge=0)]
+    status_code: str
+    at: AwareDatetime
+    unit: str = ""
+    officer: str = ""
+    remark: Annotated[str, Field(max_length=4000)] = ""
+    reject_code: str = ""
+    clear_code: str = ""
+    assist_agency: str = ""
+
+
+PoliceMessage = Annotated[Incident | Status, Field(discriminator="msg_type")]
+
+
+class PoliceAdapter(AgencyAdapter):
+    name = "police"
+
+    def __init__(self, codes: CodeTables | None = None) -> None:
+        self.codes = codes or CodeTables.load(self.name, codes_path(__file__))
+        self.native = TypeAdapter(PoliceMessage)
+
+    def to_canonical(self, message: Native) -> Mapped:
+        if isinstance(message, Incident):
+            return self._incident(message)
+        assert isinstance(message, Status)
+        return self._status(message)
+
+    def _incident(self, m: Incident) -> Mapped:
+        kind = self.codes.incident_type(m.type_code)
+        severity = severity_value(self.codes.lookup("priority", m.priority))
+        caller = m.caller or Caller()
+        report = agency_events_pb2.IncidentReported(
+            category=kind.category,
+            incident_type=kind.name,
+            severity=severity,
+            location=location(
+                m.location.grid, address=m.location.address, lat=m.location.lat, lon=m.location.lon
+            ),
+            description=m.narrative,
+            casualties=m.injured,
+            case_ref=m.case_ref,
+            reporter=agency_events_pb2.Reporter(
+                name=caller.name, phone=caller.phone, id_number=caller.id_no, role="caller"
+            ),
+            native_codes={"police.type_code": m.type_code, "police.priority": m.priority},
+        )
+        return Mapped(report, source_ref=m.incident_no, revision=m.revision, occurred_at=m.reported_at)
+
+    def _status(self, m: Status) -> Mapped:
+        kind = ReplyKind(self.codes.lookup("status", m.status_code))
+        reply = TaskReply(
+            kind,
+            m.task_id,
+            m.case_id,
+            actor=m.officer or m.unit,
+            unit=m.unit,
+            note=m.remark,
+            decline_reason=self.codes.lookup("decline_reasons", m.reject_code)
+            if kind is ReplyKind.DECLINED
+            else "",
+            disposition=self.codes.lookup("dispositions", m.clear_code)
+            if kind is ReplyKind.COMPLETED
+            else "",
+            requested_agency=m.assist_agency,
+        )
+        ref = f"{m.incident_no or m.task_id}/status/{m.status_seq}"
+        return Mapped(
+            reply_body(reply), source_ref=ref, occurred_at=m.at, subject=m.task_id, correlation_id=m.case_id
+        )
+
+    def render_task(self, command: bus_pb2.TaskCommand) -> dict[str, Any]:
+        if command.HasField("cancel_task"):
+            c = command.cancel_task
+            return {"msg_type": "cancel", "task_id": c.task_id, "case_id": c.case_id, "reason": c.reason}
+        if not command.HasField("dispatch_task"):
+            raise MappingError("dispatch.unsupported", f"police does not take {command.WhichOneof('body')}")
+        t = command.dispatch_task
+        return {
+            "msg_type": "assignment",
+            "task_id": t.task_id,
+            "case_id": t.case_id,
+            "type_code": reverse_code(self.codes, "incident_types", t.incident_type),
+            "bus_incident_type": t.incident_type,
+            "priority": reverse_code(
+                self.codes, "priority", enum_name(common_pb2.Severity, t.severity, "SEVERITY_")
+            ),
+            "role": enum_name(case_events_pb2.TaskRole, t.role, "TASK_ROLE_"),
+            "location": {"grid": t.location.grid_code, "address": t.location.address},
+            "narrative": t.description,
+            "deadlines": deadlines_of(t),
+        }

@@ -1,0 +1,169 @@
+"""The faust shell of an agency service: inbox and HTTP intake, dispatch -> outbox. Thin on purpose.
+
+All decisions are in `pipeline` (pure); this module reads records, produces what it returns,
+and remembers which canonical events it already published so a re-sent native message yields
+one event.
+"""
+
+from __future__ import annotations
+
+import time
+from typing import Any
+
+import faust
+from faust.web import Request, Response, View
+
+from incidentbus.agencies.base import AgencyAdapter
+from incidentbus.agencies.pipeline import dispatch_topic, inbox_topic, intake, outbox
+from incidentbus.kernel.codec import Decoded
+from incidentbus.kernel.deadletter import dead_letter_record
+from incidentbus.kernel.faust_shell import gate_agent, make_app, publish, raw_topic, record_of
+from incidentbus.kernel.gate import Rejected, reject
+from incidentbus.kernel.logging import get_logger, record_context
+from incidentbus.kernel.records import OutgoingRecord, RawRecord
+from incidentbus.kernel.settings import BusSettings
+from incidentbus.v1 import bus_pb2
+
+INBOX_PARTITIONS = 3
+HTTP_STATUS = {
+    "intake.oversized": 413,
+    "intake.empty": 400,
+    "intake.encoding": 400,
+    "intake.json": 400,
+    "intake.not_object": 400,
+}
+
+
+class AgencyService:
+    """One agency's running parts, wired to a faust app."""
+
+    def __init__(self, adapter: AgencyAdapter, settings: BusSettings, app: faust.App) -> None:
+        self.adapter, self.settings, self.app = adapter, settings, app
+        self.log = get_logger(f"incidentbus.{adapter.name}")
+        self.published = app.Table(
+            f"{adapter.name}-published",
+            default=int,
+            partitions=INBOX_PARTITIONS,
+            key_type=str,
+            value_type=int,
+        )
+
+    async def on_inbox(self, record: RawRecord) -> None:
+        """Map a native record and publish its event once; dead-letter it when refused."""
+        outcome = intake(self.adapter, record, self.settings)
+        if isinstance(outcome, Rejected):
+            await self.dead_letter(outcome, record)
+            return
+        event_id = dict(outcome.headers)["ce_id"].decode()
+        if self.published[event_id]:
+            self.log.info("duplicate native message", duplicate_of=event_id, **record_context(record))
+            return
+        await publish(self.app, outcome)
+        self.published[event_id] = record.timestamp_ms or 1
+        self.log.info("published", event_id=event_id, **record_context(record))
+
+    async def on_dispatch(self, decoded: Decoded) -> list[OutgoingRecord]:
+        outcome = outbox(self.adapter, decoded, self.settings)
+        if isinstance(outcome, Rejected):
+            await self.dead_letter(outcome, decoded.record)
+            return []
+        return [outcome]
+
+    async def dead_letter(self, rejected: Rejected, record: RawRecord) -> None:
+        self.log.warning(
+            "rejected", reason=rejected.reason, detail=rejected.letter.detail, **record_context(record)
+        )
+        await publish(self.app, dead_letter_record(rejected.letter, self.settings))
+
+    async def on_http(self, body: bytes, truncated: bool) -> tuple[int, dict[str, Any]]:
+        """Validate a POSTed native message now (to answer precisely), then log it on the inbox."""
+        topic = self.settings.topic(inbox_topic(self.adapter.name))
+        record = RawRecord(topic, -1, -1, int(time.time() * 1000), None, body, (("x-intake", b"http"),))
+        outcome = intake(self.adapter, record, self.settings) if not truncated else None
+        if outcome is None or isinstance(outcome, Rejected):
+            return await self._refuse(outcome, record)
+        event_id = dict(outcome.headers)["ce_id"].decode()
+        headers = (("content-type", b"application/json"), ("x-intake", b"http"))
+        await publish(self.app, OutgoingRecord(topic, outcome.key, body, headers))
+        return 202, {"status": "accepted", "event_id": event_id}
+
+    async def _refuse(self, outcome: Rejected | None, record: RawRecord) -> tuple[int, dict[str, Any]]:
+        if outcome is None:
+            limit = self.settings.max_message_bytes
+            outcome = reject(
+                record,
+                reason="intake.oversized",
+                detail=f"body exceeds {limit} bytes; first {limit} kept",
+                phase="intake",
+                rejected_by=self.adapter.name,
+            )
+        await self.dead_letter(outcome, record)
+        status = HTTP_STATUS.get(outcome.reason, 422)
+        return status, {"status": "rejected", "error": outcome.reason, "detail": outcome.letter.detail}
+
+
+async def _read_limited(request: Any, limit: int) -> tuple[bytes, bool]:
+    """Read at most `limit` bytes of the body; say whether more was sent."""
+    chunks: list[bytes] = []
+    size = 0
+    while size <= limit:
+        chunk = await request.content.read(65536)
+        if not chunk:
+            return b"".join(chunks), False
+        chunks.append(chunk)
+        size += len(chunk)
+    return b"".join(chunks)[:limit], True
+
+
+def _intake_view(service: AgencyService) -> type[View]:
+    class IntakeView(View):
+        """POST a native JSON message: 202 with its event id, or 4xx with the reason."""
+
+        async def post(self, request: Request) -> Response:
+            try:
+                body, truncated = await _read_limited(request, service.settings.max_message_bytes)
+                status, answer = await service.on_http(body, truncated)
+            except Exception:  # never a stack trace to the caller; the log has it
+                service.log.exception("http intake failed")
+                status, answer = (
+                    500,
+                    {"status": "error", "error": "internal", "detail": "intake failed; retry later"},
+                )
+            return self.json(answer, status=status)
+
+    return IntakeView
+
+
+def _health_view(service: AgencyService) -> type[View]:
+    class HealthView(View):
+        async def get(self, request: Request) -> Response:
+            return self.json({"service": service.adapter.name, "status": "ok"})
+
+    return HealthView
+
+
+def build_app(
+    adapter: AgencyAdapter, settings: BusSettings, *, web_port: int, store: str = "memory://"
+) -> faust.App:
+    """The agency's faust app: intake agent, outbox agent, HTTP intake. No side effects until started."""
+    app = make_app(settings, f"incidentbus-{adapter.name}", web_port=web_port, store=store)
+    service = AgencyService(adapter, settings, app)
+    inbox = raw_topic(app, settings.topic(inbox_topic(adapter.name)))
+
+    async def intake_agent(stream: Any) -> None:
+        async for event in stream.events():
+            await service.on_inbox(record_of(event))
+
+    app.agent(inbox, name=f"{adapter.name}-intake")(intake_agent)
+    gate_agent(
+        app,
+        settings,
+        dispatch_topic(adapter.name),
+        bus_pb2.TaskCommand,
+        service.on_dispatch,
+        name=f"{adapter.name}-outbox",
+        rejected_by=adapter.name,
+    )
+    app.page("/v1/intake")(_intake_view(service))
+    app.page("/health")(_health_view(service))
+    return app

@@ -1,0 +1,44 @@
+"""Every agency's code tables point at names the canonical schema and taxonomy know."""
+
+from __future__ import annotations
+
+import pytest
+
+from incidentbus.agencies.base import ReplyKind
+from incidentbus.agencies.registry import AGENCIES, load_adapter
+from incidentbus.agencies.taxonomy import (
+    decline_reason_value,
+    disposition_value,
+    incident_types,
+    severity_value,
+)
+
+CHECKS = {
+    "incident_types": lambda name: incident_types()[name],
+    "priority": severity_value,
+    "triage": severity_value,
+    "severity": severity_value,
+    "status": ReplyKind,
+    "decline_reasons": decline_reason_value,
+    "dispositions": disposition_value,
+}
+
+
+@pytest.mark.parametrize("agency", sorted(AGENCIES))
+def test_every_table_entry_resolves(agency: str) -> None:
+    adapter = load_adapter(agency)
+    assert adapter.codes.tables, f"{agency} has no code tables"
+    for table, rows in adapter.codes.tables.items():
+        check = CHECKS.get(table)
+        if check is None:
+            continue
+        for code, name in rows.items():
+            check(name)  # raises for a name the schema or taxonomy lacks
+            assert code, f"{agency}.{table}: empty code"
+            assert code == code.strip(), f"{agency}.{table}: bad code {code!r}"
+
+
+def test_every_incident_type_has_a_category_and_severity() -> None:
+    types = incident_types()
+    assert len(types) > 30
+    assert all(t.category and t.severity for t in types.values())
