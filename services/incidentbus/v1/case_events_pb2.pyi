@@ -47,6 +47,7 @@ class ClosureReason(int, metaclass=_enum_type_wrapper.EnumTypeWrapper):
     CLOSURE_REASON_UNSPECIFIED: _ClassVar[ClosureReason]
     CLOSURE_REASON_VERIFIED: _ClassVar[ClosureReason]
     CLOSURE_REASON_POLICY: _ClassVar[ClosureReason]
+    CLOSURE_REASON_MERGED: _ClassVar[ClosureReason]
 CASE_STATUS_UNSPECIFIED: CaseStatus
 CASE_STATUS_REPORTED: CaseStatus
 CASE_STATUS_DISPATCHED: CaseStatus
@@ -72,6 +73,7 @@ TASK_STATUS_CANCELLED: TaskStatus
 CLOSURE_REASON_UNSPECIFIED: ClosureReason
 CLOSURE_REASON_VERIFIED: ClosureReason
 CLOSURE_REASON_POLICY: ClosureReason
+CLOSURE_REASON_MERGED: ClosureReason
 
 class MatchScore(_message.Message):
     __slots__ = ("total", "place", "category", "time", "rule")
@@ -124,12 +126,24 @@ class CaseOpened(_message.Message):
     def __init__(self, category: _Optional[_Union[_common_pb2.Category, str]] = ..., incident_type: _Optional[str] = ..., severity: _Optional[_Union[_common_pb2.Severity, str]] = ..., response_level: _Optional[_Union[_common_pb2.ResponseLevel, str]] = ..., location: _Optional[_Union[_common_pb2.Location, _Mapping]] = ..., priority: _Optional[int] = ..., fast_path: _Optional[bool] = ..., first_report: _Optional[_Union[ReportRef, _Mapping]] = ...) -> None: ...
 
 class ReportLinked(_message.Message):
-    __slots__ = ("report", "score")
+    __slots__ = ("report", "score", "category", "incident_type", "severity", "location", "casualties", "reported_at")
     REPORT_FIELD_NUMBER: _ClassVar[int]
     SCORE_FIELD_NUMBER: _ClassVar[int]
+    CATEGORY_FIELD_NUMBER: _ClassVar[int]
+    INCIDENT_TYPE_FIELD_NUMBER: _ClassVar[int]
+    SEVERITY_FIELD_NUMBER: _ClassVar[int]
+    LOCATION_FIELD_NUMBER: _ClassVar[int]
+    CASUALTIES_FIELD_NUMBER: _ClassVar[int]
+    REPORTED_AT_FIELD_NUMBER: _ClassVar[int]
     report: ReportRef
     score: MatchScore
-    def __init__(self, report: _Optional[_Union[ReportRef, _Mapping]] = ..., score: _Optional[_Union[MatchScore, _Mapping]] = ...) -> None: ...
+    category: _common_pb2.Category
+    incident_type: str
+    severity: _common_pb2.Severity
+    location: _common_pb2.Location
+    casualties: int
+    reported_at: _timestamp_pb2.Timestamp
+    def __init__(self, report: _Optional[_Union[ReportRef, _Mapping]] = ..., score: _Optional[_Union[MatchScore, _Mapping]] = ..., category: _Optional[_Union[_common_pb2.Category, str]] = ..., incident_type: _Optional[str] = ..., severity: _Optional[_Union[_common_pb2.Severity, str]] = ..., location: _Optional[_Union[_common_pb2.Location, _Mapping]] = ..., casualties: _Optional[int] = ..., reported_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ...) -> None: ...
 
 class TaskAssigned(_message.Message):
     __slots__ = ("task_id", "agency", "role", "deadlines", "rule", "replaces_task_id")
@@ -160,30 +174,36 @@ class TaskStatusChanged(_message.Message):
     def __init__(self, task_id: _Optional[str] = ..., agency: _Optional[str] = ..., status: _Optional[_Union[TaskStatus, str]] = ..., detail: _Optional[str] = ...) -> None: ...
 
 class CaseEscalated(_message.Message):
-    __slots__ = ("from_level", "to_level", "jurisdiction_code", "missed", "task_id", "priority")
+    __slots__ = ("from_level", "to_level", "jurisdiction_code", "missed", "task_id", "priority", "rescheduled")
     FROM_LEVEL_FIELD_NUMBER: _ClassVar[int]
     TO_LEVEL_FIELD_NUMBER: _ClassVar[int]
     JURISDICTION_CODE_FIELD_NUMBER: _ClassVar[int]
     MISSED_FIELD_NUMBER: _ClassVar[int]
     TASK_ID_FIELD_NUMBER: _ClassVar[int]
     PRIORITY_FIELD_NUMBER: _ClassVar[int]
+    RESCHEDULED_FIELD_NUMBER: _ClassVar[int]
     from_level: _common_pb2.JurisdictionLevel
     to_level: _common_pb2.JurisdictionLevel
     jurisdiction_code: str
     missed: _common_pb2.DeadlineKind
     task_id: str
     priority: int
-    def __init__(self, from_level: _Optional[_Union[_common_pb2.JurisdictionLevel, str]] = ..., to_level: _Optional[_Union[_common_pb2.JurisdictionLevel, str]] = ..., jurisdiction_code: _Optional[str] = ..., missed: _Optional[_Union[_common_pb2.DeadlineKind, str]] = ..., task_id: _Optional[str] = ..., priority: _Optional[int] = ...) -> None: ...
+    rescheduled: _containers.RepeatedCompositeFieldContainer[_common_pb2.Deadline]
+    def __init__(self, from_level: _Optional[_Union[_common_pb2.JurisdictionLevel, str]] = ..., to_level: _Optional[_Union[_common_pb2.JurisdictionLevel, str]] = ..., jurisdiction_code: _Optional[str] = ..., missed: _Optional[_Union[_common_pb2.DeadlineKind, str]] = ..., task_id: _Optional[str] = ..., priority: _Optional[int] = ..., rescheduled: _Optional[_Iterable[_Union[_common_pb2.Deadline, _Mapping]]] = ...) -> None: ...
 
 class ResponseLevelChanged(_message.Message):
-    __slots__ = ("from_level", "to_level", "reason")
+    __slots__ = ("from_level", "to_level", "reason", "retuned", "notify_agencies")
     FROM_LEVEL_FIELD_NUMBER: _ClassVar[int]
     TO_LEVEL_FIELD_NUMBER: _ClassVar[int]
     REASON_FIELD_NUMBER: _ClassVar[int]
+    RETUNED_FIELD_NUMBER: _ClassVar[int]
+    NOTIFY_AGENCIES_FIELD_NUMBER: _ClassVar[int]
     from_level: _common_pb2.ResponseLevel
     to_level: _common_pb2.ResponseLevel
     reason: str
-    def __init__(self, from_level: _Optional[_Union[_common_pb2.ResponseLevel, str]] = ..., to_level: _Optional[_Union[_common_pb2.ResponseLevel, str]] = ..., reason: _Optional[str] = ...) -> None: ...
+    retuned: _containers.RepeatedCompositeFieldContainer[_common_pb2.Deadline]
+    notify_agencies: _containers.RepeatedScalarFieldContainer[str]
+    def __init__(self, from_level: _Optional[_Union[_common_pb2.ResponseLevel, str]] = ..., to_level: _Optional[_Union[_common_pb2.ResponseLevel, str]] = ..., reason: _Optional[str] = ..., retuned: _Optional[_Iterable[_Union[_common_pb2.Deadline, _Mapping]]] = ..., notify_agencies: _Optional[_Iterable[str]] = ...) -> None: ...
 
 class CaseResolved(_message.Message):
     __slots__ = ("completed_task_ids",)
@@ -192,12 +212,14 @@ class CaseResolved(_message.Message):
     def __init__(self, completed_task_ids: _Optional[_Iterable[str]] = ...) -> None: ...
 
 class CaseClosed(_message.Message):
-    __slots__ = ("reason", "policy")
+    __slots__ = ("reason", "policy", "merged_into")
     REASON_FIELD_NUMBER: _ClassVar[int]
     POLICY_FIELD_NUMBER: _ClassVar[int]
+    MERGED_INTO_FIELD_NUMBER: _ClassVar[int]
     reason: ClosureReason
     policy: str
-    def __init__(self, reason: _Optional[_Union[ClosureReason, str]] = ..., policy: _Optional[str] = ...) -> None: ...
+    merged_into: str
+    def __init__(self, reason: _Optional[_Union[ClosureReason, str]] = ..., policy: _Optional[str] = ..., merged_into: _Optional[str] = ...) -> None: ...
 
 class CaseReopened(_message.Message):
     __slots__ = ("reason", "verification_id")
@@ -228,15 +250,29 @@ class CaseSplit(_message.Message):
     def __init__(self, new_case_id: _Optional[str] = ..., moved_reports: _Optional[_Iterable[_Union[ReportRef, _Mapping]]] = ..., reason: _Optional[str] = ...) -> None: ...
 
 class VerificationRequested(_message.Message):
-    __slots__ = ("verification_id", "agency")
+    __slots__ = ("verification_id", "agency", "deadline")
     VERIFICATION_ID_FIELD_NUMBER: _ClassVar[int]
     AGENCY_FIELD_NUMBER: _ClassVar[int]
+    DEADLINE_FIELD_NUMBER: _ClassVar[int]
     verification_id: str
     agency: str
-    def __init__(self, verification_id: _Optional[str] = ..., agency: _Optional[str] = ...) -> None: ...
+    deadline: _common_pb2.Deadline
+    def __init__(self, verification_id: _Optional[str] = ..., agency: _Optional[str] = ..., deadline: _Optional[_Union[_common_pb2.Deadline, _Mapping]] = ...) -> None: ...
+
+class CaseVerified(_message.Message):
+    __slots__ = ("verification_id", "verified_by", "satisfaction", "comment")
+    VERIFICATION_ID_FIELD_NUMBER: _ClassVar[int]
+    VERIFIED_BY_FIELD_NUMBER: _ClassVar[int]
+    SATISFACTION_FIELD_NUMBER: _ClassVar[int]
+    COMMENT_FIELD_NUMBER: _ClassVar[int]
+    verification_id: str
+    verified_by: str
+    satisfaction: int
+    comment: str
+    def __init__(self, verification_id: _Optional[str] = ..., verified_by: _Optional[str] = ..., satisfaction: _Optional[int] = ..., comment: _Optional[str] = ...) -> None: ...
 
 class CaseEvent(_message.Message):
-    __slots__ = ("envelope", "case_id", "sequence", "previous_hash", "hash", "cause_event_ids", "actor", "case_opened", "report_linked", "task_assigned", "task_status_changed", "case_escalated", "response_level_changed", "case_resolved", "case_closed", "case_reopened", "cases_merged", "case_split", "verification_requested")
+    __slots__ = ("envelope", "case_id", "sequence", "previous_hash", "hash", "cause_event_ids", "actor", "case_opened", "report_linked", "task_assigned", "task_status_changed", "case_escalated", "response_level_changed", "case_resolved", "case_closed", "case_reopened", "cases_merged", "case_split", "verification_requested", "case_verified")
     ENVELOPE_FIELD_NUMBER: _ClassVar[int]
     CASE_ID_FIELD_NUMBER: _ClassVar[int]
     SEQUENCE_FIELD_NUMBER: _ClassVar[int]
@@ -256,6 +292,7 @@ class CaseEvent(_message.Message):
     CASES_MERGED_FIELD_NUMBER: _ClassVar[int]
     CASE_SPLIT_FIELD_NUMBER: _ClassVar[int]
     VERIFICATION_REQUESTED_FIELD_NUMBER: _ClassVar[int]
+    CASE_VERIFIED_FIELD_NUMBER: _ClassVar[int]
     envelope: _common_pb2.Envelope
     case_id: str
     sequence: int
@@ -275,7 +312,8 @@ class CaseEvent(_message.Message):
     cases_merged: CasesMerged
     case_split: CaseSplit
     verification_requested: VerificationRequested
-    def __init__(self, envelope: _Optional[_Union[_common_pb2.Envelope, _Mapping]] = ..., case_id: _Optional[str] = ..., sequence: _Optional[int] = ..., previous_hash: _Optional[bytes] = ..., hash: _Optional[bytes] = ..., cause_event_ids: _Optional[_Iterable[str]] = ..., actor: _Optional[str] = ..., case_opened: _Optional[_Union[CaseOpened, _Mapping]] = ..., report_linked: _Optional[_Union[ReportLinked, _Mapping]] = ..., task_assigned: _Optional[_Union[TaskAssigned, _Mapping]] = ..., task_status_changed: _Optional[_Union[TaskStatusChanged, _Mapping]] = ..., case_escalated: _Optional[_Union[CaseEscalated, _Mapping]] = ..., response_level_changed: _Optional[_Union[ResponseLevelChanged, _Mapping]] = ..., case_resolved: _Optional[_Union[CaseResolved, _Mapping]] = ..., case_closed: _Optional[_Union[CaseClosed, _Mapping]] = ..., case_reopened: _Optional[_Union[CaseReopened, _Mapping]] = ..., cases_merged: _Optional[_Union[CasesMerged, _Mapping]] = ..., case_split: _Optional[_Union[CaseSplit, _Mapping]] = ..., verification_requested: _Optional[_Union[VerificationRequested, _Mapping]] = ...) -> None: ...
+    case_verified: CaseVerified
+    def __init__(self, envelope: _Optional[_Union[_common_pb2.Envelope, _Mapping]] = ..., case_id: _Optional[str] = ..., sequence: _Optional[int] = ..., previous_hash: _Optional[bytes] = ..., hash: _Optional[bytes] = ..., cause_event_ids: _Optional[_Iterable[str]] = ..., actor: _Optional[str] = ..., case_opened: _Optional[_Union[CaseOpened, _Mapping]] = ..., report_linked: _Optional[_Union[ReportLinked, _Mapping]] = ..., task_assigned: _Optional[_Union[TaskAssigned, _Mapping]] = ..., task_status_changed: _Optional[_Union[TaskStatusChanged, _Mapping]] = ..., case_escalated: _Optional[_Union[CaseEscalated, _Mapping]] = ..., response_level_changed: _Optional[_Union[ResponseLevelChanged, _Mapping]] = ..., case_resolved: _Optional[_Union[CaseResolved, _Mapping]] = ..., case_closed: _Optional[_Union[CaseClosed, _Mapping]] = ..., case_reopened: _Optional[_Union[CaseReopened, _Mapping]] = ..., cases_merged: _Optional[_Union[CasesMerged, _Mapping]] = ..., case_split: _Optional[_Union[CaseSplit, _Mapping]] = ..., verification_requested: _Optional[_Union[VerificationRequested, _Mapping]] = ..., case_verified: _Optional[_Union[CaseVerified, _Mapping]] = ...) -> None: ...
 
 class TaskSummary(_message.Message):
     __slots__ = ("task_id", "agency", "role", "status", "deadlines")

@@ -178,9 +178,13 @@ class Location(_message.Message):
     def __init__(self, grid_code: _Optional[str] = ..., jurisdiction: _Optional[_Union[JurisdictionPath, _Mapping]] = ..., point: _Optional[_Union[GeoPoint, _Mapping]] = ..., address: _Optional[str] = ...) -> None: ...
 
 class Deadline(_message.Message):
-    __slots__ = ("kind", "due_at")
+    __slots__ = ("kind", "due_at", "task_id", "set_at")
     KIND_FIELD_NUMBER: _ClassVar[int]
     DUE_AT_FIELD_NUMBER: _ClassVar[int]
+    TASK_ID_FIELD_NUMBER: _ClassVar[int]
+    SET_AT_FIELD_NUMBER: _ClassVar[int]
     kind: DeadlineKind
     due_at: _timestamp_pb2.Timestamp
-    def __init__(self, kind: _Optional[_Union[DeadlineKind, str]] = ..., due_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ...) -> None: ...
+    task_id: str
+    set_at: _timestamp_pb2.Timestamp
+    def __init__(self, kind: _Optional[_Union[DeadlineKind, str]] = ..., due_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., task_id: _Optional[str] = ..., set_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ...) -> None: ...
