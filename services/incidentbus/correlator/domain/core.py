@@ -1,0 +1,68 @@
+"""The correlator's contract: decide(state, input) -> outputs, evolve(state, event) -> state.
+
+`step` does both: it decides and folds the decided case events into the state. The same
+ordered input always gives the same outputs, byte for byte.
+"""
+
+from __future__ import annotations
+
+from dataclasses import replace
+
+from incidentbus.correlator.domain.decision import Decision
+from incidentbus.correlator.domain.evolve import evolve
+from incidentbus.correlator.domain.handlers import on_report
+from incidentbus.correlator.domain.inputs import Input
+from incidentbus.correlator.domain.model import AreaState, frozen_map
+from incidentbus.correlator.domain.outputs import Output
+from incidentbus.correlator.domain.replies import on_reply, on_verification
+from incidentbus.correlator.domain.rules import Rules
+
+__all__ = ["decide", "evolve", "step"]
+
+SEEN_RETENTION_MS = 7 * 24 * 3_600_000
+REPLIES = (
+    "task_acknowledged",
+    "task_declined",
+    "unit_dispatched",
+    "unit_arrived",
+    "progress_noted",
+    "task_completed",
+    "assistance_requested",
+)
+
+
+def already_processed(state: AreaState, item: Input) -> bool:
+    """A redelivered input (same position) or a duplicate fact (same event id) changes nothing."""
+    key = f"{item.at.topic}/{item.at.partition}"
+    return item.at.offset <= state.positions.get(key, -1) or item.event_id in state.seen
+
+
+def step(state: AreaState, item: Input, rules: Rules) -> tuple[AreaState, list[Output]]:
+    """Decide one input and fold its case events into the state."""
+    if already_processed(state, item):
+        return state, []
+    d = Decision(state, rules, item.event_id, item.recorded_ms)
+    d.fire_deadlines()
+    kind = item.event.WhichOneof("body") or ""
+    if kind == "incident_reported":
+        on_report(d, item)
+    elif kind in REPLIES:
+        on_reply(d, item)
+    elif kind in ("resolution_verified", "resolution_disputed"):
+        on_verification(d, item)
+    d.finish()
+    return _remember(d.state, item), d.outputs
+
+
+def decide(state: AreaState, item: Input, rules: Rules) -> list[Output]:
+    """Only the outputs of an input (the state they lead to is `step`'s first result)."""
+    return step(state, item, rules)[1]
+
+
+def _remember(state: AreaState, item: Input) -> AreaState:
+    horizon = state.clock_ms - SEEN_RETENTION_MS
+    seen = {k: v for k, v in state.seen.items() if v >= horizon}
+    if item.event.WhichOneof("body") != "clock_ticked":  # ticks are positional; no need to remember ids
+        seen[item.event_id] = item.recorded_ms
+    positions = {**state.positions, f"{item.at.topic}/{item.at.partition}": item.at.offset}
+    return replace(state, seen=frozen_map(seen), positions=frozen_map(positions))

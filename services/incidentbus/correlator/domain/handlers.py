@@ -1,0 +1,159 @@
+"""The rules: what each kind of input does to the cases of its area."""
+
+from __future__ import annotations
+
+from incidentbus.correlator.domain import names, outputs
+from incidentbus.correlator.domain.decision import Decision
+from incidentbus.correlator.domain.inputs import Input, report_of
+from incidentbus.correlator.domain.matching import Score, best_matches
+from incidentbus.correlator.domain.model import Case, Report
+from incidentbus.correlator.domain.names import category_family
+from incidentbus.correlator.domain.rules import LEVELS
+from incidentbus.kernel.ids import stable_id
+from incidentbus.v1 import agency_events_pb2, bus_pb2, case_events_pb2
+
+SEVERITY_PRIORITY = {"MINOR": 1, "MODERATE": 2, "MAJOR": 3, "CRITICAL": 4}
+NAMED = Score(1.0, 1.0, 1.0, 1.0, "named_case")
+
+
+def linked_body(
+    report: Report, score: Score, item_report: agency_events_pb2.IncidentReported | None
+) -> case_events_pb2.ReportLinked:
+    body = case_events_pb2.ReportLinked(
+        report=outputs.report_ref(report),
+        score=case_events_pb2.MatchScore(
+            total=score.total, place=score.place, category=score.category, time=score.time, rule=score.rule
+        ),
+        category=names.category_of(report.category),
+        incident_type=report.incident_type,
+        severity=names.severity_of(report.severity),
+        casualties=report.casualties,
+    )
+    body.reported_at.FromMilliseconds(report.reported_ms)
+    body.location.CopyFrom(
+        item_report.location if item_report is not None else outputs.location_pb(report.place)
+    )
+    return body
+
+
+def level_for(d: Decision, case: Case) -> str:
+    """The response level the case's facts call for (casualties, category)."""
+    rl = d.rules.response_levels
+    level = "NONE"
+    for rule in rl.casualties:
+        if case.casualties >= rule.at_least and LEVELS.index(rule.level) > LEVELS.index(level):
+            level = rule.level
+    by_category = rl.category.get(category_family(case.category), "NONE")
+    return by_category if LEVELS.index(by_category) > LEVELS.index(level) else level
+
+
+def on_report(d: Decision, item: Input) -> None:
+    report, body = report_of(item), item.event.incident_reported
+    named = _named_case(d, body)
+    if named is not None:
+        _link(d, named, report, NAMED, body)
+        return
+    matches = best_matches(report, d.state.open_cases(), d.rules)
+    if not matches:
+        _open(d, report, body)
+        return
+    score, best = matches[0]
+    _link(d, best, report, score, body)
+    for other_score, other in matches[1:]:
+        _merge(d, d.case(best.case_id), d.case(other.case_id), other_score)
+
+
+def _named_case(d: Decision, body: agency_events_pb2.IncidentReported) -> Case | None:
+    case = d.state.resolve(body.case_ref) if body.case_ref else None
+    if case is None and body.task_ref:
+        case = d.state.case_of_task(body.task_ref)
+    return case if case is not None and case.is_open else None
+
+
+def _open(d: Decision, report: Report, body: agency_events_pb2.IncidentReported) -> None:
+    case_id = f"C-{report.place.path[1]}-{stable_id('case', report.event_id)[:13].replace('-', '')}"
+    fast = report.category.startswith("unknown_")
+    priority = 5 if fast else SEVERITY_PRIORITY.get(report.severity, 2)
+    opened = case_events_pb2.CaseOpened(
+        category=body.category,
+        incident_type=report.incident_type,
+        severity=body.severity,
+        location=body.location,
+        priority=priority,
+        fast_path=fast,
+        first_report=outputs.report_ref(report),
+    )
+    case = d.emit(case_id, "case_opened", opened, actor=report.source_agency)
+    case = d.emit(
+        case_id,
+        "report_linked",
+        linked_body(report, Score(1.0, 1.0, 1.0, 1.0, "opened"), body),
+        actor=report.source_agency,
+    )
+    case = d.raise_level(case, level_for(d, case), "opened")
+    route = d.rules.route(report.incident_type, case.area)
+    d.assign(case_id, route.lead, "LEAD", _rule_name(route.types))
+    for agency in route.support:
+        d.assign(case_id, agency, "SUPPORT", _rule_name(route.types))
+    if fast:
+        agencies = list(d.rules.fast_path_agencies)
+        d.alert(
+            d.case(case_id),
+            bus_pb2.ALERT_KIND_FAST_PATH,
+            agencies,
+            "community",
+            f"fast path: {report.incident_type} from {report.source_agency} in grid {report.place.grid}",
+        )
+
+
+def _rule_name(types: tuple[str, ...]) -> str:
+    return "route:" + ",".join(types)
+
+
+def _link(
+    d: Decision, case: Case, report: Report, score: Score, body: agency_events_pb2.IncidentReported | None
+) -> None:
+    if any(r.event_id == report.event_id for r in case.reports):
+        return
+    case = d.emit(case.case_id, "report_linked", linked_body(report, score, body), actor=report.source_agency)
+    _ensure_routing(d, case, report.incident_type)
+    d.raise_level(d.case(case.case_id), level_for(d, d.case(case.case_id)), f"report {report.source_ref}")
+
+
+def _ensure_routing(d: Decision, case: Case, incident_type: str) -> None:
+    """Every agency the report's type routes to has an active task (declined ones excepted)."""
+    route = d.rules.route(incident_type, case.area)
+    holding = {t.agency for t in case.active_tasks()}
+    for agency in (route.lead, *route.support):
+        if agency not in holding and agency not in case.declined:
+            d.assign(case.case_id, agency, "SUPPORT", _rule_name(route.types))
+            holding.add(agency)
+
+
+def _merge(d: Decision, survivor: Case, absorbed: Case, score: Score) -> None:
+    """Two open cases turned out to be one: the survivor takes the reports and the work."""
+    moved = [outputs.report_ref(r) for r in absorbed.reports]
+    evidence = case_events_pb2.MatchScore(
+        total=score.total, place=score.place, category=score.category, time=score.time, rule="merged"
+    )
+    d.emit(
+        survivor.case_id,
+        "cases_merged",
+        case_events_pb2.CasesMerged(merged_case_id=absorbed.case_id, moved_reports=moved, evidence=evidence),
+    )
+    for report in absorbed.reports:
+        d.emit(
+            survivor.case_id,
+            "report_linked",
+            linked_body(report, Score(score.total, score.place, score.category, score.time, "merged"), None),
+        )
+    holding = {t.agency for t in d.case(survivor.case_id).active_tasks()}
+    for task in absorbed.active_tasks():
+        d.cancel(d.case(absorbed.case_id), task.task_id, f"merged into {survivor.case_id}")
+        if task.agency not in holding:
+            d.assign(survivor.case_id, task.agency, task.role, "merged", replaces=task.task_id)
+            holding.add(task.agency)
+    closed = case_events_pb2.CaseClosed(
+        reason=case_events_pb2.CLOSURE_REASON_MERGED, merged_into=survivor.case_id
+    )
+    d.emit(absorbed.case_id, "case_closed", closed)

@@ -1,0 +1,163 @@
+"""Task replies and verification answers: the closed loop from dispatch to closure."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from incidentbus.correlator.domain import names, outputs
+from incidentbus.correlator.domain.decision import Decision
+from incidentbus.correlator.domain.inputs import Input
+from incidentbus.correlator.domain.model import Case, Task
+from incidentbus.v1 import agency_events_pb2, case_events_pb2
+
+STATUS_OF_REPLY = {
+    "task_acknowledged": "ACKNOWLEDGED",
+    "unit_dispatched": "UNIT_DISPATCHED",
+    "unit_arrived": "ON_SCENE",
+    "task_completed": "COMPLETED",
+    "task_declined": "DECLINED",
+}
+ORDER = ("ASSIGNED", "ACKNOWLEDGED", "UNIT_DISPATCHED", "ON_SCENE", "COMPLETED")
+
+
+def _find(d: Decision, body: Any) -> tuple[Case, Task] | None:
+    case = d.state.resolve(body.case_id) if body.case_id else None
+    if case is None or case.task(body.task_id) is None:
+        case = d.state.case_of_task(body.task_id)
+    task = case.task(body.task_id) if case else None
+    return (case, task) if case is not None and task is not None else None
+
+
+def on_reply(d: Decision, item: Input) -> None:
+    kind = item.event.WhichOneof("body") or ""
+    body = getattr(item.event, kind)
+    found = _find(d, body)
+    if found is None:
+        d.reject(
+            body.case_id or body.task_id,
+            "correlator.unknown_task",
+            f"{kind} for unknown task {body.task_id!r}",
+        )
+        return
+    case, task = found
+    if not task.active:
+        d.reject(
+            case.case_id, "correlator.stale_reply", f"{kind} for task {task.task_id} that is {task.status}"
+        )
+        return
+    actor = item.event.envelope.source_agency
+    if kind == "assistance_requested":
+        _assistance(d, case, body, actor)
+    elif kind == "progress_noted":
+        _status(d, case, task, status=task.status, detail=body.note, actor=actor)
+    else:
+        _advance(d, case, task, kind=kind, body=body, actor=actor)
+
+
+def _status(d: Decision, case: Case, task: Task, *, status: str, detail: str, actor: str) -> Case:
+    change = case_events_pb2.TaskStatusChanged(
+        task_id=task.task_id, agency=task.agency, status=names.task_status_of(status), detail=detail
+    )
+    return d.emit(case.case_id, "task_status_changed", change, actor=actor)
+
+
+def _advance(d: Decision, case: Case, task: Task, *, kind: str, body: Any, actor: str) -> None:
+    status = STATUS_OF_REPLY[kind]
+    if status in ORDER and ORDER.index(status) <= ORDER.index(task.status):
+        _status(d, case, task, status=task.status, detail=f"late {kind} (already {task.status})", actor=actor)
+        return
+    case = _status(d, case, task, status=status, detail=_detail(kind, body), actor=actor)
+    if status == "DECLINED":
+        _reroute(d, case, task, body)
+    elif status == "COMPLETED" and not case.active_tasks():
+        _resolved(d, case)
+
+
+def _detail(kind: str, body: Any) -> str:
+    if kind == "task_declined":
+        reason = names.short(agency_events_pb2.DeclineReason, body.reason, "DECLINE_REASON_")
+        return f"{reason}: {body.reason_text}"
+    if kind == "task_completed":
+        disposition = names.short(agency_events_pb2.Disposition, body.disposition, "DISPOSITION_")
+        return f"{disposition}: {body.summary}"
+    return str(getattr(body, "unit_id", ""))
+
+
+def _reroute(d: Decision, case: Case, task: Task, body: Any) -> None:
+    """A declined task goes to the next candidate; a case never stays without an owner."""
+    holding = {t.agency for t in case.active_tasks()}
+    if task.role != "LEAD" and holding:
+        if body.suggested_agency and body.suggested_agency not in holding | set(case.declined):
+            d.assign(case.case_id, body.suggested_agency, task.role, "reroute", replaces=task.task_id)
+        return
+    route = d.rules.route(case.incident_type, case.area)
+    candidates = [body.suggested_agency, *route.fallback, d.rules.default_owner]
+    free = [a for a in candidates if a and a not in case.declined and a not in holding]
+    agency = free[0] if free else d.rules.default_owner
+    d.assign(
+        case.case_id, agency, "LEAD", "reroute" if free else "reroute:last-resort", replaces=task.task_id
+    )
+
+
+def _assistance(d: Decision, case: Case, body: Any, actor: str) -> None:
+    holding = {t.agency for t in case.active_tasks()}
+    if body.requested_agency and body.requested_agency not in holding:
+        d.assign(case.case_id, body.requested_agency, "ASSIST", f"assistance:{actor}")
+
+
+def _resolved(d: Decision, case: Case) -> None:
+    """Every task done: close by a named policy, or ask the verifier to confirm (回访)."""
+    done = [t.task_id for t in case.tasks if t.status == "COMPLETED"]
+    case = d.emit(case.case_id, "case_resolved", case_events_pb2.CaseResolved(completed_task_ids=done))
+    policy = d.rules.close_policy(case.incident_type)
+    if policy:
+        d.emit(
+            case.case_id,
+            "case_closed",
+            case_events_pb2.CaseClosed(reason=case_events_pb2.CLOSURE_REASON_POLICY, policy=policy),
+        )
+        return
+    verification_id = f"{case.case_id}/v{case.verifications + 1}"
+    due = d.deadline(case, "VERIFY", verification_id)
+    request = case_events_pb2.VerificationRequested(
+        verification_id=verification_id, agency=d.rules.verifier, deadline=outputs.deadline_pb(due)
+    )
+    case = d.emit(case.case_id, "verification_requested", request)
+    d.effect(
+        outputs.request_verification(
+            case, verification_id, d.rules.verifier, due, at_ms=d.clock, cause=d.cause
+        )
+    )
+
+
+def on_verification(d: Decision, item: Input) -> None:
+    kind = item.event.WhichOneof("body") or ""
+    body = getattr(item.event, kind)
+    case = d.state.resolve(body.case_id)
+    if case is None or case.status != "RESOLVED" or case.verification_id != body.verification_id:
+        state = case.status if case else "unknown"
+        d.reject(
+            body.case_id,
+            "correlator.stale_verification",
+            f"{kind} {body.verification_id!r} for a case that is {state}",
+        )
+        return
+    actor = item.event.envelope.source_agency
+    if kind == "resolution_verified":
+        verified = case_events_pb2.CaseVerified(
+            verification_id=body.verification_id,
+            verified_by=body.verified_by,
+            satisfaction=body.satisfaction,
+            comment=body.comment,
+        )
+        d.emit(case.case_id, "case_verified", verified, actor=actor)
+        d.emit(
+            case.case_id,
+            "case_closed",
+            case_events_pb2.CaseClosed(reason=case_events_pb2.CLOSURE_REASON_VERIFIED),
+        )
+        return
+    reopened = case_events_pb2.CaseReopened(reason=body.reason, verification_id=body.verification_id)
+    case = d.emit(case.case_id, "case_reopened", reopened, actor=actor)
+    lead = next((t.agency for t in reversed(case.tasks) if t.role == "LEAD"), d.rules.default_owner)
+    d.assign(case.case_id, lead, "LEAD", "reopen")

@@ -1,0 +1,168 @@
+"""Correlator rules as validated data: correlation, routing, deadlines, levels, closing, grids."""
+
+from __future__ import annotations
+
+import tomllib
+from fnmatch import fnmatchcase
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
+
+Level = Literal["NONE", "IV", "III", "II", "I"]
+LEVELS: tuple[str, ...] = ("NONE", "IV", "III", "II", "I")
+JURISDICTION_LEVELS = ("grid", "community", "street", "district", "city")
+
+
+class RulesError(Exception):
+    """The rules file is malformed; the message carries pydantic's detail."""
+
+
+class Frozen(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+
+class Compatible(Frozen):
+    name: str
+    types: tuple[str, ...]
+
+
+class Weights(Frozen):
+    place: float = 0.4
+    category: float = 0.4
+    time: float = 0.2
+
+
+class Correlation(Frozen):
+    threshold: float = Field(default=0.55, ge=0, le=1)
+    radius_m: float = Field(default=300.0, gt=0)
+    weights: Weights = Weights()
+    same_type_score: float = 1.0
+    compatible_score: float = 0.7
+    same_grid_score: float = 1.0
+    neighbour_grid_score: float = 0.7
+    compatible: tuple[Compatible, ...] = ()
+    window_minutes: dict[str, int] = Field(default_factory=lambda: {"default": 60})
+
+
+class Route(Frozen):
+    types: tuple[str, ...]
+    jurisdiction: str = "*"
+    lead: str
+    support: tuple[str, ...] = ()
+    fallback: tuple[str, ...] = ()
+
+    def matches(self, incident_type: str, district: str) -> bool:
+        return any(fnmatchcase(incident_type, p) for p in self.types) and fnmatchcase(
+            district, self.jurisdiction
+        )
+
+
+class StepMinutes(Frozen):
+    acknowledge: int | None = Field(default=None, gt=0)
+    arrive: int | None = Field(default=None, gt=0)
+    resolve: int | None = Field(default=None, gt=0)
+    verify: int | None = Field(default=None, gt=0)
+
+
+class Deadlines(Frozen):
+    severity: dict[str, StepMinutes]
+    category: dict[str, StepMinutes] = Field(default_factory=dict)
+
+
+class CasualtyLevel(Frozen):
+    at_least: int = Field(ge=1)
+    level: Level
+
+
+class Escalation(Frozen):
+    raise_at: Literal["grid", "community", "street", "district", "city"] = "district"
+
+
+class ResponseLevels(Frozen):
+    deadline_factor: dict[Level, float]
+    notify: dict[Level, tuple[str, ...]] = Field(default_factory=dict)
+
+    def factor(self, level: str) -> float:
+        return self.deadline_factor.get(level, 1.0)  # type: ignore[call-overload, no-any-return]
+
+    def notified(self, level: str) -> list[str]:
+        return list(self.notify.get(level, ()))  # type: ignore[call-overload]
+
+    casualties: tuple[CasualtyLevel, ...] = ()
+    category: dict[str, Level] = Field(default_factory=dict)
+    escalation: Escalation = Escalation()
+
+
+class Policy(Frozen):
+    policy: str
+    types: tuple[str, ...]
+
+
+class Closing(Frozen):
+    without_verification: tuple[Policy, ...] = ()
+
+
+class Grid(Frozen):
+    neighbours: tuple[str, ...] = ()
+
+
+class Rules(Frozen):
+    """Everything the core decides by. Immutable; a changed file is a new Rules."""
+
+    version: int
+    default_owner: str
+    fast_path_agencies: tuple[str, ...]
+    verifier: str
+    correlation: Correlation
+    routing: tuple[Route, ...]
+    deadlines: Deadlines
+    response_levels: ResponseLevels
+    closing: Closing = Closing()
+    grids: dict[str, Grid] = Field(default_factory=dict)
+
+    def route(self, incident_type: str, district: str) -> Route:
+        """The first routing rule for a type; a catch-all to the default owner if none matches."""
+        for route in self.routing:
+            if route.matches(incident_type, district):
+                return route
+        return Route(types=("*",), lead=self.default_owner)
+
+    def window_ms(self, category: str) -> int:
+        windows = self.correlation.window_minutes
+        return windows.get(category, windows.get("default", 60)) * 60_000
+
+    def step_minutes(self, severity: str, category: str, kind: str) -> int:
+        """Deadline length for a step: the category's override, else the severity's."""
+        override = getattr(self.deadlines.category.get(category, StepMinutes()), kind)
+        base = getattr(self.deadlines.severity.get(severity, StepMinutes()), kind)
+        minutes = override or base
+        if minutes is None:
+            raise RulesError(f"no {kind} deadline for severity {severity!r}")
+        return int(minutes)
+
+    def compatibility(self, a: str, b: str) -> float:
+        """Category score of two incident types: same, compatible (one group), or 0."""
+        if a == b:
+            return self.correlation.same_type_score
+        if any(a in g.types and b in g.types for g in self.correlation.compatible):
+            return self.correlation.compatible_score
+        return 0.0
+
+    def neighbours(self, grid: str) -> tuple[str, ...]:
+        found = self.grids.get(grid)
+        return found.neighbours if found else ()
+
+    def close_policy(self, incident_type: str) -> str:
+        """The named policy that closes this type without verification, or ''."""
+        for policy in self.closing.without_verification:
+            if any(fnmatchcase(incident_type, p) for p in policy.types):
+                return policy.policy
+        return ""
+
+
+def parse_rules(text: str) -> Rules:
+    """Rules from TOML text (pure); RulesError with the exact problem when invalid."""
+    try:
+        return Rules.model_validate(tomllib.loads(text))
+    except (tomllib.TOMLDecodeError, ValidationError) as exc:
+        raise RulesError(f"invalid correlator rules: {exc}") from exc
