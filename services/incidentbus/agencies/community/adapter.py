@@ -1,0 +1,240 @@
+"""Community (grid workers): patrol reports, task replies, and answers to verification requests.
+
+The grid worker is the only agency that closes the loop (回访): the bus asks the worker of the
+case's grid to confirm a resolution, and the answer becomes ResolutionVerified or
+ResolutionDisputed. Patrol reports carry a warning colour instead of a priority; without one
+the incident type's default severity from the shared taxonomy applies.
+"""
+
+from __future__ import annotations
+
+from enum import Enum
+from typing import Annotated, Any, Literal
+
+from google.protobuf.message import Message
+from pydantic import AwareDatetime, Field, TypeAdapter
+
+from incidentbus.agencies.base import (
+    AgencyAdapter,
+    CodeTables,
+    Mapped,
+    MappingError,
+    Native,
+    ReplyKind,
+    TaskReply,
+    codes_path,
+    deadlines_of,
+    enum_name,
+    iso,
+    location,
+    reply_body,
+    reverse_code,
+)
+from incidentbus.agencies.taxonomy import severity_value
+from incidentbus.v1 import agency_events_pb2, bus_pb2, case_events_pb2, common_pb2
+
+Ref = Annotated[str, Field(min_length=1, max_length=64)]
+Text = Annotated[str, Field(max_length=4000)]
+
+
+class Outcome(Enum):
+    """What a verification answer means, whatever the app's result code (table `verification`)."""
+
+    VERIFIED = "verified"
+    DISPUTED = "disputed"
+
+
+class Patrol(Native):
+    """A grid worker's patrol finding (or an edited version of it)."""
+
+    report_kind: Literal["patrol"]
+    report_id: Ref
+    edit_no: Annotated[int, Field(ge=0)] = 0
+    grid_code: str | None = None
+    event_type: str
+    colour: str | None = None
+    household: Annotated[str, Field(max_length=500)] = ""
+    lat: float | None = None
+    lng: float | None = None
+    worker_id: Ref
+    worker_name: str = ""
+    observed_at: AwareDatetime
+    text: Text = ""
+    attachments: list[Annotated[str, Field(min_length=1, max_length=500)]] = Field(
+        default_factory=list, max_length=20
+    )
+    injured: Annotated[int, Field(ge=0)] = 0
+    case_ref: str = ""
+
+
+class Reply(Native):
+    """A grid worker's reply on a task the bus gave the community office."""
+
+    report_kind: Literal["task_reply"]
+    report_id: str = ""
+    task_id: Ref
+    case_id: Ref
+    reply_seq: Annotated[int, Field(ge=0)]
+    action: str
+    replied_at: AwareDatetime
+    worker_id: str = ""
+    worker_name: str = ""
+    text: Text = ""
+    decline_code: str = ""
+    result_code: str = ""
+    help_agency: str = ""
+
+
+class Verification(Native):
+    """The grid worker's answer to a verification request (回访)."""
+
+    report_kind: Literal["verification"]
+    verification_id: Ref
+    case_id: Ref
+    edit_no: Annotated[int, Field(ge=0)] = 0
+    result: str
+    score: Annotated[int, Field(ge=0, le=5)] = 0  # 1..5, 0 when the resident was not asked
+    comment: Text = ""
+    worker_id: Ref
+    answered_at: AwareDatetime
+
+
+CommunityMessage = Annotated[Patrol | Reply | Verification, Field(discriminator="report_kind")]
+
+
+class CommunityAdapter(AgencyAdapter):
+    name = "community"
+
+    def __init__(self, codes: CodeTables | None = None) -> None:
+        self.codes = codes or CodeTables.load(self.name, codes_path(__file__))
+        self.native = TypeAdapter(CommunityMessage)
+
+    def to_canonical(self, message: Native) -> Mapped:
+        if isinstance(message, Patrol):
+            return self._patrol(message)
+        if isinstance(message, Reply):
+            return self._reply(message)
+        assert isinstance(message, Verification)
+        return self._verification(message)
+
+    def _patrol(self, m: Patrol) -> Mapped:
+        kind = self.codes.incident_type(m.event_type)
+        severity = kind.severity
+        native = {"community.event_type": m.event_type}
+        if m.colour is not None:  # present but unknown is refused, like any code
+            severity = severity_value(self.codes.lookup("severity", m.colour))
+            native["community.colour"] = m.colour
+        report = agency_events_pb2.IncidentReported(
+            category=kind.category,
+            incident_type=kind.name,
+            severity=severity,
+            location=location(m.grid_code, address=m.household, lat=m.lat, lon=m.lng),
+            description=m.text,
+            casualties=m.injured,
+            media_refs=m.attachments,
+            case_ref=m.case_ref,
+            reporter=agency_events_pb2.Reporter(name=m.worker_name, role="grid_worker"),
+            native_codes=native,
+        )
+        return Mapped(report, source_ref=m.report_id, revision=m.edit_no, occurred_at=m.observed_at)
+
+    def _reply(self, m: Reply) -> Mapped:
+        kind = ReplyKind(self.codes.lookup("status", m.action))
+        reply = TaskReply(
+            kind,
+            m.task_id,
+            m.case_id,
+            actor=m.worker_name or m.worker_id,
+            unit=m.worker_id,
+            note=m.text,
+            decline_reason=self.codes.lookup("decline_reasons", m.decline_code)
+            if kind is ReplyKind.DECLINED
+            else "",
+            disposition=self.codes.lookup("dispositions", m.result_code)
+            if kind is ReplyKind.COMPLETED
+            else "",
+            requested_agency=m.help_agency,
+            suggested_agency=m.help_agency,
+        )
+        ref = f"{m.report_id or m.task_id}/reply/{m.reply_seq}"
+        return Mapped(
+            reply_body(reply),
+            source_ref=ref,
+            occurred_at=m.replied_at,
+            subject=m.task_id,
+            correlation_id=m.case_id,
+        )
+
+    def _verification(self, m: Verification) -> Mapped:
+        """Verified closes the loop; disputed reopens the case, with the worker's comment as reason."""
+        body: Message
+        if Outcome(self.codes.lookup("verification", m.result)) is Outcome.VERIFIED:
+            body = agency_events_pb2.ResolutionVerified(
+                case_id=m.case_id,
+                verification_id=m.verification_id,
+                verified_by=m.worker_id,
+                comment=m.comment,
+                satisfaction=m.score,
+            )
+        else:
+            body = agency_events_pb2.ResolutionDisputed(
+                case_id=m.case_id,
+                verification_id=m.verification_id,
+                disputed_by=m.worker_id,
+                reason=m.comment,
+            )
+        return Mapped(
+            body,
+            source_ref=m.verification_id,
+            revision=m.edit_no,
+            occurred_at=m.answered_at,
+            subject=m.verification_id,
+            correlation_id=m.case_id,
+        )
+
+    def render_task(self, command: bus_pb2.TaskCommand) -> dict[str, Any]:
+        match command.WhichOneof("body"):
+            case "dispatch_task":
+                return self._task(command.dispatch_task)
+            case "cancel_task":
+                c = command.cancel_task
+                return {
+                    "push_kind": "withdraw",
+                    "task_id": c.task_id,
+                    "case_id": c.case_id,
+                    "reason": c.reason,
+                }
+            case "request_verification":
+                return self._verification_request(command.request_verification)
+            case other:
+                raise MappingError("dispatch.unsupported", f"community does not take {other}")
+
+    def _task(self, t: bus_pb2.DispatchTask) -> dict[str, Any]:
+        """A task in the grid app's terms; codes it has no name for stay null."""
+        return {
+            "push_kind": "task",
+            "task_id": t.task_id,
+            "case_id": t.case_id,
+            "event_type": reverse_code(self.codes, "incident_types", t.incident_type),
+            "bus_incident_type": t.incident_type,
+            "colour": reverse_code(
+                self.codes, "severity", enum_name(common_pb2.Severity, t.severity, "SEVERITY_")
+            ),
+            "role": enum_name(case_events_pb2.TaskRole, t.role, "TASK_ROLE_"),
+            "grid_code": t.location.grid_code,
+            "household": t.location.address,
+            "text": t.description,
+            "deadlines": deadlines_of(t),
+        }
+
+    def _verification_request(self, v: bus_pb2.RequestVerification) -> dict[str, Any]:
+        """Ask the case's grid worker to revisit; the answer comes back as report_kind "verification"."""
+        return {
+            "push_kind": "verification_request",
+            "verification_id": v.verification_id,
+            "case_id": v.case_id,
+            "grid": v.location.grid_code,
+            "address": v.location.address,
+            "summary": v.summary,
+            "due": iso(v.due_at) if v.HasField("due_at") else None,
+        }

@@ -1,0 +1,1 @@
+"""Health (120 ambulance dispatch): calls with chief complaints and triage, crew task updates."""

@@ -1,0 +1,171 @@
+"""Health (120 ambulance dispatch): calls with chief-complaint codes and triage levels, task updates.
+
+The dispatch system counts patients, not casualties, grades calls by triage level (1 is the
+most urgent) instead of a priority code, and keeps the caller's name and phone on the call.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated, Any, Literal
+
+from pydantic import AwareDatetime, Field, TypeAdapter
+
+from incidentbus.agencies.base import (
+    AgencyAdapter,
+    CodeTables,
+    Mapped,
+    MappingError,
+    Native,
+    ReplyKind,
+    TaskReply,
+    codes_path,
+    deadlines_of,
+    enum_name,
+    location,
+    reply_body,
+    reverse_code,
+)
+from incidentbus.agencies.taxonomy import severity_value
+from incidentbus.v1 import agency_events_pb2, bus_pb2, case_events_pb2, common_pb2
+
+
+class Coordinates(Native):
+    """The dispatcher's map pin; both parts or none (a half point is a validation error)."""
+
+    lat: float
+    lng: float
+
+
+class Call(Native):
+    """A 120 call record (new, or a corrected version)."""
+
+    record_type: Literal["CALL"]
+    call_id: Annotated[str, Field(min_length=1, max_length=64)]
+    version: Annotated[int, Field(ge=0)] = 0
+    chief_complaint_code: str
+    # The table decides which levels exist; the model only refuses what is never a level.
+    triage_level: Annotated[int, Field(ge=1)]
+    patient_count: Annotated[int, Field(ge=0)] = 0
+    call_time: AwareDatetime
+    address: Annotated[str, Field(max_length=500)] = ""
+    grid_code: str | None = None
+    coordinates: Coordinates | None = None
+    caller_name: str = ""
+    caller_phone: str = ""
+    notes: Annotated[str, Field(max_length=4000)] = ""
+    case_ref: str = ""
+
+
+class TaskUpdate(Native):
+    """A crew or dispatcher update on a task the bus gave the ambulance service."""
+
+    record_type: Literal["TASK_UPDATE"]
+    call_id: str = ""
+    dispatch_id: Annotated[str, Field(min_length=1)]
+    case_id: Annotated[str, Field(min_length=1)]
+    update_no: Annotated[int, Field(ge=0)]
+    status: str
+    update_time: AwareDatetime
+    ambulance_id: str = ""
+    crew_lead: str = ""
+    comment: Annotated[str, Field(max_length=4000)] = ""
+    refusal_code: str = ""
+    outcome_code: str = ""
+    support_agency: str = ""
+
+
+HealthMessage = Annotated[Call | TaskUpdate, Field(discriminator="record_type")]
+
+
+class HealthAdapter(AgencyAdapter):
+    name = "health"
+
+    def __init__(self, codes: CodeTables | None = None) -> None:
+        self.codes = codes or CodeTables.load(self.name, codes_path(__file__))
+        self.native = TypeAdapter(HealthMessage)
+
+    def to_canonical(self, message: Native) -> Mapped:
+        if isinstance(message, Call):
+            return self._call(message)
+        assert isinstance(message, TaskUpdate)
+        return self._update(message)
+
+    def _call(self, m: Call) -> Mapped:
+        kind = self.codes.incident_type(m.chief_complaint_code)
+        triage = str(m.triage_level)  # code tables are keyed by text
+        point = m.coordinates
+        report = agency_events_pb2.IncidentReported(
+            category=kind.category,
+            incident_type=kind.name,
+            severity=severity_value(self.codes.lookup("triage", triage)),
+            location=location(
+                m.grid_code,
+                address=m.address,
+                lat=point.lat if point else None,
+                lon=point.lng if point else None,
+            ),
+            description=m.notes,
+            patient_count=m.patient_count,
+            case_ref=m.case_ref,
+            reporter=agency_events_pb2.Reporter(name=m.caller_name, phone=m.caller_phone, role="caller"),
+            native_codes={"health.chief_complaint": m.chief_complaint_code, "health.triage": triage},
+        )
+        return Mapped(report, source_ref=m.call_id, revision=m.version, occurred_at=m.call_time)
+
+    def _update(self, m: TaskUpdate) -> Mapped:
+        kind = ReplyKind(self.codes.lookup("status", m.status))
+        reply = TaskReply(
+            kind,
+            m.dispatch_id,
+            m.case_id,
+            actor=m.crew_lead or m.ambulance_id,
+            unit=m.ambulance_id,
+            note=m.comment,
+            decline_reason=self.codes.lookup("decline_reasons", m.refusal_code)
+            if kind is ReplyKind.DECLINED
+            else "",
+            disposition=self.codes.lookup("dispositions", m.outcome_code)
+            if kind is ReplyKind.COMPLETED
+            else "",
+            requested_agency=m.support_agency,
+        )
+        ref = f"{m.call_id or m.dispatch_id}/update/{m.update_no}"
+        return Mapped(
+            reply_body(reply),
+            source_ref=ref,
+            occurred_at=m.update_time,
+            subject=m.dispatch_id,
+            correlation_id=m.case_id,
+        )
+
+    def render_task(self, command: bus_pb2.TaskCommand) -> dict[str, Any]:
+        if command.HasField("cancel_task"):
+            c = command.cancel_task
+            return {
+                "record_type": "STAND_DOWN",
+                "dispatch_id": c.task_id,
+                "case_id": c.case_id,
+                "reason": c.reason,
+            }
+        if not command.HasField("dispatch_task"):
+            raise MappingError("dispatch.unsupported", f"health does not take {command.WhichOneof('body')}")
+        return self._dispatch(command.dispatch_task)
+
+    def _dispatch(self, t: bus_pb2.DispatchTask) -> dict[str, Any]:
+        """A dispatch order in the 120 system's terms; codes it has no name for stay null."""
+        triage = reverse_code(self.codes, "triage", enum_name(common_pb2.Severity, t.severity, "SEVERITY_"))
+        point = t.location.point if t.location.HasField("point") else None
+        return {
+            "record_type": "DISPATCH",
+            "dispatch_id": t.task_id,
+            "case_id": t.case_id,
+            "chief_complaint_code": reverse_code(self.codes, "incident_types", t.incident_type),
+            "bus_incident_type": t.incident_type,
+            "triage_level": int(triage) if triage is not None else None,
+            "role": enum_name(case_events_pb2.TaskRole, t.role, "TASK_ROLE_"),
+            "grid_code": t.location.grid_code,
+            "address": t.location.address,
+            "coordinates": {"lat": point.latitude, "lng": point.longitude} if point else None,
+            "notes": t.description,
+            "deadlines": deadlines_of(t),
+        }

@@ -1,0 +1,1 @@
+"""Urban management: work orders with numeric category codes, photos and progress steps."""

@@ -1,0 +1,172 @@
+"""Urban management: work orders with numeric category codes and photos, and their progress steps.
+
+A work order says what and where (category code, grid, photos) and only sometimes how urgent:
+without an urgency code the incident type's default severity from the shared taxonomy applies.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated, Any, Literal
+
+from pydantic import AwareDatetime, Field, TypeAdapter
+
+from incidentbus.agencies.base import (
+    AgencyAdapter,
+    CodeTables,
+    Mapped,
+    MappingError,
+    Native,
+    ReplyKind,
+    TaskReply,
+    codes_path,
+    deadlines_of,
+    enum_name,
+    location,
+    reply_body,
+    reverse_code,
+)
+from incidentbus.agencies.taxonomy import severity_value
+from incidentbus.v1 import agency_events_pb2, bus_pb2, case_events_pb2, common_pb2
+
+PhotoRef = Annotated[str, Field(min_length=1, max_length=500)]
+
+
+class Citizen(Native):
+    """Who complained, when the order came from a citizen (hotline, app)."""
+
+    name: str = ""
+    mobile: str = ""
+
+
+class NewOrder(Native):
+    """A new work order (or a later revision of it)."""
+
+    wo_type: Literal["NEW"]
+    work_order_id: Annotated[str, Field(min_length=1, max_length=64)]
+    rev: Annotated[int, Field(ge=0)] = 0
+    category_code: str
+    urgency: str | None = None
+    channel: str = ""
+    grid: str | None = None
+    address: Annotated[str, Field(max_length=500)] = ""
+    longitude: float | None = None
+    latitude: float | None = None
+    photos: list[PhotoRef] = Field(default_factory=list, max_length=20)
+    description: Annotated[str, Field(max_length=4000)] = ""
+    citizen: Citizen | None = None
+    created: AwareDatetime
+
+
+class Progress(Native):
+    """A step of the urban office's handling of a task the bus assigned it."""
+
+    wo_type: Literal["PROGRESS"]
+    work_order_id: str = ""
+    assign_no: Annotated[str, Field(min_length=1)]
+    case_no: Annotated[str, Field(min_length=1)]
+    step_seq: Annotated[int, Field(ge=0)]
+    step_code: str
+    step_time: AwareDatetime
+    handler: str = ""
+    team: str = ""
+    opinion: Annotated[str, Field(max_length=4000)] = ""
+    return_reason: str = ""
+    finish_result: str = ""
+    transfer_to: str = ""
+
+
+UrbanMessage = Annotated[NewOrder | Progress, Field(discriminator="wo_type")]
+
+
+class UrbanAdapter(AgencyAdapter):
+    name = "urban"
+
+    def __init__(self, codes: CodeTables | None = None) -> None:
+        self.codes = codes or CodeTables.load(self.name, codes_path(__file__))
+        self.native = TypeAdapter(UrbanMessage)
+
+    def to_canonical(self, message: Native) -> Mapped:
+        if isinstance(message, NewOrder):
+            return self._order(message)
+        assert isinstance(message, Progress)
+        return self._progress(message)
+
+    def _order(self, m: NewOrder) -> Mapped:
+        kind = self.codes.incident_type(m.category_code)
+        severity = kind.severity
+        native = {"urban.category_code": m.category_code}
+        if m.urgency is not None:  # present but unknown is refused, like any code
+            severity = severity_value(self.codes.lookup("severity", m.urgency))
+            native["urban.urgency"] = m.urgency
+        if m.channel:
+            native["urban.channel"] = m.channel
+        report = agency_events_pb2.IncidentReported(
+            category=kind.category,
+            incident_type=kind.name,
+            severity=severity,
+            location=location(m.grid, address=m.address, lat=m.latitude, lon=m.longitude),
+            description=m.description,
+            media_refs=m.photos,
+            native_codes=native,
+        )
+        if m.citizen is not None:  # orders from patrols and cameras have no reporter
+            report.reporter.CopyFrom(
+                agency_events_pb2.Reporter(name=m.citizen.name, phone=m.citizen.mobile, role="citizen")
+            )
+        return Mapped(report, source_ref=m.work_order_id, revision=m.rev, occurred_at=m.created)
+
+    def _progress(self, m: Progress) -> Mapped:
+        kind = ReplyKind(self.codes.lookup("status", m.step_code))
+        reply = TaskReply(
+            kind,
+            m.assign_no,
+            m.case_no,
+            actor=m.handler or m.team,
+            unit=m.team,
+            note=m.opinion,
+            decline_reason=self.codes.lookup("decline_reasons", m.return_reason)
+            if kind is ReplyKind.DECLINED
+            else "",
+            disposition=self.codes.lookup("dispositions", m.finish_result)
+            if kind is ReplyKind.COMPLETED
+            else "",
+            requested_agency=m.transfer_to,
+            suggested_agency=m.transfer_to,
+        )
+        ref = f"{m.work_order_id or m.assign_no}/progress/{m.step_seq}"
+        return Mapped(
+            reply_body(reply),
+            source_ref=ref,
+            occurred_at=m.step_time,
+            subject=m.assign_no,
+            correlation_id=m.case_no,
+        )
+
+    def render_task(self, command: bus_pb2.TaskCommand) -> dict[str, Any]:
+        if command.HasField("cancel_task"):
+            c = command.cancel_task
+            return {"wo_type": "REVOKE", "assign_no": c.task_id, "case_no": c.case_id, "reason": c.reason}
+        if not command.HasField("dispatch_task"):
+            raise MappingError("dispatch.unsupported", f"urban does not take {command.WhichOneof('body')}")
+        return self._assignment(command.dispatch_task)
+
+    def _assignment(self, t: bus_pb2.DispatchTask) -> dict[str, Any]:
+        """An assignment in the work-order system's terms; codes it has no name for stay null."""
+        point = t.location.point if t.location.HasField("point") else None
+        return {
+            "wo_type": "ASSIGN",
+            "assign_no": t.task_id,
+            "case_no": t.case_id,
+            "category_code": reverse_code(self.codes, "incident_types", t.incident_type),
+            "bus_incident_type": t.incident_type,
+            "urgency": reverse_code(
+                self.codes, "severity", enum_name(common_pb2.Severity, t.severity, "SEVERITY_")
+            ),
+            "role": enum_name(case_events_pb2.TaskRole, t.role, "TASK_ROLE_"),
+            "grid": t.location.grid_code,
+            "address": t.location.address,
+            "longitude": point.longitude if point else None,
+            "latitude": point.latitude if point else None,
+            "description": t.description,
+            "deadlines": deadlines_of(t),
+        }
