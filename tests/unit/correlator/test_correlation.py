@@ -23,8 +23,10 @@ def test_one_accident_reported_by_three_agencies_is_one_case_with_three_tasks(ru
     assert sorted(o.agency for o in run.kinds("dispatch")) == ["health", "police", "urban"]
     links = run.links(case.case_id)
     assert [link.score.rule for link in links] == ["opened", "grid", "neighbour_grid"]
-    assert links[1].score.category == 0.7 and links[1].score.place == 1.0  # compatible types, same grid
-    assert 0 < links[2].score.time < 1 and links[2].score.total >= 0.55
+    assert links[1].score.category == 0.7  # compatible types
+    assert links[1].score.place == 1.0  # same grid
+    assert 0 < links[2].score.time < 1
+    assert links[2].score.total >= 0.55
 
 
 def test_far_away_or_unrelated_or_late_reports_open_their_own_cases(run: Run) -> None:
