@@ -37,13 +37,14 @@ stop: ## stop the local broker
 proto: install ## regenerate Python code from proto/
 	$(PY) -m incidentbus.devtools.protogen
 
-lint: install buf ## ruff, mypy --strict, buf lint/breaking, stale generated code, topic catalog
+lint: install buf ## ruff, mypy --strict, buf lint/breaking, stale generated code, import rule, topic catalog
 	$(BIN)/ruff check services tests
 	$(BIN)/ruff format --check services tests
 	$(BIN)/mypy services
 	cd proto && ../$(BUF) lint
 	cd proto && ../$(BUF) breaking --against '../.git#branch=main,subdir=proto'
 	$(PY) -m incidentbus.devtools.protogen --check
+	$(PY) -m incidentbus.devtools.importrule
 	$(BIN)/incidentbus topics check
 
 test: install broker ## run every test (unit and integration) against the broker

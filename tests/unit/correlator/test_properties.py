@@ -58,7 +58,7 @@ def simulate(actions: list[tuple[object, ...]]) -> list[Input]:
     return inputs
 
 
-def _input(run: Run, feed: Feed, a: tuple[object, ...], now: int) -> Input:  # noqa: PLR0911
+def _input(run: Run, feed: Feed, a: tuple[object, ...], now: int) -> Input:
     kind = a[0]
     if kind == "report":
         _, t, grid, dt, casualties = a

@@ -1,0 +1,99 @@
+"""The import rule: the correlator core stays pure (no I/O, no asyncio, no faust, no wall clock).
+
+Walks the modules of `incidentbus.correlator.domain` and every `incidentbus` module they reach,
+and fails on a forbidden import or a wall-clock call. Run by `make lint` in CI.
+"""
+
+from __future__ import annotations
+
+import ast
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+
+SOURCE = Path(__file__).resolve().parents[2]  # services/
+CORE = "incidentbus.correlator.domain"
+FORBIDDEN = {
+    "asyncio",
+    "faust",
+    "mode",
+    "aiokafka",
+    "os",
+    "time",
+    "socket",
+    "random",
+    "secrets",
+    "threading",
+    "subprocess",
+    "aiohttp",
+    "requests",
+    "multiprocessing",
+    "signal",
+    "shutil",
+    "tempfile",
+}
+WALL_CLOCK = {("datetime", "now"), ("datetime", "utcnow"), ("date", "today"), ("datetime", "today")}
+
+
+def module_path(name: str, root: Path = SOURCE) -> Path | None:
+    base = root / Path(*name.split("."))
+    for candidate in (base.with_suffix(".py"), base / "__init__.py"):
+        if candidate.exists():
+            return candidate
+    return None
+
+
+def _imports(tree: ast.AST, module: str) -> Iterator[str]:
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Import):
+            yield from (alias.name for alias in node.names)
+        elif isinstance(node, ast.ImportFrom):
+            base = node.module or ""
+            if node.level:
+                base = ".".join(module.split(".")[: -node.level] + ([base] if base else []))
+            yield base
+            yield from (f"{base}.{alias.name}" for alias in node.names)
+
+
+def _clock_calls(tree: ast.AST) -> Iterator[str]:
+    for node in ast.walk(tree):
+        name = node.value.id if isinstance(node, ast.Attribute) and isinstance(node.value, ast.Name) else ""
+        if name and (name, node.attr) in WALL_CLOCK:  # type: ignore[attr-defined]
+            yield f"{name}.{node.attr}"  # type: ignore[attr-defined]
+
+
+def violations(root: Path = SOURCE, core: str = CORE) -> list[str]:
+    """Every forbidden import or wall-clock call reachable from the core, as `module: problem`."""
+    problems: list[str] = []
+    pending = [
+        p.relative_to(root).with_suffix("").as_posix().replace("/", ".").removesuffix(".__init__")
+        for p in sorted((root / Path(*core.split("."))).rglob("*.py"))
+    ]
+    done: set[str] = set()
+    while pending:
+        module = pending.pop()
+        path = module_path(module, root)
+        if module in done or path is None:
+            continue
+        done.add(module)
+        tree = ast.parse(path.read_text("utf-8"))
+        for name in set(_imports(tree, module)):
+            if name.split(".")[0] in FORBIDDEN:
+                problems.append(f"{module}: imports {name}")
+            elif name.startswith("incidentbus.") and not name.startswith("incidentbus.v1"):
+                pending.append(name)
+        problems.extend(f"{module}: calls {call} (wall clock)" for call in _clock_calls(tree))
+    return sorted(set(problems))
+
+
+def main() -> int:
+    problems = violations()
+    for problem in problems:
+        print(f"import rule: {problem}", file=sys.stderr)
+    if not problems:
+        print(f"import rule: {CORE} and everything it reaches is pure")
+    return 1 if problems else 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
