@@ -2,26 +2,50 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+from typing import Annotated
+
 import typer
 
 from incidentbus.agencies.registry import AGENCIES, load_adapter
 from incidentbus.kernel.settings import BusSettings
 
+SERVICES = [*AGENCIES, "correlator"]
+CORRELATOR_PORT = 6100
+
 
 def run(
-    service: str = typer.Argument(..., help=f"one of: {', '.join(AGENCIES)}"),
+    service: str = typer.Argument(..., help=f"one of: {', '.join(SERVICES)}"),
     web_port: int = typer.Option(0, help="HTTP port (default: the service's own)"),
     loglevel: str = typer.Option("info", help="faust worker log level"),
+    rules: Annotated[
+        Path | None, typer.Option(help="correlator rules file (default: the shipped rules)")
+    ] = None,
+    store: str = typer.Option("memory://", help="faust table store: memory:// or rocksdb:// (production)"),
 ) -> None:
-    """Run an agency service (intake, outbox, HTTP endpoint) until interrupted."""
+    """Run an agency service (intake, outbox, HTTP) or the correlator until interrupted."""
     from faust.worker import Worker
 
+    settings = BusSettings()
+    if service == "correlator":
+        app = _correlator(settings, rules, web_port or CORRELATOR_PORT, store)
+    else:
+        app = _agency(settings, service, web_port, store)
+    Worker(app, loglevel=loglevel).execute_from_commandline()
+
+
+def _agency(settings: BusSettings, name: str, web_port: int, store: str):  # type: ignore[no-untyped-def]
     from incidentbus.agencies.service import build_app
 
-    settings = BusSettings()
     try:
-        adapter = load_adapter(service)
+        adapter = load_adapter(name)
     except KeyError as exc:
-        raise typer.BadParameter(str(exc)) from exc
-    app = build_app(adapter, settings, web_port=web_port or AGENCIES[service].web_port)
-    Worker(app, loglevel=loglevel).execute_from_commandline()
+        raise typer.BadParameter(f"{exc}; or correlator") from exc
+    return build_app(adapter, settings, web_port=web_port or AGENCIES[name].web_port, store=store)
+
+
+def _correlator(settings: BusSettings, rules: Path | None, web_port: int, store: str):  # type: ignore[no-untyped-def]
+    from incidentbus.correlator.rulesfile import load_rules
+    from incidentbus.correlator.service import build_app
+
+    return build_app(settings, load_rules(rules), agencies=list(AGENCIES), web_port=web_port, store=store)

@@ -1,0 +1,43 @@
+"""Which area an agency event belongs to, so all of an area's events meet in one partition.
+
+The area is the district. Reports carry it in their location; replies and verification
+answers carry it in the case id (`C-<district>-<hash>`), which the correlator issues.
+Pure: used by the router shell and by replay.
+"""
+
+from __future__ import annotations
+
+import re
+
+from incidentbus.v1 import agency_events_pb2
+
+CASE_ID = re.compile(r"^C-(\d{6})-")
+SOURCE_HEADERS = ("x-source-topic", "x-source-partition", "x-source-offset")
+
+
+class UnroutableError(Exception):
+    """The event names no area the correlator can place it in."""
+
+
+def area_of(event: agency_events_pb2.AgencyEvent) -> str:
+    kind = event.WhichOneof("body") or ""
+    if kind == "incident_reported":
+        location = event.incident_reported.location
+        district = location.jurisdiction.district or location.grid_code.split("-")[0]
+        if district:
+            return district
+        named = event.incident_reported.case_ref
+        if named:
+            return _from_case(named)
+        raise UnroutableError("report without a district")
+    if kind == "clock_ticked" or not kind:
+        raise UnroutableError(f"{kind or 'empty event'} is not routed by area")
+    body = getattr(event, kind)
+    return _from_case(body.case_id or getattr(body, "task_id", ""))
+
+
+def _from_case(case_id: str) -> str:
+    match = CASE_ID.match(case_id)
+    if match is None:
+        raise UnroutableError(f"{case_id!r} is not a correlator case id")
+    return match.group(1)

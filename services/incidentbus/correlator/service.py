@@ -1,0 +1,192 @@
+"""The correlator's faust shell: route agency events by area, feed the pure core, send what it decides.
+
+Per input record: load the area's state from the table, `step` it, produce every output and
+wait for the acknowledgements, then store the new state. A crash anywhere replays the record
+from the stored state and yields the same bytes (deterministic ids, sequences and hashes).
+"""
+
+from __future__ import annotations
+
+import time
+
+import faust
+
+from incidentbus.correlator.domain.core import step
+from incidentbus.correlator.domain.inputs import Input, Position
+from incidentbus.correlator.domain.model import AreaState
+from incidentbus.correlator.domain.outputs import Output
+from incidentbus.correlator.domain.rules import Rules
+from incidentbus.correlator.domain.statecodec import dumps, loads
+from incidentbus.correlator.routing import SOURCE_HEADERS, UnroutableError, area_of
+from incidentbus.kernel.codec import Decoded, encode
+from incidentbus.kernel.deadletter import dead_letter_record
+from incidentbus.kernel.envelope import new_envelope, timestamp_ms, wrap
+from incidentbus.kernel.faust_shell import gate_agent, make_app, publish_all
+from incidentbus.kernel.gate import reject
+from incidentbus.kernel.ids import stable_id
+from incidentbus.kernel.logging import get_logger
+from incidentbus.kernel.records import OutgoingRecord, RawRecord
+from incidentbus.kernel.settings import BusSettings
+from incidentbus.v1 import agency_events_pb2
+
+INPUT = "correlator.input.v1"
+INPUT_PARTITIONS = 6
+TOPIC_OF = {"case_event": "case.events.v1", "alert": "bus.alerts.v1", "snapshot": "case.snapshots.v1"}
+log = get_logger("incidentbus.correlator")
+
+
+def output_record(settings: BusSettings, output: Output) -> OutgoingRecord:
+    """Where each kind of output goes; dispatches go to the agency's own topic."""
+    topic = f"{output.agency}.dispatch.v1" if output.kind == "dispatch" else TOPIC_OF[output.kind]
+    assert output.message is not None
+    return encode(output.message, topic=settings.topic(topic), key=output.key)
+
+
+def routed_record(settings: BusSettings, record: RawRecord, area: str) -> OutgoingRecord:
+    """The agency record, unchanged, keyed by area, with where it came from."""
+    source = (record.topic, str(record.partition), str(record.offset))
+    headers = tuple(h for h in record.headers if h[0] not in SOURCE_HEADERS)
+    headers += tuple((k, v.encode()) for k, v in zip(SOURCE_HEADERS, source, strict=True))
+    return OutgoingRecord(settings.topic(INPUT), area.encode(), record.value or b"", headers)
+
+
+def input_of(decoded: Decoded) -> Input:
+    record = decoded.record
+    topic, partition, offset = ((record.header(h) or b"").decode() for h in SOURCE_HEADERS)
+    source = (
+        Position(topic, int(partition or -1), int(offset or -1))
+        if topic
+        else Position(record.topic, record.partition, record.offset)
+    )
+    return Input(decoded.message, Position(record.topic, record.partition, record.offset), source)  # type: ignore[arg-type]
+
+
+class Correlator:
+    """The shell around the core: one area state per table key."""
+
+    def __init__(self, app: faust.App, settings: BusSettings, rules: Rules) -> None:
+        self.app, self.settings, self.rules = app, settings, rules
+        self.areas = app.Table(
+            "correlator-areas",
+            default=None,
+            partitions=INPUT_PARTITIONS,
+            key_type=str,
+            value_type=bytes,
+            value_serializer="raw",
+        )
+
+    def state(self, area: str) -> AreaState:
+        raw = self.areas.get(area)
+        return loads(raw) if raw else AreaState(area)
+
+    async def route(self, decoded: Decoded) -> list[OutgoingRecord]:
+        try:
+            area = area_of(decoded.message)  # type: ignore[arg-type]
+        except UnroutableError as exc:
+            letter = reject(
+                decoded.record,
+                reason="correlator.unroutable",
+                detail=str(exc),
+                phase="route",
+                rejected_by="correlator",
+            )
+            return [dead_letter_record(letter.letter, self.settings)]
+        return [routed_record(self.settings, decoded.record, area)]
+
+    async def correlate(self, decoded: Decoded) -> list[OutgoingRecord]:
+        item = input_of(decoded)
+        if item.event.WhichOneof("body") == "clock_ticked":
+            for area in self._areas_of(decoded.record.partition):
+                await self._step(area, item, decoded.record)
+        else:
+            area = (decoded.record.key or b"").decode()
+            await self._step(area, item, decoded.record)
+            self._remember_area(decoded.record.partition, area)
+        return []
+
+    async def _step(self, area: str, item: Input, record: RawRecord) -> None:
+        state, outputs = step(self.state(area), item, self.rules)
+        records = [self._record(o, record) for o in outputs]
+        await publish_all(self.app, records)
+        self.areas[area] = dumps(state)
+        if outputs:
+            log.info(
+                "correlated", area=area, event_id=item.event_id, outputs=len(outputs), offset=record.offset
+            )
+
+    def _record(self, output: Output, record: RawRecord) -> OutgoingRecord:
+        if output.kind == "reject":
+            letter = reject(
+                record,
+                reason=output.reason,
+                detail=output.detail,
+                phase="correlate",
+                rejected_by="correlator",
+            )
+            return dead_letter_record(letter.letter, self.settings)
+        return output_record(self.settings, output)
+
+    def _areas_of(self, partition: int) -> list[str]:
+        raw = self.areas.get(f"__areas__/{partition}")
+        return sorted(raw.decode().split(",")) if raw else []
+
+    def _remember_area(self, partition: int, area: str) -> None:
+        known = self._areas_of(partition)
+        if area not in known:
+            self.areas[f"__areas__/{partition}"] = ",".join(sorted([*known, area])).encode()
+
+    async def tick(self) -> None:
+        """Write a clock tick into every input partition this worker owns (the only wall-clock read)."""
+        now = int(time.time() * 1000)
+        topic = self.settings.topic(INPUT)
+        owned = sorted(tp.partition for tp in self.app.consumer.assignment() if tp.topic == topic)
+        for partition in owned:
+            body = agency_events_pb2.ClockTicked(partition=partition)
+            env = new_envelope(
+                event_type=body.DESCRIPTOR.full_name,
+                source="correlator",
+                source_ref=f"tick/{partition}/{now}",
+                recorded_at=timestamp_ms(now),
+                id_override=stable_id("tick", topic, partition, now),
+            )
+            record = encode(
+                wrap(agency_events_pb2.AgencyEvent, body, env), topic=topic, key=f"tick-{partition}"
+            )
+            await self.app.producer.send_and_wait(
+                record.topic, record.key, record.value, partition, None, list(record.headers)
+            )
+
+
+def build_app(
+    settings: BusSettings,
+    rules: Rules,
+    *,
+    agencies: list[str],
+    web_port: int,
+    store: str = "memory://",
+    tick_seconds: float = 5.0,
+) -> faust.App:
+    """The correlator app: router, core agent and clock ticker. No side effects until started."""
+    app = make_app(settings, "incidentbus-correlator", web_port=web_port, store=store)
+    correlator = Correlator(app, settings, rules)
+    for agency in agencies:
+        gate_agent(
+            app,
+            settings,
+            f"{agency}.events.v1",
+            agency_events_pb2.AgencyEvent,
+            correlator.route,
+            name=f"route-{agency}",
+            rejected_by="correlator",
+        )
+    gate_agent(
+        app,
+        settings,
+        INPUT,
+        agency_events_pb2.AgencyEvent,
+        correlator.correlate,
+        name="correlate",
+        rejected_by="correlator",
+    )
+    app.timer(tick_seconds, on_leader=False)(correlator.tick)
+    return app
