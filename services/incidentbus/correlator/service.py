@@ -66,18 +66,14 @@ class Correlator:
 
     def __init__(self, app: faust.App, settings: BusSettings, rules: Rules) -> None:
         self.app, self.settings, self.rules = app, settings, rules
+        # Values are the canonical JSON of an AreaState, stored as text.
         self.areas = app.Table(
-            "correlator-areas",
-            default=None,
-            partitions=INPUT_PARTITIONS,
-            key_type=str,
-            value_type=bytes,
-            value_serializer="raw",
+            "correlator-areas", default=None, partitions=INPUT_PARTITIONS, key_type=str, value_type=str
         )
 
     def state(self, area: str) -> AreaState:
         raw = self.areas.get(area)
-        return loads(raw) if raw else AreaState(area)
+        return loads(raw.encode()) if raw else AreaState(area)
 
     async def route(self, decoded: Decoded) -> list[OutgoingRecord]:
         try:
@@ -108,7 +104,7 @@ class Correlator:
         state, outputs = step(self.state(area), item, self.rules)
         records = [self._record(o, record) for o in outputs]
         await publish_all(self.app, records)
-        self.areas[area] = dumps(state)
+        self.areas[area] = dumps(state).decode()
         if outputs:
             log.info(
                 "correlated", area=area, event_id=item.event_id, outputs=len(outputs), offset=record.offset
@@ -128,12 +124,12 @@ class Correlator:
 
     def _areas_of(self, partition: int) -> list[str]:
         raw = self.areas.get(f"__areas__/{partition}")
-        return sorted(raw.decode().split(",")) if raw else []
+        return sorted(raw.split(",")) if raw else []
 
     def _remember_area(self, partition: int, area: str) -> None:
         known = self._areas_of(partition)
         if area not in known:
-            self.areas[f"__areas__/{partition}"] = ",".join(sorted([*known, area])).encode()
+            self.areas[f"__areas__/{partition}"] = ",".join(sorted([*known, area]))
 
     async def tick(self) -> None:
         """Write a clock tick into every input partition this worker owns (the only wall-clock read)."""

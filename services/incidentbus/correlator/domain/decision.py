@@ -74,7 +74,7 @@ class Decision:
     def span_ms(self, case: Case, kind: str) -> int:
         minutes = self.rules.step_minutes(case.severity.lower(), category_family(case.category), kind.lower())
         factor = self.rules.response_levels.factor(case.level)
-        return max(60_000, round(minutes * 60_000 * factor))
+        return max(1_000, round(minutes * 60_000 * factor))
 
     def deadline(self, case: Case, kind: str, task_id: str) -> Deadline:
         return Deadline(kind, task_id, self.clock, self.clock + self.span_ms(case, kind))

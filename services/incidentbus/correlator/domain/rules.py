@@ -58,10 +58,12 @@ class Route(Frozen):
 
 
 class StepMinutes(Frozen):
-    acknowledge: int | None = Field(default=None, gt=0)
-    arrive: int | None = Field(default=None, gt=0)
-    resolve: int | None = Field(default=None, gt=0)
-    verify: int | None = Field(default=None, gt=0)
+    """Minutes of event time per step; fractions allowed (drills and tests use seconds)."""
+
+    acknowledge: float | None = Field(default=None, gt=0)
+    arrive: float | None = Field(default=None, gt=0)
+    resolve: float | None = Field(default=None, gt=0)
+    verify: float | None = Field(default=None, gt=0)
 
 
 class Deadlines(Frozen):
@@ -131,14 +133,14 @@ class Rules(Frozen):
         windows = self.correlation.window_minutes
         return windows.get(category, windows.get("default", 60)) * 60_000
 
-    def step_minutes(self, severity: str, category: str, kind: str) -> int:
+    def step_minutes(self, severity: str, category: str, kind: str) -> float:
         """Deadline length for a step: the category's override, else the severity's."""
         override = getattr(self.deadlines.category.get(category, StepMinutes()), kind)
         base = getattr(self.deadlines.severity.get(severity, StepMinutes()), kind)
         minutes = override or base
         if minutes is None:
             raise RulesError(f"no {kind} deadline for severity {severity!r}")
-        return int(minutes)
+        return float(minutes)
 
     def compatibility(self, a: str, b: str) -> float:
         """Category score of two incident types: same, compatible (one group), or 0."""
