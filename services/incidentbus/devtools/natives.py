@@ -6,6 +6,7 @@ the agencies' systems would (JSON on the inbox topics).
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
@@ -34,18 +35,30 @@ def reply(
     kind: str,
     task_id: str,
     case_id: str,
+    *,
     seq: int,
     at: datetime,
-    *,
     other_agency: str = "",
     note: str = "",
 ) -> dict[str, Any]:
     """A native task reply of `kind` (ack, decline, dispatched, arrived, progress, complete, assist)."""
-    code = STATUS[agency][KINDS.index(kind)]
-    return _REPLY[agency](code, task_id, case_id, seq, iso(at), other_agency, note)
+    fields = _Reply(STATUS[agency][KINDS.index(kind)], task_id, case_id, seq, iso(at), other_agency, note)
+    return _REPLY[agency](fields)
 
 
-def _police(code: str, task: str, case: str, seq: int, at: str, other: str, note: str) -> dict[str, Any]:
+@dataclass(frozen=True)
+class _Reply:
+    code: str
+    task: str
+    case: str
+    seq: int
+    at: str
+    other: str
+    note: str
+
+
+def _police(r: _Reply) -> dict[str, Any]:
+    code, task, case, seq, at, other, note = r.code, r.task, r.case, r.seq, r.at, r.other, r.note
     return {
         "msg_type": "status",
         "task_id": task,
@@ -61,7 +74,8 @@ def _police(code: str, task: str, case: str, seq: int, at: str, other: str, note
     }
 
 
-def _health(code: str, task: str, case: str, seq: int, at: str, other: str, note: str) -> dict[str, Any]:
+def _health(r: _Reply) -> dict[str, Any]:
+    code, task, case, seq, at, other, note = r.code, r.task, r.case, r.seq, r.at, r.other, r.note
     return {
         "record_type": "TASK_UPDATE",
         "dispatch_id": task,
@@ -77,7 +91,8 @@ def _health(code: str, task: str, case: str, seq: int, at: str, other: str, note
     }
 
 
-def _urban(code: str, task: str, case: str, seq: int, at: str, other: str, note: str) -> dict[str, Any]:
+def _urban(r: _Reply) -> dict[str, Any]:
+    code, task, case, seq, at, other, note = r.code, r.task, r.case, r.seq, r.at, r.other, r.note
     return {
         "wo_type": "PROGRESS",
         "assign_no": task,
@@ -93,7 +108,8 @@ def _urban(code: str, task: str, case: str, seq: int, at: str, other: str, note:
     }
 
 
-def _community(code: str, task: str, case: str, seq: int, at: str, other: str, note: str) -> dict[str, Any]:
+def _community(r: _Reply) -> dict[str, Any]:
+    code, task, case, seq, at, other, note = r.code, r.task, r.case, r.seq, r.at, r.other, r.note
     return {
         "report_kind": "task_reply",
         "task_id": task,

@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 import asyncio
+import json
 import uuid
 from typing import Any
 
 from incidentbus.correlator.domain.chain import check_chain
-from incidentbus.correlator.domain.rules import Rules
+from incidentbus.correlator.domain.rules import Rules, parse_rules
 from incidentbus.correlator.rulesfile import default_rules_text
-from incidentbus.correlator.domain.rules import parse_rules
 from incidentbus.devtools import natives
 from incidentbus.devtools.natives import OUTBOX_IDS
 from incidentbus.kernel.kafka import producer, send
@@ -39,7 +39,9 @@ async def answer(
 ) -> None:
     task_key, case_key = OUTBOX_IDS[agency]
     for seq, kind in enumerate(kinds, start=start):
-        await bus.send(agency, natives.reply(agency, kind, task[task_key], task[case_key], seq, now(), **kw))
+        await bus.send(
+            agency, natives.reply(agency, kind, task[task_key], task[case_key], seq=seq, at=now(), **kw)
+        )
 
 
 def test_one_accident_from_three_agencies_becomes_one_case_that_closes_after_verification(
@@ -79,8 +81,6 @@ def test_one_accident_from_three_agencies_becomes_one_case_that_closes_after_ver
                 ]
 
             [request] = await bus.until(verification_request)
-            import json
-
             asked = json.loads(request.value or b"{}")
             await bus.send("community", natives.verification(case_id, asked["verification_id"], True, now()))
 
