@@ -13,6 +13,8 @@ from incidentbus.kernel.schema import WIRE_TYPES, message_class
 
 NAME_PATTERN = re.compile(r"^[a-z][a-z0-9]*\.[a-z][a-z0-9-]*\.v[1-9][0-9]*$")
 JSON_PREFIX = "json:"
+# LogAppendTime: the broker stamps records; used where producers must not set the bus's clock.
+TimestampType = Literal["CreateTime", "LogAppendTime"]
 
 
 class CatalogError(Exception):
@@ -28,6 +30,7 @@ class TopicDefaults(BaseModel):
     cleanup_policy: Literal["delete", "compact", "compact,delete"] = "delete"
     min_insync_replicas: int = Field(default=2, gt=0)
     max_message_bytes: int = Field(default=1_048_588, gt=0)
+    timestamp_type: TimestampType = "CreateTime"
 
 
 class TopicSpec(BaseModel):
@@ -47,6 +50,7 @@ class TopicSpec(BaseModel):
     cleanup_policy: Literal["delete", "compact", "compact,delete"] | None = None
     min_insync_replicas: int | None = Field(default=None, gt=0)
     max_message_bytes: int | None = Field(default=None, gt=0)
+    timestamp_type: TimestampType | None = None
 
     def resolved(self, defaults: TopicDefaults) -> Topic:
         data = defaults.model_dump() | self.model_dump(exclude_none=True)
@@ -70,6 +74,7 @@ class Topic(BaseModel):
     cleanup_policy: Literal["delete", "compact", "compact,delete"]
     min_insync_replicas: int
     max_message_bytes: int
+    timestamp_type: TimestampType
 
     @property
     def is_protobuf(self) -> bool:
@@ -82,6 +87,7 @@ class Topic(BaseModel):
             "retention.ms": str(self.retention_ms),
             "min.insync.replicas": str(min(self.min_insync_replicas, brokers)),
             "max.message.bytes": str(self.max_message_bytes),
+            "message.timestamp.type": self.timestamp_type,
         }
 
 

@@ -18,7 +18,10 @@ from incidentbus.kernel.settings import BusSettings
 from incidentbus.v1 import bus_pb2
 from tests.integration.correlator.harness import Bus, bodies, case_of, history, now
 
-RULES = parse_rules(default_rules_text())
+# District 310199 is this module's own (other tests report in 310101); its grids 07 and 08 neighbour.
+RULES = parse_rules(
+    default_rules_text() + '\n[grids."310199-002-003-07"]\nneighbours = ["310199-002-003-08"]\n'
+)
 
 
 def ref(prefix: str) -> str:
@@ -52,13 +55,13 @@ def test_one_accident_from_three_agencies_becomes_one_case_that_closes_after_ver
     async def run() -> tuple[str, list[Any]]:
         async with Bus(applied, RULES) as bus:
             await bus.send(
-                "police", natives.report("police", police_ref, "TA2", "310101-002-003-07", now(), injured=1)
+                "police", natives.report("police", police_ref, "TA2", "310199-002-003-07", now(), injured=1)
             )
             await bus.send(
-                "health", natives.report("health", health_ref, "TRAUMA_RTC", "310101-002-003-07", now())
+                "health", natives.report("health", health_ref, "TRAUMA_RTC", "310199-002-003-07", now())
             )
             await bus.send(
-                "community", natives.report("community", grid_ref, "E12", "310101-002-003-08", now())
+                "community", natives.report("community", grid_ref, "E12", "310199-002-003-08", now())
             )
 
             async def three_linked() -> str:
