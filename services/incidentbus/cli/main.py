@@ -6,7 +6,7 @@ import asyncio
 
 import typer
 
-from incidentbus.cli import broker, topics
+from incidentbus.cli import broker, cases, topics
 from incidentbus.cli.run import run
 from incidentbus.cli.sample import render, round_trip
 from incidentbus.kernel.logging import configure_logging
@@ -20,6 +20,7 @@ app = typer.Typer(
 app.add_typer(topics.app, name="topics")
 app.add_typer(broker.app, name="broker")
 app.command("run")(run)
+app.add_typer(cases.app, name="case")
 
 
 @app.command()

@@ -30,6 +30,7 @@ from incidentbus.kernel.settings import BusSettings
 from incidentbus.v1 import agency_events_pb2
 
 INPUT = "correlator.input.v1"
+COMMANDS = "case.commands.v1"  # operators' commands (split), routed like agency events
 INPUT_PARTITIONS = 6
 TOPIC_OF = {"case_event": "case.events.v1", "alert": "bus.alerts.v1", "snapshot": "case.snapshots.v1"}
 log = get_logger("incidentbus.correlator")
@@ -165,14 +166,14 @@ def build_app(
     """The correlator app: router, core agent and clock ticker. No side effects until started."""
     app = make_app(settings, "incidentbus-correlator", web_port=web_port, store=store)
     correlator = Correlator(app, settings, rules)
-    for agency in agencies:
+    for topic in [*(f"{agency}.events.v1" for agency in agencies), COMMANDS]:
         gate_agent(
             app,
             settings,
-            f"{agency}.events.v1",
+            topic,
             agency_events_pb2.AgencyEvent,
             correlator.route,
-            name=f"route-{agency}",
+            name=f"route-{topic.split('.')[0]}",
             rejected_by="correlator",
         )
     gate_agent(

@@ -202,8 +202,20 @@ class ClockTicked(_message.Message):
     partition: int
     def __init__(self, partition: _Optional[int] = ...) -> None: ...
 
+class SplitCase(_message.Message):
+    __slots__ = ("case_id", "report_event_ids", "reason", "requested_by")
+    CASE_ID_FIELD_NUMBER: _ClassVar[int]
+    REPORT_EVENT_IDS_FIELD_NUMBER: _ClassVar[int]
+    REASON_FIELD_NUMBER: _ClassVar[int]
+    REQUESTED_BY_FIELD_NUMBER: _ClassVar[int]
+    case_id: str
+    report_event_ids: _containers.RepeatedScalarFieldContainer[str]
+    reason: str
+    requested_by: str
+    def __init__(self, case_id: _Optional[str] = ..., report_event_ids: _Optional[_Iterable[str]] = ..., reason: _Optional[str] = ..., requested_by: _Optional[str] = ...) -> None: ...
+
 class AgencyEvent(_message.Message):
-    __slots__ = ("envelope", "incident_reported", "task_acknowledged", "task_declined", "unit_dispatched", "unit_arrived", "progress_noted", "task_completed", "assistance_requested", "resolution_verified", "resolution_disputed", "clock_ticked")
+    __slots__ = ("envelope", "incident_reported", "task_acknowledged", "task_declined", "unit_dispatched", "unit_arrived", "progress_noted", "task_completed", "assistance_requested", "resolution_verified", "resolution_disputed", "clock_ticked", "split_case")
     ENVELOPE_FIELD_NUMBER: _ClassVar[int]
     INCIDENT_REPORTED_FIELD_NUMBER: _ClassVar[int]
     TASK_ACKNOWLEDGED_FIELD_NUMBER: _ClassVar[int]
@@ -216,6 +228,7 @@ class AgencyEvent(_message.Message):
     RESOLUTION_VERIFIED_FIELD_NUMBER: _ClassVar[int]
     RESOLUTION_DISPUTED_FIELD_NUMBER: _ClassVar[int]
     CLOCK_TICKED_FIELD_NUMBER: _ClassVar[int]
+    SPLIT_CASE_FIELD_NUMBER: _ClassVar[int]
     envelope: _common_pb2.Envelope
     incident_reported: IncidentReported
     task_acknowledged: TaskAcknowledged
@@ -228,4 +241,5 @@ class AgencyEvent(_message.Message):
     resolution_verified: ResolutionVerified
     resolution_disputed: ResolutionDisputed
     clock_ticked: ClockTicked
-    def __init__(self, envelope: _Optional[_Union[_common_pb2.Envelope, _Mapping]] = ..., incident_reported: _Optional[_Union[IncidentReported, _Mapping]] = ..., task_acknowledged: _Optional[_Union[TaskAcknowledged, _Mapping]] = ..., task_declined: _Optional[_Union[TaskDeclined, _Mapping]] = ..., unit_dispatched: _Optional[_Union[UnitDispatched, _Mapping]] = ..., unit_arrived: _Optional[_Union[UnitArrived, _Mapping]] = ..., progress_noted: _Optional[_Union[ProgressNoted, _Mapping]] = ..., task_completed: _Optional[_Union[TaskCompleted, _Mapping]] = ..., assistance_requested: _Optional[_Union[AssistanceRequested, _Mapping]] = ..., resolution_verified: _Optional[_Union[ResolutionVerified, _Mapping]] = ..., resolution_disputed: _Optional[_Union[ResolutionDisputed, _Mapping]] = ..., clock_ticked: _Optional[_Union[ClockTicked, _Mapping]] = ...) -> None: ...
+    split_case: SplitCase
+    def __init__(self, envelope: _Optional[_Union[_common_pb2.Envelope, _Mapping]] = ..., incident_reported: _Optional[_Union[IncidentReported, _Mapping]] = ..., task_acknowledged: _Optional[_Union[TaskAcknowledged, _Mapping]] = ..., task_declined: _Optional[_Union[TaskDeclined, _Mapping]] = ..., unit_dispatched: _Optional[_Union[UnitDispatched, _Mapping]] = ..., unit_arrived: _Optional[_Union[UnitArrived, _Mapping]] = ..., progress_noted: _Optional[_Union[ProgressNoted, _Mapping]] = ..., task_completed: _Optional[_Union[TaskCompleted, _Mapping]] = ..., assistance_requested: _Optional[_Union[AssistanceRequested, _Mapping]] = ..., resolution_verified: _Optional[_Union[ResolutionVerified, _Mapping]] = ..., resolution_disputed: _Optional[_Union[ResolutionDisputed, _Mapping]] = ..., clock_ticked: _Optional[_Union[ClockTicked, _Mapping]] = ..., split_case: _Optional[_Union[SplitCase, _Mapping]] = ...) -> None: ...

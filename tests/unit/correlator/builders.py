@@ -117,5 +117,11 @@ class Feed:
             )
         return self._input("community", f"v-{next(self.refs)}", body, at_ms)
 
+    def split(self, case_id: str, report_ids: list[str], at_ms: int) -> Input:
+        body = agency_events_pb2.SplitCase(
+            case_id=case_id, report_event_ids=report_ids, reason="two incidents", requested_by="op-1"
+        )
+        return self._input("operator", f"split-{next(self.refs)}", body, at_ms)
+
     def tick(self, at_ms: int) -> Input:
         return self._input("correlator", f"tick-{at_ms}", agency_events_pb2.ClockTicked(partition=0), at_ms)

@@ -94,3 +94,29 @@ def test_every_case_chain_verifies(run: Run) -> None:
     run(f.tick(T0 + 500 * MIN))
     case_id = run.only_case().case_id
     assert check_chain(case_id, run.events(case_id)) == []  # type: ignore[arg-type]
+
+
+def test_a_wrong_merge_can_be_split(run: Run) -> None:
+    f = run.feed
+    run(f.report("police", "traffic.collision", T0))
+    run(f.report("health", "medical.injury", T0 + MIN))
+    case = run.only_case()
+    moved = case.reports[1].event_id
+    run(f.split(case.case_id, [moved], T0 + 2 * MIN))
+    origin = run.state.cases[case.case_id]
+    [new] = [c for c in run.state.cases.values() if c.case_id != case.case_id]
+    assert [r.event_id for r in origin.reports] == [case.reports[0].event_id]
+    assert [r.event_id for r in new.reports] == [moved]
+    assert new.active_tasks()  # the split case is routed on its own
+    assert run.bodies(case.case_id)[-1] == "case_split"
+    assert run.links(new.case_id)[0].score.rule == "split"
+
+
+def test_splitting_all_or_foreign_reports_is_refused(run: Run) -> None:
+    f = run.feed
+    run(f.report("police", "traffic.collision", T0))
+    case = run.only_case()
+    run(f.split(case.case_id, [case.reports[0].event_id], T0 + MIN))  # would leave the case empty
+    run(f.split(case.case_id, ["not-a-report"], T0 + MIN))
+    assert [r.reason for r in run.kinds("reject")] == ["correlator.split_invalid"] * 2
+    assert len(run.state.cases) == 1

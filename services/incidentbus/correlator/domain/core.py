@@ -10,7 +10,7 @@ from dataclasses import replace
 
 from incidentbus.correlator.domain.decision import Decision
 from incidentbus.correlator.domain.evolve import evolve
-from incidentbus.correlator.domain.handlers import on_report
+from incidentbus.correlator.domain.handlers import on_report, on_split
 from incidentbus.correlator.domain.inputs import Input
 from incidentbus.correlator.domain.model import AreaState, frozen_map
 from incidentbus.correlator.domain.outputs import Output
@@ -50,6 +50,8 @@ def step(state: AreaState, item: Input, rules: Rules) -> tuple[AreaState, list[O
         on_reply(d, item)
     elif kind in ("resolution_verified", "resolution_disputed"):
         on_verification(d, item)
+    elif kind == "split_case":
+        on_split(d, item)
     d.finish()
     return _remember(d.state, item), d.outputs
 

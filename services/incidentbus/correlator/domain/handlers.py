@@ -72,38 +72,70 @@ def _named_case(d: Decision, body: agency_events_pb2.IncidentReported) -> Case |
 
 def _open(d: Decision, report: Report, body: agency_events_pb2.IncidentReported) -> None:
     case_id = f"C-{report.place.path[1]}-{stable_id('case', report.event_id)[:13].replace('-', '')}"
-    fast = report.category.startswith("unknown_")
-    priority = 5 if fast else SEVERITY_PRIORITY.get(report.severity, 2)
+    _start(d, case_id, [report], "opened", body)
+
+
+def _start(
+    d: Decision,
+    case_id: str,
+    reports: list[Report],
+    rule: str,
+    body: agency_events_pb2.IncidentReported | None = None,
+) -> None:
+    """Open a case from its first report(s): link them, set the level, route the tasks, alert."""
+    first = reports[0]
+    fast = first.category.startswith("unknown_")
     opened = case_events_pb2.CaseOpened(
-        category=body.category,
-        incident_type=report.incident_type,
-        severity=body.severity,
-        location=body.location,
-        priority=priority,
+        category=names.category_of(first.category),
+        incident_type=first.incident_type,
+        severity=names.severity_of(first.severity),
+        location=body.location if body is not None else outputs.location_pb(first.place),
+        priority=5 if fast else SEVERITY_PRIORITY.get(first.severity, 2),
         fast_path=fast,
-        first_report=outputs.report_ref(report),
+        first_report=outputs.report_ref(first),
     )
-    case = d.emit(case_id, "case_opened", opened, actor=report.source_agency)
-    case = d.emit(
-        case_id,
-        "report_linked",
-        linked_body(report, Score(1.0, 1.0, 1.0, 1.0, "opened"), body),
-        actor=report.source_agency,
-    )
-    case = d.raise_level(case, level_for(d, case), "opened")
-    route = d.rules.route(report.incident_type, case.area)
+    d.emit(case_id, "case_opened", opened, actor=first.source_agency)
+    for report in reports:
+        d.emit(
+            case_id,
+            "report_linked",
+            linked_body(report, Score(1.0, 1.0, 1.0, 1.0, rule), body),
+            actor=report.source_agency,
+        )
+    case = d.raise_level(d.case(case_id), level_for(d, d.case(case_id)), rule)
+    route = d.rules.route(first.incident_type, case.area)
     d.assign(case_id, route.lead, "LEAD", _rule_name(route.types))
     for agency in route.support:
         d.assign(case_id, agency, "SUPPORT", _rule_name(route.types))
     if fast:
-        agencies = list(d.rules.fast_path_agencies)
         d.alert(
             d.case(case_id),
             bus_pb2.ALERT_KIND_FAST_PATH,
-            agencies,
+            list(d.rules.fast_path_agencies),
             "community",
-            f"fast path: {report.incident_type} from {report.source_agency} in grid {report.place.grid}",
+            f"fast path: {first.incident_type} from {first.source_agency} in grid {first.place.grid}",
         )
+
+
+def on_split(d: Decision, item: Input) -> None:
+    """An operator splits wrongly merged reports into a case of their own, with its own tasks."""
+    command, actor = item.event.split_case, item.event.envelope.source_agency or "operator"
+    case = d.state.resolve(command.case_id)
+    wanted = set(command.report_event_ids)
+    moving = [r for r in case.reports if r.event_id in wanted] if case is not None and case.is_open else []
+    if case is None or not moving or len(moving) != len(wanted) or len(moving) == len(case.reports):
+        d.reject(
+            command.case_id,
+            "correlator.split_invalid",
+            "split needs an open case and some, not all, of its own report event ids",
+        )
+        return
+    new_id = f"C-{case.area}-{stable_id('split', case.case_id, *sorted(wanted))[:13].replace('-', '')}"
+    split = case_events_pb2.CaseSplit(
+        new_case_id=new_id, moved_reports=[outputs.report_ref(r) for r in moving], reason=command.reason
+    )
+    d.emit(case.case_id, "case_split", split, actor=actor)
+    _start(d, new_id, moving, "split")
 
 
 def _rule_name(types: tuple[str, ...]) -> str:
