@@ -11,12 +11,12 @@ import time
 
 import faust
 
-from incidentbus.correlator.domain.core import step
 from incidentbus.correlator.domain.inputs import Input, Position
 from incidentbus.correlator.domain.model import AreaState
 from incidentbus.correlator.domain.outputs import Output
 from incidentbus.correlator.domain.rules import Rules
 from incidentbus.correlator.domain.statecodec import dumps, loads
+from incidentbus.correlator.engine import steps_for
 from incidentbus.correlator.routing import SOURCE_HEADERS, UnroutableError, area_of
 from incidentbus.kernel.codec import Decoded, encode
 from incidentbus.kernel.deadletter import dead_letter_record
@@ -63,18 +63,30 @@ def input_of(decoded: Decoded) -> Input:
 
 
 class Correlator:
-    """The shell around the core: one area state per table key."""
+    """The shell around the core; also the engine's AreaStore, over a faust table (one state per area)."""
 
     def __init__(self, app: faust.App, settings: BusSettings, rules: Rules) -> None:
         self.app, self.settings, self.rules = app, settings, rules
         # Values are the canonical JSON of an AreaState, stored as text.
-        self.areas = app.Table(
+        self.table = app.Table(
             "correlator-areas", default=None, partitions=INPUT_PARTITIONS, key_type=str, value_type=str
         )
 
-    def state(self, area: str) -> AreaState:
-        raw = self.areas.get(area)
+    def load(self, area: str) -> AreaState:
+        raw = self.table.get(area)
         return loads(raw.encode()) if raw else AreaState(area)
+
+    def save(self, area: str, state: AreaState) -> None:
+        self.table[area] = dumps(state).decode()
+
+    def areas(self, partition: int) -> list[str]:
+        raw = self.table.get(f"__areas__/{partition}")
+        return sorted(raw.split(",")) if raw else []
+
+    def remember(self, partition: int, area: str) -> None:
+        known = self.areas(partition)
+        if area not in known:
+            self.table[f"__areas__/{partition}"] = ",".join(sorted([*known, area]))
 
     async def route(self, decoded: Decoded) -> list[OutgoingRecord]:
         try:
@@ -91,25 +103,23 @@ class Correlator:
         return [routed_record(self.settings, decoded.record, area)]
 
     async def correlate(self, decoded: Decoded) -> list[OutgoingRecord]:
-        item = input_of(decoded)
-        if item.event.WhichOneof("body") == "clock_ticked":
-            for area in self._areas_of(decoded.record.partition):
-                await self._step(area, item, decoded.record)
-        else:
-            area = (decoded.record.key or b"").decode()
-            await self._step(area, item, decoded.record)
-            self._remember_area(decoded.record.partition, area)
+        """Step every area the record concerns: produce its outputs, then store its state."""
+        item, record = input_of(decoded), decoded.record
+        key = (record.key or b"").decode()
+        for area_step in steps_for(self, self.rules, item, key):
+            await publish_all(self.app, [self._record(o, record) for o in area_step.outputs])
+            self.save(area_step.area, area_step.state)
+            if area_step.outputs:
+                log.info(
+                    "correlated",
+                    area=area_step.area,
+                    event_id=item.event_id,
+                    outputs=len(area_step.outputs),
+                    offset=record.offset,
+                )
+        if item.event.WhichOneof("body") != "clock_ticked":
+            self.remember(record.partition, key)
         return []
-
-    async def _step(self, area: str, item: Input, record: RawRecord) -> None:
-        state, outputs = step(self.state(area), item, self.rules)
-        records = [self._record(o, record) for o in outputs]
-        await publish_all(self.app, records)
-        self.areas[area] = dumps(state).decode()
-        if outputs:
-            log.info(
-                "correlated", area=area, event_id=item.event_id, outputs=len(outputs), offset=record.offset
-            )
 
     def _record(self, output: Output, record: RawRecord) -> OutgoingRecord:
         if output.kind == "reject":
@@ -122,15 +132,6 @@ class Correlator:
             )
             return dead_letter_record(letter.letter, self.settings)
         return output_record(self.settings, output)
-
-    def _areas_of(self, partition: int) -> list[str]:
-        raw = self.areas.get(f"__areas__/{partition}")
-        return sorted(raw.split(",")) if raw else []
-
-    def _remember_area(self, partition: int, area: str) -> None:
-        known = self._areas_of(partition)
-        if area not in known:
-            self.areas[f"__areas__/{partition}"] = ",".join(sorted([*known, area]))
 
     async def tick(self) -> None:
         """Write a clock tick into every input partition this worker owns (the only wall-clock read)."""
