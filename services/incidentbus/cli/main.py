@@ -7,6 +7,7 @@ import asyncio
 import typer
 
 from incidentbus.cli import broker, cases, topics
+from incidentbus.cli.replay import replay_command
 from incidentbus.cli.run import run
 from incidentbus.cli.sample import render, round_trip
 from incidentbus.kernel.logging import configure_logging
@@ -21,6 +22,7 @@ app.add_typer(topics.app, name="topics")
 app.add_typer(broker.app, name="broker")
 app.command("run")(run)
 app.add_typer(cases.app, name="case")
+app.command("replay")(replay_command)
 
 
 @app.command()

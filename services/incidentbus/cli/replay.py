@@ -1,0 +1,124 @@
+"""`incidentbus replay`: re-run the correlator over recorded input; diff against production."""
+
+from __future__ import annotations
+
+import asyncio
+import base64
+import json
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.console import Console
+from rich.table import Table
+
+from incidentbus.correlator.rulesfile import load_rules
+from incidentbus.correlator.service import INPUT, output_record
+from incidentbus.kernel.admin import apply_catalog
+from incidentbus.kernel.catalog import load_catalog
+from incidentbus.kernel.codec import decode
+from incidentbus.kernel.kafka import producer, read_all, send
+from incidentbus.kernel.settings import BusSettings
+from incidentbus.ops.replay import CaseDiff, Replay, Window, compare, replay, to_ms
+from incidentbus.v1 import case_events_pb2
+
+console = Console(soft_wrap=True)
+
+
+def replay_command(
+    since: Annotated[str | None, typer.Option(help="window start, ISO 8601 event time")] = None,
+    until: Annotated[str | None, typer.Option(help="window end, ISO 8601 event time")] = None,
+    partition: Annotated[int | None, typer.Option(help="only this input partition")] = None,
+    from_offset: Annotated[int | None, typer.Option(help="first input offset (with --partition)")] = None,
+    to_offset: Annotated[int | None, typer.Option(help="last input offset (with --partition)")] = None,
+    rules: Annotated[Path | None, typer.Option(help="try a changed rules file on history")] = None,
+    out: Annotated[Path | None, typer.Option(help="write the replayed outputs to this JSONL file")] = None,
+    sandbox: Annotated[str | None, typer.Option(help="produce the outputs under this topic prefix")] = None,
+    as_json: Annotated[bool, typer.Option("--json")] = False,
+    fail_on_diff: Annotated[bool, typer.Option(help="exit 1 when replay and production differ")] = False,
+) -> None:
+    """Re-run the core over correlator.input.v1 and report where it departs from case.events.v1.
+
+    Reads without a consumer group and writes only to --out or the --sandbox prefix: production
+    topics and offsets are never touched.
+    """
+    settings = BusSettings()
+    window = Window(to_ms(since), to_ms(until), partition, from_offset, to_offset)
+    with console.status("reading correlator.input.v1 and case.events.v1 ..."):
+        inputs = asyncio.run(read_all(settings, settings.topic(INPUT)))
+        production = [
+            decode(r, case_events_pb2.CaseEvent).message
+            for r in asyncio.run(read_all(settings, settings.topic("case.events.v1")))
+        ]
+    result = replay(inputs, load_rules(rules), window)
+    diffs = compare(result.case_events(), production, result.inputs)  # type: ignore[arg-type]
+    if out:
+        _write(out, result, settings)
+    if sandbox:
+        _to_sandbox(settings, sandbox, result)
+    _report(result, diffs, as_json)
+    raise typer.Exit(1 if diffs and fail_on_diff else 0)
+
+
+def _write(path: Path, result: Replay, settings: BusSettings) -> None:
+    with path.open("w", encoding="utf-8") as f:
+        for o in result.outputs:
+            if o.message is None:
+                f.write(
+                    json.dumps({"kind": o.kind, "key": o.key, "reason": o.reason, "detail": o.detail}) + "\n"
+                )
+                continue
+            record = output_record(settings, o)
+            f.write(
+                json.dumps(
+                    {
+                        "kind": o.kind,
+                        "topic": record.topic,
+                        "key": o.key,
+                        "value": base64.b64encode(record.value).decode(),
+                    }
+                )
+                + "\n"
+            )
+
+
+def _to_sandbox(settings: BusSettings, sandbox: str, result: Replay) -> None:
+    if not sandbox.strip(".") or sandbox == settings.topic_prefix:
+        raise typer.BadParameter("the sandbox prefix must be non-empty and differ from production's")
+    target = settings.model_copy(update={"topic_prefix": sandbox + settings.topic_prefix})
+
+    async def produce() -> None:
+        await apply_catalog(target, load_catalog(target.catalog_path))
+        async with producer(target) as client:
+            for o in result.outputs:
+                if o.message is not None:
+                    await send(client, output_record(target, o))
+
+    asyncio.run(produce())
+
+
+def _report(result: Replay, diffs: list[CaseDiff], as_json: bool) -> None:
+    events = len(result.case_events())
+    if as_json:
+        print(
+            json.dumps(
+                {
+                    "replayed": result.replayed,
+                    "in_window": len(result.inputs),
+                    "case_events": events,
+                    "differences": [d.__dict__ for d in diffs],
+                }
+            )
+        )
+        return
+    console.print(
+        f"replayed {result.replayed} inputs ({len(result.inputs)} in the window): "
+        f"{events} case events, {len(result.outputs)} outputs"
+    )
+    if not diffs:
+        console.print("[green]no differences[/green] from production")
+        return
+    table = Table("case", "first different seq", "production", "replay", title=f"{len(diffs)} case(s) differ")
+    for d in diffs:
+        table.add_row(d.case_id, str(d.sequence), d.production, d.replay)
+    console.print(table)

@@ -1,0 +1,1 @@
+"""Operator and auditor tools: replay, dead letters, integrity, trace, queries and metrics."""

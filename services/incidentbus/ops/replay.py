@@ -1,0 +1,144 @@
+"""Replay: re-run the correlator core over its recorded input and compare with what production wrote.
+
+The input is `correlator.input.v1` (already ordered per area, clock ticks included), read
+without a consumer group, so a replay never moves production offsets. Inputs before the window
+are replayed too, to rebuild state, but only the window's outputs are reported or written.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from incidentbus.correlator.domain.outputs import Output
+from incidentbus.correlator.domain.rules import Rules
+from incidentbus.correlator.engine import MemoryStore, run_input
+from incidentbus.correlator.service import input_of
+from incidentbus.kernel.gate import Rejected, admit
+from incidentbus.kernel.records import RawRecord
+from incidentbus.v1 import agency_events_pb2, case_events_pb2
+
+
+@dataclass(frozen=True)
+class Window:
+    """Which inputs count: by event time, and/or by partition and offsets. Empty = everything."""
+
+    since_ms: int | None = None
+    until_ms: int | None = None
+    partition: int | None = None
+    from_offset: int | None = None
+    to_offset: int | None = None
+
+    def after(self, record: RawRecord, at_ms: int) -> bool:
+        """Past the window's end: this partition has nothing more to replay."""
+        if self.partition is not None and record.partition != self.partition:
+            return False
+        return (self.until_ms is not None and at_ms > self.until_ms) or (
+            self.to_offset is not None and record.offset > self.to_offset
+        )
+
+    def contains(self, record: RawRecord, at_ms: int) -> bool:
+        if self.partition is not None and record.partition != self.partition:
+            return False
+        if self.from_offset is not None and record.offset < self.from_offset:
+            return False
+        return self.since_ms is None or at_ms >= self.since_ms
+
+
+@dataclass
+class Replay:
+    """What a replay produced: outputs of the window's inputs, and those inputs' event ids."""
+
+    outputs: list[Output] = field(default_factory=list)
+    inputs: set[str] = field(default_factory=set)
+    replayed: int = 0
+
+    def case_events(self) -> list[case_events_pb2.CaseEvent]:
+        return [o.message for o in self.outputs if o.kind == "case_event"]  # type: ignore[misc]
+
+
+def replay(records: Iterable[RawRecord], rules: Rules, window: Window = Window()) -> Replay:
+    """Feed the recorded input through the core, partition by partition, in log order."""
+    store, result, finished = MemoryStore(), Replay(), set[int]()
+    for record in sorted(records, key=lambda r: (r.partition, r.offset)):
+        decoded = admit(record, agency_events_pb2.AgencyEvent, rejected_by="replay", max_bytes=8 << 20)
+        if isinstance(decoded, Rejected) or record.partition in finished:
+            continue  # production dead-lettered it too
+        item = input_of(decoded)
+        if window.after(record, item.recorded_ms):
+            finished.add(record.partition)
+            continue
+        outputs = run_input(store, rules, item, (record.key or b"").decode())
+        result.replayed += 1
+        if window.contains(record, item.recorded_ms):
+            result.outputs.extend(outputs)
+            result.inputs.add(item.event_id)
+    return result
+
+
+@dataclass(frozen=True)
+class CaseDiff:
+    """The first place a case's replayed history departs from production's."""
+
+    case_id: str
+    sequence: int
+    production: str
+    replay: str
+
+
+def describe(event: case_events_pb2.CaseEvent | None) -> str:
+    """A short, comparable account of a case event: its body and the field that matters most."""
+    if event is None:
+        return "(none)"
+    body_name = event.WhichOneof("body") or ""
+    body = getattr(event, body_name)
+    detail = next(
+        (
+            str(getattr(body, f))
+            for f in ("agency", "to_level", "reason", "new_case_id", "merged_case_id")
+            if f in body.DESCRIPTOR.fields_by_name and getattr(body, f)
+        ),
+        "",
+    )
+    if body_name == "report_linked":
+        detail = f"{body.report.source_ref} {body.score.rule}"
+    return f"{body_name}({detail})" if detail else body_name
+
+
+def compare(
+    replayed: list[case_events_pb2.CaseEvent], production: list[case_events_pb2.CaseEvent], inputs: set[str]
+) -> list[CaseDiff]:
+    """Case by case, the first differing sequence between replay and production (in the replay's scope)."""
+    mine = _by_case(replayed)
+    theirs = _by_case([e for e in production if set(e.cause_event_ids) & inputs])
+    diffs = []
+    for case_id in sorted(set(mine) | set(theirs)):
+        a, b = mine.get(case_id, {}), theirs.get(case_id, {})
+        for seq in sorted(set(a) | set(b)):
+            if a.get(seq, b"") != b.get(seq, b""):
+                diffs.append(
+                    CaseDiff(case_id, seq, describe(_parse(b.get(seq))), describe(_parse(a.get(seq))))
+                )
+                break
+    return diffs
+
+
+def _by_case(events: list[case_events_pb2.CaseEvent]) -> dict[str, dict[int, bytes]]:
+    found: dict[str, dict[int, bytes]] = {}
+    for event in events:
+        found.setdefault(event.case_id, {})[event.sequence] = event.SerializeToString(deterministic=True)
+    return found
+
+
+def _parse(raw: bytes | None) -> case_events_pb2.CaseEvent | None:
+    if raw is None:
+        return None
+    event = case_events_pb2.CaseEvent()
+    event.ParseFromString(raw)
+    return event
+
+
+def to_ms(text: str | None) -> int | None:
+    """ISO 8601 (with zone) -> epoch milliseconds."""
+    return None if not text else int(datetime.fromisoformat(text).timestamp() * 1000)

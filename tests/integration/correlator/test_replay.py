@@ -1,0 +1,112 @@
+"""`incidentbus replay` on the real broker: unchanged rules reproduce production; a changed rule
+names exactly the affected cases; production topics and offsets are never touched."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import os
+import subprocess
+import sys
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from incidentbus.correlator.rulesfile import default_rules_text
+from incidentbus.devtools import natives
+from incidentbus.kernel.admin import apply_catalog, delete_topics
+from incidentbus.kernel.catalog import load_catalog
+from incidentbus.kernel.codec import decode
+from incidentbus.kernel.kafka import read_all
+from incidentbus.kernel.settings import BusSettings
+from incidentbus.v1 import case_events_pb2
+from tests.integration.correlator.harness import Bus, case_of, now
+from tests.integration.correlator.test_end_to_end import RULES, answer
+
+
+@pytest.fixture(scope="module")
+def isolated() -> Iterator[BusSettings]:
+    """A prefix of its own: replay compares whole histories, so other tests' rules must not be in it."""
+    settings = BusSettings(topic_prefix=f"rp-{uuid.uuid4().hex[:8]}.", environment="test")
+    catalog = load_catalog(settings.catalog_path)
+    asyncio.run(apply_catalog(settings, catalog))
+    yield settings
+    names = [settings.topic(t.name) for t in catalog.topics]
+    asyncio.run(delete_topics(settings, names + [f"sbx.{n}" for n in names]))
+
+
+def cli(settings: BusSettings, *args: str) -> dict[str, object]:
+    env = os.environ | {"INCIDENTBUS_TOPIC_PREFIX": settings.topic_prefix}
+    done = subprocess.run(
+        [sys.executable, "-m", "incidentbus.cli", "replay", "--json", *args],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=180,
+        check=False,
+    )
+    assert done.returncode == 0, done.stderr
+    return json.loads(done.stdout.strip().splitlines()[-1])  # type: ignore[no-any-return]
+
+
+def produce_history(settings: BusSettings) -> tuple[str, str]:
+    police, health = f"P-{uuid.uuid4().hex[:6]}", f"H-{uuid.uuid4().hex[:6]}"
+
+    async def run() -> tuple[str, str]:
+        async with Bus(settings, RULES) as bus:
+            await bus.send("police", natives.report("police", police, "TA1", "310111-001-001-01", now()))
+            await bus.send("health", natives.report("health", health, "CARDIAC", "310112-001-001-01", now()))
+
+            async def both() -> tuple[str, str] | None:
+                events = await bus.case_events()
+                cases = case_of(events, police), case_of(events, health)
+                return cases if all(cases) else None
+
+            police_case, health_case = await bus.until(both)
+            [task] = await bus.until(lambda: bus.tasks_for("police", police_case))
+            await answer(bus, "police", task, ["ack", "arrived"])
+            await bus.until(lambda: _has(bus, police_case, 5))
+            await asyncio.sleep(2)  # a few clock ticks on the record too
+        return police_case, health_case
+
+    return asyncio.run(run())
+
+
+async def _has(bus: Bus, case_id: str, n: int) -> bool:
+    return len({e.sequence for e in await bus.case_events() if e.case_id == case_id}) >= n
+
+
+def test_replay_reproduces_production_and_a_changed_rule_names_the_affected_cases(
+    isolated: BusSettings, tmp_path: Path
+) -> None:
+    police_case, health_case = produce_history(isolated)
+    before = asyncio.run(read_all(isolated, isolated.topic("case.events.v1")))
+
+    same = cli(isolated, "--out", str(tmp_path / "out.jsonl"))
+    assert same["differences"] == []
+    assert same["case_events"] >= 5  # type: ignore[operator]
+    assert len((tmp_path / "out.jsonl").read_text().splitlines()) >= same["case_events"]  # type: ignore[operator]
+
+    changed = tmp_path / "rules.toml"
+    changed.write_text(
+        default_rules_text().replace(
+            'types = ["traffic.*", "public_safety.*"]\nlead = "police"',
+            'types = ["traffic.*", "public_safety.*"]\nlead = "urban"',
+        )
+    )
+    trial = cli(isolated, "--rules", str(changed))
+    differing = {d["case_id"] for d in trial["differences"]}  # type: ignore[attr-defined, index]
+    assert differing == {police_case}
+    assert health_case not in differing
+
+    cli(isolated, "--sandbox", "sbx.")
+    sandboxed = BusSettings(topic_prefix="sbx." + isolated.topic_prefix)
+    copied = [
+        decode(r, case_events_pb2.CaseEvent).message
+        for r in asyncio.run(read_all(sandboxed, sandboxed.topic("case.events.v1")))
+    ]
+    assert {e.case_id for e in copied} >= {police_case, health_case}  # type: ignore[attr-defined]
+    after = asyncio.run(read_all(isolated, isolated.topic("case.events.v1")))
+    assert len(after) == len(before)  # production untouched
