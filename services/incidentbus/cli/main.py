@@ -10,6 +10,7 @@ from incidentbus.cli import broker, cases, topics
 from incidentbus.cli.replay import replay_command
 from incidentbus.cli.run import run
 from incidentbus.cli.sample import render, round_trip
+from incidentbus.cli.status import query, status
 from incidentbus.kernel.logging import configure_logging
 from incidentbus.kernel.settings import BusSettings
 
@@ -23,6 +24,8 @@ app.add_typer(broker.app, name="broker")
 app.command("run")(run)
 app.add_typer(cases.app, name="case")
 app.command("replay")(replay_command)
+app.command("status")(status)
+app.command("query")(query)
 
 
 @app.command()

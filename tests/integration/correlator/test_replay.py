@@ -9,32 +9,16 @@ import os
 import subprocess
 import sys
 import uuid
-from collections.abc import Iterator
 from pathlib import Path
-
-import pytest
 
 from incidentbus.correlator.rulesfile import default_rules_text
 from incidentbus.devtools import natives
-from incidentbus.kernel.admin import apply_catalog, delete_topics
-from incidentbus.kernel.catalog import load_catalog
 from incidentbus.kernel.codec import decode
 from incidentbus.kernel.kafka import read_all
 from incidentbus.kernel.settings import BusSettings
 from incidentbus.v1 import case_events_pb2
 from tests.integration.correlator.harness import Bus, case_of, now
 from tests.integration.correlator.test_end_to_end import RULES, answer
-
-
-@pytest.fixture(scope="module")
-def isolated() -> Iterator[BusSettings]:
-    """A prefix of its own: replay compares whole histories, so other tests' rules must not be in it."""
-    settings = BusSettings(topic_prefix=f"rp-{uuid.uuid4().hex[:8]}.", environment="test")
-    catalog = load_catalog(settings.catalog_path)
-    asyncio.run(apply_catalog(settings, catalog))
-    yield settings
-    names = [settings.topic(t.name) for t in catalog.topics]
-    asyncio.run(delete_topics(settings, names + [f"sbx.{n}" for n in names]))
 
 
 def cli(settings: BusSettings, *args: str) -> dict[str, object]:

@@ -1,0 +1,76 @@
+"""`incidentbus status` and `incidentbus query`: the bus at a glance, and the query API."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from typing import Annotated
+
+import typer
+from rich.console import Console
+from rich.table import Table
+
+from incidentbus.kernel.catalog import load_catalog
+from incidentbus.kernel.kafka import read_all
+from incidentbus.kernel.settings import BusSettings
+from incidentbus.ops.figures import Figures, broker_figures, from_model
+from incidentbus.ops.query import SOURCES, fold, run_forever
+from incidentbus.ops.readmodel import ReadModel
+
+console = Console(soft_wrap=True)
+
+
+async def snapshot_figures(settings: BusSettings) -> tuple[Figures, ReadModel]:
+    """The same figures `/metrics` serves, computed once from the topics."""
+    model = ReadModel()
+    for topic in SOURCES:
+        for record in await read_all(settings, settings.topic(topic)):
+            fold(model, record, topic)
+    figures = await broker_figures(settings, load_catalog(settings.catalog_path))
+    return from_model(figures, model), model
+
+
+def status(as_json: Annotated[bool, typer.Option("--json")] = False) -> None:
+    """Consumer lag, records per topic, dead letters, open cases and deadline breaches."""
+    with console.status("reading the bus ..."):
+        figures, model = asyncio.run(snapshot_figures(BusSettings()))
+    if as_json:
+        lag = [{"group": g, "topic": t, "lag": n} for (g, t), n in sorted(figures.lag.items())]
+        print(
+            json.dumps(
+                {
+                    "lag": lag,
+                    "records": figures.records,
+                    "dead_letters": figures.dead_letters,
+                    "open_cases": figures.open_cases,
+                    "cases": figures.cases_by_status,
+                    "deadline_breaches": figures.deadline_breaches,
+                    "agencies": model.agency_stats(),
+                }
+            )
+        )
+        return
+    _tables(figures)
+
+
+def _tables(figures: Figures) -> None:
+    lag = Table("consumer group", "topic", "lag", title="consumer lag")
+    for (group, topic), n in sorted(figures.lag.items()):
+        lag.add_row(group, topic, str(n))
+    console.print(lag)
+    records = Table("topic", "records", title="records held")
+    for topic, n in sorted(figures.records.items()):
+        records.add_row(topic, str(n))
+    console.print(records)
+    cases = Table("cases", "count", title="cases and dead letters")
+    for status_name, n in sorted(figures.cases_by_status.items()):
+        cases.add_row(status_name, str(n))
+    cases.add_row("open (all areas)", str(sum(figures.open_cases.values())))
+    cases.add_row("deadline breaches", str(figures.deadline_breaches))
+    cases.add_row("dead letters", str(sum(figures.dead_letters.values())))
+    console.print(cases)
+
+
+def query(port: Annotated[int, typer.Option(help="HTTP port")] = 6200) -> None:
+    """Serve the query API (cases, overdue, statistics, /metrics, /openapi.json) until interrupted."""
+    run_forever(BusSettings(), port)
