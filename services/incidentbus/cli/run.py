@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
 from incidentbus.agencies.registry import AGENCIES, load_adapter
 from incidentbus.kernel.settings import BusSettings
+
+if TYPE_CHECKING:
+    import faust
 
 SERVICES = [*AGENCIES, "correlator"]
 CORRELATOR_PORT = 6100
@@ -22,19 +25,23 @@ def run(
         Path | None, typer.Option(help="correlator rules file (default: the shipped rules)")
     ] = None,
     store: str = typer.Option("memory://", help="faust table store: memory:// or rocksdb:// (production)"),
+    time_scale: float = typer.Option(
+        1.0, help="correlator: divide every rule duration by this (demos, drills)"
+    ),
+    tick_seconds: float = typer.Option(5.0, help="correlator: seconds between clock ticks"),
 ) -> None:
     """Run an agency service (intake, outbox, HTTP) or the correlator until interrupted."""
     from faust.worker import Worker
 
     settings = BusSettings()
     if service == "correlator":
-        app = _correlator(settings, rules, web_port or CORRELATOR_PORT, store)
+        app = _correlator(settings, rules, web_port or CORRELATOR_PORT, store, (time_scale, tick_seconds))
     else:
         app = _agency(settings, service, web_port, store)
     Worker(app, loglevel=loglevel).execute_from_commandline()
 
 
-def _agency(settings: BusSettings, name: str, web_port: int, store: str):  # type: ignore[no-untyped-def]
+def _agency(settings: BusSettings, name: str, web_port: int, store: str) -> faust.App:
     from incidentbus.agencies.service import build_app
 
     try:
@@ -44,8 +51,19 @@ def _agency(settings: BusSettings, name: str, web_port: int, store: str):  # typ
     return build_app(adapter, settings, web_port=web_port or AGENCIES[name].web_port, store=store)
 
 
-def _correlator(settings: BusSettings, rules: Path | None, web_port: int, store: str):  # type: ignore[no-untyped-def]
+def _correlator(
+    settings: BusSettings, rules: Path | None, web_port: int, store: str, clock: tuple[float, float]
+) -> faust.App:
     from incidentbus.correlator.rulesfile import load_rules
     from incidentbus.correlator.service import build_app
 
-    return build_app(settings, load_rules(rules), agencies=list(AGENCIES), web_port=web_port, store=store)
+    scale, tick = clock
+    loaded = load_rules(rules)
+    return build_app(
+        settings,
+        loaded.compressed(scale) if scale != 1 else loaded,
+        agencies=list(AGENCIES),
+        web_port=web_port,
+        store=store,
+        tick_seconds=tick,
+    )

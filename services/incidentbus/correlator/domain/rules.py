@@ -41,7 +41,7 @@ class Correlation(Frozen):
     same_grid_score: float = 1.0
     neighbour_grid_score: float = 0.7
     compatible: tuple[Compatible, ...] = ()
-    window_minutes: dict[str, int] = Field(default_factory=lambda: {"default": 60})
+    window_minutes: dict[str, float] = Field(default_factory=lambda: {"default": 60.0})
 
 
 class Route(Frozen):
@@ -131,7 +131,21 @@ class Rules(Frozen):
 
     def window_ms(self, category: str) -> int:
         windows = self.correlation.window_minutes
-        return windows.get(category, windows.get("default", 60)) * 60_000
+        return round(windows.get(category, windows.get("default", 60.0)) * 60_000)
+
+    def compressed(self, factor: float) -> Rules:
+        """The same rules with every duration divided by `factor` (demos and drills run a day in minutes)."""
+
+        def shrink(step: StepMinutes) -> StepMinutes:
+            return StepMinutes(**{k: v / factor if v else v for k, v in step.model_dump().items()})
+
+        deadlines = Deadlines(
+            severity={k: shrink(v) for k, v in self.deadlines.severity.items()},
+            category={k: shrink(v) for k, v in self.deadlines.category.items()},
+        )
+        windows = {k: v / factor for k, v in self.correlation.window_minutes.items()}
+        correlation = self.correlation.model_copy(update={"window_minutes": windows})
+        return self.model_copy(update={"deadlines": deadlines, "correlation": correlation})
 
     def step_minutes(self, severity: str, category: str, kind: str) -> float:
         """Deadline length for a step: the category's override, else the severity's."""
