@@ -15,8 +15,28 @@ CASE_ID = re.compile(r"^C-(\d{6})-")
 SOURCE_HEADERS = ("x-source-topic", "x-source-partition", "x-source-offset")
 
 
+MAX_AHEAD_MS = 5 * 60_000  # recorded_at may lead the record's log time by clock skew, not more
+
+
 class UnroutableError(Exception):
-    """The event names no area the correlator can place it in."""
+    """The event cannot enter the correlator: `reason` says why (a dead-letter reason code)."""
+
+    def __init__(self, detail: str, reason: str = "correlator.unroutable") -> None:
+        super().__init__(detail)
+        self.reason = reason
+
+
+def route_key(event: agency_events_pb2.AgencyEvent, logged_ms: int) -> str:
+    """The area to key the event by, after refusing a bus time from the future.
+
+    `recorded_at` is the bus's clock for the correlator; a producer that stamps it far ahead of
+    when the record was logged would fire every deadline at once, so such an event is refused.
+    """
+    recorded = event.envelope.recorded_at.ToMilliseconds()
+    if logged_ms > 0 and recorded > logged_ms + MAX_AHEAD_MS:
+        ahead = (recorded - logged_ms) // 1000
+        raise UnroutableError(f"recorded_at is {ahead}s after the record was logged", "envelope.future_time")
+    return area_of(event)
 
 
 def area_of(event: agency_events_pb2.AgencyEvent) -> str:

@@ -17,7 +17,7 @@ from incidentbus.correlator.domain.outputs import Output
 from incidentbus.correlator.domain.rules import Rules
 from incidentbus.correlator.domain.statecodec import dumps, loads
 from incidentbus.correlator.engine import steps_for
-from incidentbus.correlator.routing import SOURCE_HEADERS, UnroutableError, area_of
+from incidentbus.correlator.routing import SOURCE_HEADERS, UnroutableError, route_key
 from incidentbus.kernel.codec import Decoded, encode
 from incidentbus.kernel.deadletter import dead_letter_record
 from incidentbus.kernel.envelope import new_envelope, timestamp_ms, wrap
@@ -90,11 +90,11 @@ class Correlator:
 
     async def route(self, decoded: Decoded) -> list[OutgoingRecord]:
         try:
-            area = area_of(decoded.message)  # type: ignore[arg-type]
+            area = route_key(decoded.message, decoded.record.timestamp_ms)  # type: ignore[arg-type]
         except UnroutableError as exc:
             letter = reject(
                 decoded.record,
-                reason="correlator.unroutable",
+                reason=exc.reason,
                 detail=str(exc),
                 phase="route",
                 rejected_by="correlator",
