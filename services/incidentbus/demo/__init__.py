@@ -1,0 +1,1 @@
+"""The one-command demo: a compressed day in a district, played by simulated agency systems."""
