@@ -184,3 +184,37 @@ def report(agency: str, ref: str, kind: str, grid: str, at: datetime, **extra: A
             "text": extra.pop("text", ""),
         }
     return base | extra
+
+
+@dataclass(frozen=True)
+class NativeTask:
+    """What an agency system needs from a native outbox message to act on it."""
+
+    kind: str  # "task", "cancel", "verification"
+    task_id: str
+    case_id: str
+    grid: str
+    incident_type: str = ""
+
+
+_GRID_KEYS = ("grid", "grid_code")
+_CANCEL = {"cancel", "STAND_DOWN", "REVOKE", "withdraw"}
+
+
+def task_of(agency: str, native: dict[str, Any]) -> NativeTask:
+    """Read an outbox message of an agency (its own format) back into the parts a system acts on."""
+    task_key, case_key = OUTBOX_IDS[agency]
+    grid = native.get("location", {}).get("grid", "") if agency == "police" else ""
+    grid = grid or next((str(native[k]) for k in _GRID_KEYS if native.get(k)), "")
+    if native.get("push_kind") == "verification_request":
+        return NativeTask("verification", native["verification_id"], native["case_id"], grid)
+    kind_field = (
+        native.get("msg_type")
+        or native.get("record_type")
+        or native.get("wo_type")
+        or native.get("push_kind")
+    )
+    kind = "cancel" if kind_field in _CANCEL else "task"
+    return NativeTask(
+        kind, native.get(task_key, ""), native.get(case_key, ""), grid, native.get("bus_incident_type", "")
+    )
