@@ -69,7 +69,13 @@ class Correlator:
         self.app, self.settings, self.rules = app, settings, rules
         # Values are the canonical JSON of an AreaState, stored as text.
         self.table = app.Table(
-            "correlator-areas", default=None, partitions=INPUT_PARTITIONS, key_type=str, value_type=str
+            "correlator-areas",
+            default=None,
+            partitions=INPUT_PARTITIONS,
+            key_type=str,
+            value_type=str,
+            # a busy district's state can pass Kafka's 1 MB default; closed cases are evicted daily
+            extra_topic_configs={"max.message.bytes": str(8 * 1024 * 1024)},
         )
 
     def load(self, area: str) -> AreaState:

@@ -140,3 +140,15 @@ def test_replies_to_unknown_tasks_are_rejected_not_dropped(run: Run) -> None:
     run(run.feed.reply("police", "ack", "C-x/t1", "C-x", T0))
     [reject] = run.kinds("reject")
     assert reject.reason == "correlator.unknown_task"
+
+
+def test_closed_cases_leave_the_working_state_a_day_later(run: Run) -> None:
+    f, case_id = run.feed, open_case(run, "public_safety.noise", severity=1)
+    [task] = run.only_case().tasks
+    run(f.reply("police", "complete", task.task_id, case_id, T0 + 5 * MIN, disposition=2))  # policy close
+    run(f.tick(T0 + 23 * 60 * MIN))
+    assert case_id in run.state.cases
+    run(f.tick(T0 + 25 * 60 * MIN))
+    assert case_id not in run.state.cases  # its history stays on the record
+    run(f.reply("police", "progress", task.task_id, case_id, T0 + 26 * 60 * MIN, note="late"))
+    assert run.kinds("reject")[-1].reason == "correlator.unknown_task"

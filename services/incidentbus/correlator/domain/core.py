@@ -20,6 +20,9 @@ from incidentbus.correlator.domain.rules import Rules
 __all__ = ["decide", "evolve", "step"]
 
 SEEN_RETENTION_MS = 7 * 24 * 3_600_000
+# Closed and merged cases leave the working state a day (event time) after their last event:
+# their history stays on case.events.v1; a late reply to one is dead-lettered as unknown.
+CLOSED_RETENTION_MS = 24 * 3_600_000
 REPLIES = (
     "task_acknowledged",
     "task_declined",
@@ -67,4 +70,6 @@ def _remember(state: AreaState, item: Input) -> AreaState:
     if item.event.WhichOneof("body") != "clock_ticked":  # ticks are positional; no need to remember ids
         seen[item.event_id] = item.recorded_ms
     positions = {**state.positions, f"{item.at.topic}/{item.at.partition}": item.at.offset}
-    return replace(state, seen=frozen_map(seen), positions=frozen_map(positions))
+    keep_after = state.clock_ms - CLOSED_RETENTION_MS
+    cases = {k: c for k, c in state.cases.items() if c.is_open or c.updated_ms >= keep_after}
+    return replace(state, seen=frozen_map(seen), positions=frozen_map(positions), cases=frozen_map(cases))
