@@ -38,9 +38,9 @@ proto: install ## regenerate Python code from proto/
 	$(PY) -m incidentbus.devtools.protogen
 
 lint: install buf ## ruff, mypy --strict, buf lint/breaking, stale generated code, import rule, topic catalog
-	$(BIN)/ruff check services tests
-	$(BIN)/ruff format --check services tests
-	$(BIN)/mypy services
+	$(BIN)/ruff check services tests bench
+	$(BIN)/ruff format --check services tests bench
+	$(BIN)/mypy services bench
 	cd proto && ../$(BUF) lint
 	cd proto && ../$(BUF) breaking --against '../.git#branch=main,subdir=proto'
 	$(PY) -m incidentbus.devtools.protogen --check
@@ -51,8 +51,9 @@ test: install broker ## run every test (unit and integration) against the broker
 	@$(BIN)/pytest $(PYTEST_ARGS); rc=$$?; \
 	if [ $$rc -eq 5 ]; then echo "pytest collected no tests: treating as failure"; exit 1; fi; exit $$rc
 
-demo: install broker ## broker up, topics applied, a sample event published and read back
+demo: install broker ## the whole bus on a compressed day: services as processes, simulated agencies, summary, trace
 	$(BIN)/incidentbus topics apply
 	$(BIN)/incidentbus sample
+	$(BIN)/incidentbus demo
 
 .PHONY: help install buf kafka broker stop proto lint test demo

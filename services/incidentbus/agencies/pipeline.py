@@ -11,12 +11,13 @@ import json
 
 from pydantic import ValidationError
 
-from incidentbus.agencies.base import AgencyAdapter, MappingError
+from incidentbus.agencies.base import AgencyAdapter, Mapped, MappingError
 from incidentbus.kernel.codec import Decoded, encode
 from incidentbus.kernel.envelope import new_envelope, timestamp, timestamp_ms, wrap
 from incidentbus.kernel.gate import Rejected, reject
 from incidentbus.kernel.ids import stable_id
 from incidentbus.kernel.records import OutgoingRecord, RawRecord
+from incidentbus.kernel.sealing import Keyring, field_keyring, seal_message
 from incidentbus.kernel.settings import BusSettings
 from incidentbus.v1 import agency_events_pb2, bus_pb2
 
@@ -74,6 +75,20 @@ def _validation_detail(exc: ValidationError) -> str:
     return "; ".join(parts)
 
 
+MAX_CLAIM_AHEAD_MS = 24 * 3_600_000
+
+
+def _check_claimed_time(mapped: Mapped, recorded_at_ms: int) -> None:
+    """An agency's own time is kept as a fact, but one a day ahead of the bus is a broken record."""
+    if mapped.occurred_at is not None and recorded_at_ms > 0:
+        claimed = int(mapped.occurred_at.timestamp() * 1000)
+        if claimed > recorded_at_ms + MAX_CLAIM_AHEAD_MS:
+            hours = (claimed - recorded_at_ms) // 3_600_000
+            raise IntakeError(
+                "intake.future_time", f"the message claims a time {hours} h after it was received"
+            )
+
+
 def canonical_event(
     adapter: AgencyAdapter, payload: bytes | None, recorded_at_ms: int, max_bytes: int
 ) -> agency_events_pb2.AgencyEvent:
@@ -87,6 +102,7 @@ def canonical_event(
         mapped = adapter.to_canonical(native)
     except MappingError as exc:
         raise IntakeError(exc.reason, exc.detail) from exc
+    _check_claimed_time(mapped, recorded_at_ms)
     envelope = new_envelope(
         event_type=mapped.body.DESCRIPTOR.full_name,
         source=adapter.name,
@@ -101,12 +117,18 @@ def canonical_event(
     return event
 
 
-def intake(adapter: AgencyAdapter, record: RawRecord, settings: BusSettings) -> OutgoingRecord | Rejected:
-    """One inbox record -> one canonical event record, or a dead letter with the reason."""
+def intake(
+    adapter: AgencyAdapter, record: RawRecord, settings: BusSettings, keyring: Keyring | None = None
+) -> OutgoingRecord | Rejected:
+    """One inbox record -> one canonical event record, or a dead letter with the reason.
+
+    Personal fields are sealed here, before encoding, so they leave the agency only encrypted
+    (kernel/sealing.py); the seal is deterministic, so a redelivered record gives the same bytes."""
     try:
         event = canonical_event(adapter, record.value, record.timestamp_ms, settings.max_message_bytes)
     except IntakeError as exc:
         return reject(record, reason=exc.reason, detail=exc.detail, phase="intake", rejected_by=adapter.name)
+    seal_message(event, keyring or field_keyring(settings), event.envelope.event_id)
     topic = settings.topic(events_topic(adapter.name))
     return encode(event, topic=topic, key=event.envelope.source_ref)
 

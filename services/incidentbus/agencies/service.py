@@ -21,6 +21,7 @@ from incidentbus.kernel.faust_shell import gate_agent, make_app, publish, raw_to
 from incidentbus.kernel.gate import Rejected, reject
 from incidentbus.kernel.logging import get_logger, record_context
 from incidentbus.kernel.records import OutgoingRecord, RawRecord
+from incidentbus.kernel.sealing import field_keyring
 from incidentbus.kernel.settings import BusSettings
 from incidentbus.v1 import bus_pb2
 
@@ -40,6 +41,12 @@ class AgencyService:
     def __init__(self, adapter: AgencyAdapter, settings: BusSettings, app: faust.App) -> None:
         self.adapter, self.settings, self.app = adapter, settings, app
         self.log = get_logger(f"incidentbus.{adapter.name}")
+        self.keyring = field_keyring(settings)  # KeyringError here: no start without usable keys
+        if self.keyring.is_development:
+            self.log.warning(
+                "sealing personal fields with the PUBLIC development key; set INCIDENTBUS_FIELD_KEYS",
+                key_id=self.keyring.active,
+            )
         self.published = app.Table(
             f"{adapter.name}-published",
             default=int,
@@ -50,7 +57,7 @@ class AgencyService:
 
     async def on_inbox(self, record: RawRecord) -> None:
         """Map a native record and publish its event once; dead-letter it when refused."""
-        outcome = intake(self.adapter, record, self.settings)
+        outcome = intake(self.adapter, record, self.settings, self.keyring)
         if isinstance(outcome, Rejected):
             await self.dead_letter(outcome, record)
             return
@@ -79,7 +86,7 @@ class AgencyService:
         """Validate a POSTed native message now (to answer precisely), then log it on the inbox."""
         topic = self.settings.topic(inbox_topic(self.adapter.name))
         record = RawRecord(topic, -1, -1, int(time.time() * 1000), None, body, (("x-intake", b"http"),))
-        outcome = intake(self.adapter, record, self.settings) if not truncated else None
+        outcome = intake(self.adapter, record, self.settings, self.keyring) if not truncated else None
         if outcome is None or isinstance(outcome, Rejected):
             return await self._refuse(outcome, record)
         event_id = dict(outcome.headers)["ce_id"].decode()

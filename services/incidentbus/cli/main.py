@@ -6,7 +6,8 @@ import asyncio
 
 import typer
 
-from incidentbus.cli import broker, cases, topics
+from incidentbus.cli import acl, audit, broker, cases, dlq, topics
+from incidentbus.cli.demo import demo
 from incidentbus.cli.replay import replay_command
 from incidentbus.cli.run import run
 from incidentbus.cli.sample import render, round_trip
@@ -20,12 +21,17 @@ app = typer.Typer(
     pretty_exceptions_show_locals=False,
 )
 app.add_typer(topics.app, name="topics")
+app.add_typer(acl.app, name="acl")
 app.add_typer(broker.app, name="broker")
+app.add_typer(dlq.app, name="dlq")
 app.command("run")(run)
+app.command("verify")(audit.verify)
+app.command("trace")(audit.trace)
 app.add_typer(cases.app, name="case")
 app.command("replay")(replay_command)
 app.command("status")(status)
 app.command("query")(query)
+app.command("demo")(demo)
 
 
 @app.command()

@@ -43,12 +43,17 @@ def run(
 
 def _agency(settings: BusSettings, name: str, web_port: int, store: str) -> faust.App:
     from incidentbus.agencies.service import build_app
+    from incidentbus.kernel.sealing import KeyringError
 
     try:
         adapter = load_adapter(name)
     except KeyError as exc:
         raise typer.BadParameter(f"{exc}; or correlator") from exc
-    return build_app(adapter, settings, web_port=web_port or AGENCIES[name].web_port, store=store)
+    try:
+        return build_app(adapter, settings, web_port=web_port or AGENCIES[name].web_port, store=store)
+    except KeyringError as exc:  # personal data is never handled without usable keys
+        typer.echo(f"{name}: refusing to start: {exc}", err=True)
+        raise typer.Exit(2) from exc
 
 
 def _correlator(

@@ -14,12 +14,19 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 
 LOCAL_BOOTSTRAP = "127.0.0.1:9092"
 REPO_ROOT = Path(__file__).resolve().parents[3]
+# The key personal fields are sealed with outside production when no keys are configured
+# (kernel/sealing.py). Public and fixed on purpose: a development bus needs no secret, tests
+# and demos can open what they sealed, and the name says it must never guard real data.
+DEV_FIELD_KEY_ID = "dev"
+DEV_FIELD_KEY = "aW5jaWRlbnRidXMtZGV2LWtleS1OT1QtQS1TRUNSRVQ="  # base64("incidentbus-dev-key-NOT-A-SECRET")
 
 
 class BusSettings(BaseSettings):
     """Connection and runtime settings shared by every service and command."""
 
-    model_config = SettingsConfigDict(env_prefix="INCIDENTBUS_", frozen=True, extra="ignore")
+    model_config = SettingsConfigDict(
+        env_prefix="INCIDENTBUS_", frozen=True, extra="ignore", populate_by_name=True
+    )
 
     bootstrap_servers: str = Field(
         default=LOCAL_BOOTSTRAP,
@@ -37,6 +44,11 @@ class BusSettings(BaseSettings):
     log_level: str = "INFO"
     max_message_bytes: int = Field(default=1_000_000, gt=0)
     client_id: str = "incidentbus"
+    # Keys that seal personal fields: JSON {"kid": "<base64 32 bytes>", ...} or
+    # "kid:<base64>,kid2:<base64>". Old ids stay listed so events sealed with them still open.
+    field_keys: SecretStr | None = None
+    # The id in field_keys that new values are sealed with (optional when there is one key).
+    field_key_id: str | None = None
 
     @property
     def effective_log_format(self) -> Literal["json", "console"]:

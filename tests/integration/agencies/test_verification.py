@@ -55,7 +55,7 @@ def answer(verification_id: str, case_id: str, result: str, score: int, comment:
         "score": score,
         "comment": comment,
         "worker_id": "GW-0007",
-        "answered_at": "2026-11-27T15:00:00+08:00",
+        "answered_at": "2026-11-25T09:00:00+08:00",
     }
 
 

@@ -63,7 +63,7 @@ def test_a_fire_service_maps_its_native_calls(tmp_path: Path) -> None:
         "grid": "310101-002-003-07",
         "at": "2026-11-25T09:00:00+08:00",
     }
-    event = canonical_event(FireAdapter(codes), json.dumps(native).encode(), 1_764_032_400_000, 1_000_000)
+    event = canonical_event(FireAdapter(codes), json.dumps(native).encode(), 1_795_595_400_000, 1_000_000)
     assert event.envelope.source_agency == "fire"
     assert event.incident_reported.category == common_pb2.CATEGORY_HAZARD
     assert event.incident_reported.location.jurisdiction.district == "310101"

@@ -12,7 +12,7 @@ from incidentbus.agencies.police.adapter import PoliceAdapter
 from incidentbus.v1 import agency_events_pb2, common_pb2
 
 ADAPTER = PoliceAdapter()
-T0 = 1_764_059_400_000  # the inbox record's log time (ms)
+T0 = 1_795_595_400_000  # the inbox record's log time (ms): 2026-11-25T08:30Z
 
 
 def incident(**changes: Any) -> dict[str, Any]:
@@ -152,3 +152,12 @@ def test_refusal_detail_names_the_field_but_not_the_value() -> None:
         to_event(incident(caller={"name": 42, "phone": "13800000000"}))
     assert "caller.name" in caught.value.detail
     assert "13800000000" not in caught.value.detail
+
+
+def test_a_claimed_time_a_day_ahead_of_the_bus_is_refused() -> None:
+    with pytest.raises(IntakeError) as caught:
+        to_event(incident(reported_at="2999-01-01T00:00:00+00:00"))
+    assert caught.value.reason == "intake.future_time"
+    assert to_event(
+        incident(reported_at="2025-11-25T16:00:00+08:00")
+    ).incident_reported  # late is fine: a fact

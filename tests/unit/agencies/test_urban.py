@@ -14,7 +14,7 @@ from incidentbus.v1 import agency_events_pb2, common_pb2
 from tests.unit.agencies import commands
 
 ADAPTER = UrbanAdapter()
-T0 = 1_764_059_400_000  # the inbox record's log time (ms)
+T0 = 1_795_595_400_000  # the inbox record's log time (ms): 2026-11-25T08:30Z
 
 
 def order(**changes: Any) -> dict[str, Any]:

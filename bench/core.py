@@ -1,0 +1,253 @@
+"""Part 1: the correlator's pure core, offline, over a day-like mix of reports, replies and ticks.
+
+The core is stepped (`incidentbus.correlator.domain.core.step`, shipped rules) over the montco
+reports in event time. Whenever it dispatches a task or asks for a 回访, the agency's native answer
+is scheduled (acknowledge, arrive, complete; some late, some hours late, some declines; verified
+or disputed) and fed back at its time, through the agency's real adapter. A clock tick every
+`tick_ms` of event time steps every district, as the shell's ticks do. One state per district,
+as in the shell. Only the `step` calls are timed.
+
+Memory per open case is measured when most cases were open, two ways: the serialized AreaStates
+(`statecodec.dumps`, what the shell stores per district, one changelog record each) and
+tracemalloc over the live Python objects of those states (rebuilt with `statecodec.loads`). Both
+are divided by the open cases, though the states also hold closed cases (they are never dropped).
+"""
+
+from __future__ import annotations
+
+import heapq
+import itertools
+import random
+import time
+import tracemalloc
+from collections import Counter
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any
+
+from bench.feed import Feed
+from bench.mix import Mix
+from incidentbus.correlator.domain.core import step
+from incidentbus.correlator.domain.model import AreaState
+from incidentbus.correlator.domain.outputs import Output
+from incidentbus.correlator.domain.rules import Rules
+from incidentbus.correlator.domain.statecodec import dumps, loads
+from incidentbus.correlator.routing import UnroutableError, area_of
+from incidentbus.devtools import natives
+from incidentbus.v1 import bus_pb2
+
+MIN = 60_000
+SAMPLE_EVERY = 200  # inputs between looks at how many cases are open
+
+
+@dataclass(frozen=True)
+class Policy:
+    """How agencies answer a task or a 回访 request (probabilities; every task is answered in the end).
+
+    Most answer within minutes; some late (after the acknowledge deadline, so escalation runs
+    first), a few hours late (escalation climbs several levels), a few decline (the task moves on).
+    """
+
+    prompt: float = 0.75  # acknowledge 1-5 min, arrive 4-20 min later, complete 15-90 min later
+    late: float = 0.15  # acknowledge after 20-90 min, then arrive and complete
+    very_late: float = 0.05  # acknowledge after 2-6 hours
+    # the remaining 5% decline within 1-5 min
+    verified: float = 0.91  # 回访 satisfied within 30-240 min
+    disputed: float = 0.05  # the case reopens with a new lead task
+    # the remaining 4% are satisfied after 26-50 hours (past the verify deadline)
+
+
+@dataclass
+class Day:
+    """What stepping the core over the day gave: counts, the time spent in `step`, the final states."""
+
+    kinds: Counter[str] = field(default_factory=Counter)
+    seconds: dict[str, float] = field(default_factory=dict)  # time inside `step`, by input kind
+    inputs: int = 0
+    area_steps: int = 0
+    outputs: int = 0
+    span_ms: int = 0
+    states: dict[str, AreaState] = field(default_factory=dict)
+    busiest: dict[str, AreaState] = field(default_factory=dict)  # the states when most cases were open
+    busiest_open: int = 0
+
+
+def open_cases(states: dict[str, AreaState]) -> int:
+    return sum(c.is_open for s in states.values() for c in s.cases.values())
+
+
+def _at(ms: int) -> datetime:
+    return datetime.fromtimestamp(ms / 1000, UTC)
+
+
+class _Schedule:
+    """A heap of future inputs in event time; ties keep the order they were scheduled in."""
+
+    def __init__(self) -> None:
+        self.heap: list[tuple[int, int, str, Any]] = []
+        self.order = itertools.count()
+        self.pending = 0  # scheduled entries that are not ticks
+
+    def push(self, at_ms: int, kind: str, payload: Any) -> None:
+        heapq.heappush(self.heap, (at_ms, next(self.order), kind, payload))
+        self.pending += kind != "tick"
+
+    def pop(self) -> tuple[int, str, Any]:
+        at, _, kind, payload = heapq.heappop(self.heap)
+        self.pending -= kind != "tick"
+        return at, kind, payload
+
+
+def _answers(out: Output, at: int, rng: random.Random, policy: Policy, sched: _Schedule) -> None:
+    """Schedule the agency's native answers to a task or a verification request."""
+    command: bus_pb2.TaskCommand = out.message  # type: ignore[assignment]
+    body = command.WhichOneof("body")
+    if body == "dispatch_task":
+        task = command.dispatch_task
+        r = rng.random()
+        if r < policy.prompt + policy.late + policy.very_late:
+            if r < policy.prompt:
+                ack = at + rng.randint(1, 5) * MIN
+            elif r < policy.prompt + policy.late:
+                ack = at + rng.randint(20, 90) * MIN
+            else:
+                ack = at + rng.randint(120, 360) * MIN
+            arrive = ack + rng.randint(4, 20) * MIN
+            steps = [("ack", ack), ("arrived", arrive), ("complete", arrive + rng.randint(15, 90) * MIN)]
+        else:
+            steps = [("decline", at + rng.randint(1, 5) * MIN)]
+        for seq, (kind, when) in enumerate(steps, start=1):
+            native = natives.reply(out.agency, kind, task.task_id, task.case_id, seq=seq, at=_at(when))
+            sched.push(when, "native", (out.agency, native))
+    elif body == "request_verification":
+        req = command.request_verification
+        r = rng.random()
+        late = r >= policy.verified + policy.disputed
+        when = at + (rng.randint(26 * 60, 50 * 60) if late else rng.randint(30, 240)) * MIN
+        satisfied = r < policy.verified or late
+        native = natives.verification(req.case_id, req.verification_id, satisfied, _at(when))
+        sched.push(when, "native", (out.agency, native))
+
+
+def run_day(mix: Mix, rules: Rules, *, tick_ms: int, seed: int = 7, policy: Policy | None = None) -> Day:
+    """Step the core over the mix in event time, scheduling the answers its tasks get, with ticks.
+
+    Only the `step` calls are timed: building inputs (native JSON through the agencies' adapters)
+    and scheduling answers happen outside the timed sections.
+    """
+    policy, rng, feed, day, sched = policy or Policy(), random.Random(seed), Feed(), Day(), _Schedule()
+    for n, incident in enumerate(mix.incidents):
+        sched.push(incident.event_ms, "native", (incident.agency, incident.native(f"MC-{n:05d}")))
+    states = day.states
+    first = mix.incidents[0].event_ms if mix.incidents else 0
+    sched.push(first + tick_ms, "tick", None)
+    last, clock = first, time.perf_counter
+    while sched.heap:
+        at, kind, payload = sched.pop()
+        if kind == "tick":
+            item, areas = feed.tick(at), tuple(sorted(states))
+            if sched.pending:
+                sched.push(at + tick_ms, "tick", None)
+        else:
+            item = feed.native(payload[0], payload[1], at)
+            try:
+                areas = (area_of(item.event),)
+            except UnroutableError:
+                continue
+        body = item.event.WhichOneof("body") or "?"
+        results = []
+        started = clock()
+        for area in areas:
+            states[area], outputs = step(states.get(area) or AreaState(area), item, rules)
+            results.append(outputs)
+        day.seconds[body] = day.seconds.get(body, 0.0) + clock() - started
+        day.kinds[body] += 1
+        day.inputs += 1
+        day.area_steps += len(areas)
+        for outputs in results:
+            day.outputs += len(outputs)
+            for out in outputs:
+                if out.kind == "dispatch":
+                    _answers(out, at, rng, policy, sched)
+        last = at
+        if day.inputs % SAMPLE_EVERY == 0 and (now_open := open_cases(states)) > day.busiest_open:
+            day.busiest, day.busiest_open = dict(states), now_open  # states are immutable values
+    day.span_ms = last - first
+    if open_cases(states) >= day.busiest_open:
+        day.busiest, day.busiest_open = dict(states), open_cases(states)
+    return day
+
+
+@dataclass(frozen=True)
+class Memory:
+    """The states at one point: cases open and held, serialized bytes, live Python objects' bytes."""
+
+    open_cases: int
+    held_cases: int
+    serialized_bytes: int
+    traced_bytes: int
+
+    @property
+    def serialized_per_open_case(self) -> float:
+        return self.serialized_bytes / max(1, self.open_cases)
+
+    @property
+    def traced_per_open_case(self) -> float:
+        return self.traced_bytes / max(1, self.open_cases)
+
+
+def traced_bytes(states: dict[str, AreaState]) -> int:
+    """Bytes of live Python objects of the states, rebuilt from their serialized form under tracemalloc."""
+    raw = [dumps(s) for s in states.values()]
+    tracemalloc.start()
+    try:
+        baseline = tracemalloc.get_traced_memory()[0]
+        rebuilt = [loads(r) for r in raw]
+        size = tracemalloc.get_traced_memory()[0] - baseline
+    finally:
+        tracemalloc.stop()
+    del rebuilt
+    return size
+
+
+def memory(states: dict[str, AreaState]) -> Memory:
+    return Memory(
+        open_cases=open_cases(states),
+        held_cases=sum(len(s.cases) for s in states.values()),
+        serialized_bytes=sum(len(dumps(s)) for s in states.values()),
+        traced_bytes=traced_bytes(states),
+    )
+
+
+@dataclass
+class CoreResult:
+    inputs: int
+    area_steps: int
+    outputs: int
+    seconds: float
+    per_kind_us: dict[str, float]
+    kinds: dict[str, int]
+    areas: int
+    span_hours: float
+    busiest: Memory  # when most cases were open
+    final: Memory  # after the last input
+
+    @property
+    def events_per_second(self) -> float:
+        return self.inputs / self.seconds
+
+
+def run_core(mix: Mix, rules: Rules, *, tick_ms: int) -> CoreResult:
+    day = run_day(mix, rules, tick_ms=tick_ms)
+    return CoreResult(
+        inputs=day.inputs,
+        area_steps=day.area_steps,
+        outputs=day.outputs,
+        seconds=sum(day.seconds.values()),
+        per_kind_us={k: v / day.kinds[k] * 1e6 for k, v in sorted(day.seconds.items())},
+        kinds=dict(sorted(day.kinds.items())),
+        areas=len(day.states),
+        span_hours=day.span_ms / 3_600_000,
+        busiest=memory(day.busiest),
+        final=memory(day.states),
+    )

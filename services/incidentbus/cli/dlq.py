@@ -1,0 +1,213 @@
+"""`incidentbus dlq ...`: the dead letters on bus.deadletters.v1, for the operator on duty.
+
+Thin on purpose: reading and producing happen here, every decision is in `incidentbus.ops`.
+"""
+
+from __future__ import annotations
+
+import json
+from collections import Counter
+from datetime import datetime
+from typing import get_args
+
+import typer
+from rich.table import Table
+from rich.text import Text
+
+from incidentbus.cli.reading import (
+    EXIT_PROBLEMS,
+    EXIT_UNUSABLE,
+    console,
+    errors,
+    fail,
+    progress_bar,
+    read_topic,
+    run,
+)
+from incidentbus.kernel.deadletter import DEAD_LETTER_TOPIC
+from incidentbus.kernel.kafka import producer, send, topic_exists
+from incidentbus.kernel.settings import BusSettings
+from incidentbus.ops.deadletters import Letter, LetterFilter, Shelf, collect, details, find, select, summary
+from incidentbus.ops.redrive import (
+    Action,
+    Outcome,
+    plan_redrive,
+    redrive_record,
+    redriven,
+    sent,
+    source_topics,
+    would_send,
+)
+from incidentbus.ops.text import clock, parse_when, shorten
+
+app = typer.Typer(
+    help="Dead letters (bus.deadletters.v1): list them, show one whole, redrive them.", no_args_is_help=True
+)
+
+JSON_OPTION = typer.Option(False, "--json", help="machine-readable output")
+TOPIC_HELP = "only letters from this source topic (catalog name, e.g. police.inbox.v1, or physical name)"
+REASON_HELP = "only letters whose reason starts with this, e.g. 'intake.' or 'decode.protobuf'"
+
+
+def _when(text: str | None, option: str) -> datetime | None:
+    if text is None:
+        return None
+    try:
+        return parse_when(text)
+    except ValueError as exc:
+        fail(f"{option}: {exc}", EXIT_UNUSABLE)
+
+
+def _filter(
+    settings: BusSettings, topic: str | None, reason: str, since: str | None, until: str | None
+) -> LetterFilter:
+    """The operator's filter; a source topic may be given by its catalog name or physical name."""
+    topics = frozenset({topic, settings.topic(topic)}) if topic else frozenset()
+    return LetterFilter(topics, reason, _when(since, "--since"), _when(until, "--until"))
+
+
+async def _shelf(settings: BusSettings) -> Shelf:
+    with progress_bar() as bar:
+        shelf = collect(await read_topic(settings, settings.topic(DEAD_LETTER_TOPIC), bar))
+    if shelf.unreadable:
+        errors.print(f"[yellow]{len(shelf.unreadable)} record(s) on the topic are not dead letters[/yellow]")
+    return shelf
+
+
+@app.command("list")
+def list_letters(
+    topic: str | None = typer.Option(None, "--topic", help=TOPIC_HELP),
+    reason: str = typer.Option("", "--reason", help=REASON_HELP),
+    since: str | None = typer.Option(None, "--since", help="recorded at or after (ISO 8601; no zone = UTC)"),
+    until: str | None = typer.Option(None, "--until", help="recorded before (ISO 8601; no zone = UTC)"),
+    as_json: bool = JSON_OPTION,
+) -> None:
+    """List dead letters, each once however often it was written, oldest first."""
+    settings = BusSettings()
+    wanted = _filter(settings, topic, reason, since, until)
+    letters = select(run(_shelf(settings)).letters, wanted)
+    repeats = sum(letter.copies - 1 for letter in letters)
+    if as_json:
+        print(json.dumps({"letters": [summary(x) for x in letters], "repeats_collapsed": repeats}))
+        return
+    table = Table("letter id", "time (UTC)", "source", "reason", "rejected by", "detail")
+    for letter in letters:
+        dl = letter.letter
+        table.add_row(
+            *(
+                Text(cell)
+                for cell in (
+                    letter.id,
+                    clock(dl.envelope.recorded_at),
+                    letter.source,
+                    dl.reason,
+                    dl.rejected_by,
+                    shorten(dl.detail),
+                )
+            )
+        )
+    console.print(table)
+    console.print(f"{len(letters)} letter(s); {repeats} repeat(s) collapsed")
+
+
+@app.command("show")
+def show(
+    letter_id: str = typer.Argument(..., help="the letter id (envelope.event_id, as `dlq list` shows)"),
+    as_json: bool = JSON_OPTION,
+) -> None:
+    """Show one letter whole: reason, detail, source position, and the original key, headers and value."""
+    found, _ = find(run(_shelf(BusSettings())).letters, [letter_id])
+    if not found:
+        fail(f"no dead letter {letter_id} on {DEAD_LETTER_TOPIC}", EXIT_PROBLEMS)
+    view = details(found[0])
+    if as_json:
+        print(json.dumps(view, ensure_ascii=False))
+        return
+    _print_letter(view)
+
+
+def _print_letter(view: dict[str, object]) -> None:
+    fields = Table.grid(padding=(0, 2))
+    for name in ("letter_id", "time", "reason", "detail", "phase", "rejected_by", "source", "copies"):
+        fields.add_row(Text(name, style="bold"), Text(str(view[name])))
+    key = view["original_key"]
+    assert isinstance(key, dict)
+    fields.add_row(Text("original key", style="bold"), Text(f"{key['data']} ({key['encoding']})"))
+    console.print(fields)
+    headers = Table("header", "value", "encoding", title="original headers")
+    for header in view["original_headers"]:  # type: ignore[attr-defined]
+        headers.add_row(Text(header["key"]), Text(header["data"]), header["encoding"])
+    console.print(headers)
+    value = view["original_value"]
+    assert isinstance(value, dict)
+    console.print(Text(f"original value ({value['length']} bytes, {value['encoding']}):", style="bold"))
+    console.print(Text(str(value["data"])))
+
+
+@app.command("redrive")
+def redrive(
+    letter_ids: list[str] | None = typer.Argument(None, help="letter ids to redrive"),
+    reason: str | None = typer.Option(None, "--reason", help="redrive every letter with this reason prefix"),
+    topic: str | None = typer.Option(None, "--topic", help="with --reason: only letters from this topic"),
+    dry_run: bool = typer.Option(False, "--dry-run", help="say what would be redriven; produce nothing"),
+    as_json: bool = JSON_OPTION,
+) -> None:
+    """Re-publish letters' original records to their source topics, marked `x-redrive-of: <id>`.
+
+    Idempotent: a letter whose redriven record is already on its source topic is skipped, so
+    running the same redrive twice produces nothing new. HTTP intake letters go to the
+    agency's inbox topic, their source.
+    """
+    if not letter_ids and reason is None:
+        fail("name the letters to redrive, or choose them with --reason PREFIX", EXIT_UNUSABLE)
+    if letter_ids and (reason is not None or topic is not None):
+        fail("give letter ids, or --reason (and --topic), not both", EXIT_UNUSABLE)
+    settings = BusSettings()
+    wanted = _filter(settings, topic, reason or "", None, None)
+    outcomes = run(_redrive(settings, letter_ids or [], wanted, dry_run))
+    _report(outcomes, dry_run, as_json)
+    raise typer.Exit(EXIT_PROBLEMS if any(o.action == "not_found" for o in outcomes) else 0)
+
+
+async def _redrive(
+    settings: BusSettings, ids: list[str], wanted: LetterFilter, dry_run: bool
+) -> list[Outcome]:
+    shelf = await _shelf(settings)
+    chosen, missing = find(shelf.letters, ids) if ids else (select(shelf.letters, wanted), [])
+    marks: dict[str, str] = {}
+    existing: set[str] = set()
+    with progress_bar() as bar:
+        for topic in source_topics(chosen):
+            if await topic_exists(settings, topic):
+                existing.add(topic)
+                marks.update(redriven(await read_topic(settings, topic, bar)))
+    plan = plan_redrive(chosen, marks, existing)
+    done = [would_send(letter) for letter in plan.send] if dry_run else await _produce(settings, plan.send)
+    by_id = {o.letter_id: o for o in [*plan.skip, *done]}
+    return [by_id[letter.id] for letter in chosen] + [Outcome(i, "not_found") for i in missing]
+
+
+async def _produce(settings: BusSettings, letters: list[Letter]) -> list[Outcome]:
+    if not letters:
+        return []
+    async with producer(settings) as client:
+        return [sent(letter, *await send(client, redrive_record(letter))) for letter in letters]
+
+
+def _report(outcomes: list[Outcome], dry_run: bool, as_json: bool) -> None:
+    counts = Counter(o.action for o in outcomes)
+    if as_json:
+        totals = {action: counts.get(action, 0) for action in get_args(Action)}
+        print(json.dumps({"dry_run": dry_run, "outcomes": [o.as_dict() for o in outcomes], **totals}))
+        return
+    table = Table("letter id", "source", "action", "where / why")
+    for o in outcomes:
+        colour = {"redriven": "green", "would_redrive": "cyan", "not_found": "red"}.get(o.action, "yellow")
+        table.add_row(
+            Text(o.letter_id), Text(o.source), Text(o.action, style=colour), Text(o.target or o.note)
+        )
+    console.print(table)
+    console.print(
+        ", ".join(f"{n} {action.replace('_', ' ')}" for action, n in sorted(counts.items()))
+        or "nothing chosen"
+    )
