@@ -26,8 +26,8 @@ class UnroutableError(Exception):
         self.reason = reason
 
 
-def route_key(event: agency_events_pb2.AgencyEvent, logged_ms: int) -> str:
-    """The area to key the event by, after refusing a bus time from the future.
+def check_time(event: agency_events_pb2.AgencyEvent, logged_ms: int) -> None:
+    """Refuse a bus time from the future.
 
     `recorded_at` is the bus's clock for the correlator; a producer that stamps it far ahead of
     when the record was logged would fire every deadline at once, so such an event is refused.
@@ -36,6 +36,11 @@ def route_key(event: agency_events_pb2.AgencyEvent, logged_ms: int) -> str:
     if logged_ms > 0 and recorded > logged_ms + MAX_AHEAD_MS:
         ahead = (recorded - logged_ms) // 1000
         raise UnroutableError(f"recorded_at is {ahead}s after the record was logged", "envelope.future_time")
+
+
+def route_key(event: agency_events_pb2.AgencyEvent, logged_ms: int) -> str:
+    """The area to key the event by, once its time is admissible."""
+    check_time(event, logged_ms)
     return area_of(event)
 
 

@@ -17,7 +17,7 @@ from incidentbus.correlator.domain.outputs import Output
 from incidentbus.correlator.domain.rules import Rules
 from incidentbus.correlator.domain.statecodec import dumps, loads
 from incidentbus.correlator.engine import steps_for
-from incidentbus.correlator.routing import SOURCE_HEADERS, UnroutableError, route_key
+from incidentbus.correlator.routing import SOURCE_HEADERS, UnroutableError, check_time, route_key
 from incidentbus.kernel.codec import Decoded, encode
 from incidentbus.kernel.deadletter import dead_letter_record
 from incidentbus.kernel.envelope import new_envelope, timestamp_ms, wrap
@@ -111,6 +111,15 @@ class Correlator:
     async def correlate(self, decoded: Decoded) -> list[OutgoingRecord]:
         """Step every area the record concerns: produce its outputs, then store its state."""
         item, record = input_of(decoded), decoded.record
+        try:
+            check_time(
+                item.event, record.timestamp_ms
+            )  # the router checked; this topic may be written to directly
+        except UnroutableError as exc:
+            letter = reject(
+                record, reason=exc.reason, detail=str(exc), phase="correlate", rejected_by="correlator"
+            )
+            return [dead_letter_record(letter.letter, self.settings)]
         key = (record.key or b"").decode()
         for area_step in steps_for(self, self.rules, item, key):
             await publish_all(self.app, [self._record(o, record) for o in area_step.outputs])
