@@ -81,6 +81,23 @@ class CodeTables:
     def incident_type(self, code: str) -> IncidentType:
         return incident_types()[self.lookup("incident_types", code)]
 
+    def reply(
+        self,
+        status: str,
+        task_id: str,
+        case_id: str,
+        *,
+        decline_code: str = "",
+        disposition_code: str = "",
+        **fields: str,
+    ) -> TaskReply:
+        """A task reply from native codes: the status table names the kind; a decline needs a known
+        reason code and a completion a known disposition code (both refused when unknown)."""
+        kind = ReplyKind(self.lookup("status", status))
+        declined = self.lookup("decline_reasons", decline_code) if kind is ReplyKind.DECLINED else ""
+        disposition = self.lookup("dispositions", disposition_code) if kind is ReplyKind.COMPLETED else ""
+        return TaskReply(kind, task_id, case_id, decline_reason=declined, disposition=disposition, **fields)
+
 
 class ReplyKind(Enum):
     """What an agency's status message means, whatever its native code."""
@@ -140,6 +157,17 @@ def reply_body(reply: TaskReply) -> Message:  # noqa: PLR0911 - one return per r
             return agency_events_pb2.AssistanceRequested(
                 task_id=t, case_id=c, requested_agency=reply.requested_agency, reason=reply.note
             )
+
+
+def reply_mapped(reply: TaskReply, source_ref: str, at: datetime) -> Mapped:
+    """A reply's canonical event, about its task (subject) and in its case (correlation)."""
+    return Mapped(
+        reply_body(reply),
+        source_ref=source_ref,
+        occurred_at=at,
+        subject=reply.task_id,
+        correlation_id=reply.case_id,
+    )
 
 
 def location(

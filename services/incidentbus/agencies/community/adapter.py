@@ -20,14 +20,12 @@ from incidentbus.agencies.base import (
     Mapped,
     MappingError,
     Native,
-    ReplyKind,
-    TaskReply,
     codes_path,
     deadlines_of,
     enum_name,
     iso,
     location,
-    reply_body,
+    reply_mapped,
     reverse_code,
 )
 from incidentbus.agencies.taxonomy import severity_value
@@ -139,31 +137,19 @@ class CommunityAdapter(AgencyAdapter):
         return Mapped(report, source_ref=m.report_id, revision=m.edit_no, occurred_at=m.observed_at)
 
     def _reply(self, m: Reply) -> Mapped:
-        kind = ReplyKind(self.codes.lookup("status", m.action))
-        reply = TaskReply(
-            kind,
+        reply = self.codes.reply(
+            m.action,
             m.task_id,
             m.case_id,
+            decline_code=m.decline_code,
+            disposition_code=m.result_code,
             actor=m.worker_name or m.worker_id,
             unit=m.worker_id,
             note=m.text,
-            decline_reason=self.codes.lookup("decline_reasons", m.decline_code)
-            if kind is ReplyKind.DECLINED
-            else "",
-            disposition=self.codes.lookup("dispositions", m.result_code)
-            if kind is ReplyKind.COMPLETED
-            else "",
             requested_agency=m.help_agency,
             suggested_agency=m.help_agency,
         )
-        ref = f"{m.report_id or m.task_id}/reply/{m.reply_seq}"
-        return Mapped(
-            reply_body(reply),
-            source_ref=ref,
-            occurred_at=m.replied_at,
-            subject=m.task_id,
-            correlation_id=m.case_id,
-        )
+        return reply_mapped(reply, f"{m.report_id or m.task_id}/reply/{m.reply_seq}", m.replied_at)
 
     def _verification(self, m: Verification) -> Mapped:
         """Verified closes the loop; disputed reopens the case, with the worker's comment as reason."""

@@ -16,13 +16,11 @@ from incidentbus.agencies.base import (
     Mapped,
     MappingError,
     Native,
-    ReplyKind,
-    TaskReply,
     codes_path,
     deadlines_of,
     enum_name,
     location,
-    reply_body,
+    reply_mapped,
     reverse_code,
 )
 from incidentbus.agencies.taxonomy import severity_value
@@ -113,30 +111,18 @@ class HealthAdapter(AgencyAdapter):
         return Mapped(report, source_ref=m.call_id, revision=m.version, occurred_at=m.call_time)
 
     def _update(self, m: TaskUpdate) -> Mapped:
-        kind = ReplyKind(self.codes.lookup("status", m.status))
-        reply = TaskReply(
-            kind,
+        reply = self.codes.reply(
+            m.status,
             m.dispatch_id,
             m.case_id,
+            decline_code=m.refusal_code,
+            disposition_code=m.outcome_code,
             actor=m.crew_lead or m.ambulance_id,
             unit=m.ambulance_id,
             note=m.comment,
-            decline_reason=self.codes.lookup("decline_reasons", m.refusal_code)
-            if kind is ReplyKind.DECLINED
-            else "",
-            disposition=self.codes.lookup("dispositions", m.outcome_code)
-            if kind is ReplyKind.COMPLETED
-            else "",
             requested_agency=m.support_agency,
         )
-        ref = f"{m.call_id or m.dispatch_id}/update/{m.update_no}"
-        return Mapped(
-            reply_body(reply),
-            source_ref=ref,
-            occurred_at=m.update_time,
-            subject=m.dispatch_id,
-            correlation_id=m.case_id,
-        )
+        return reply_mapped(reply, f"{m.call_id or m.dispatch_id}/update/{m.update_no}", m.update_time)
 
     def render_task(self, command: bus_pb2.TaskCommand) -> dict[str, Any]:
         if command.HasField("cancel_task"):

@@ -12,13 +12,11 @@ from incidentbus.agencies.base import (
     Mapped,
     MappingError,
     Native,
-    ReplyKind,
-    TaskReply,
     codes_path,
     deadlines_of,
     enum_name,
     location,
-    reply_body,
+    reply_mapped,
     reverse_code,
 )
 from incidentbus.agencies.taxonomy import severity_value
@@ -110,26 +108,18 @@ class PoliceAdapter(AgencyAdapter):
         return Mapped(report, source_ref=m.incident_no, revision=m.revision, occurred_at=m.reported_at)
 
     def _status(self, m: Status) -> Mapped:
-        kind = ReplyKind(self.codes.lookup("status", m.status_code))
-        reply = TaskReply(
-            kind,
+        reply = self.codes.reply(
+            m.status_code,
             m.task_id,
             m.case_id,
+            decline_code=m.reject_code,
+            disposition_code=m.clear_code,
             actor=m.officer or m.unit,
             unit=m.unit,
             note=m.remark,
-            decline_reason=self.codes.lookup("decline_reasons", m.reject_code)
-            if kind is ReplyKind.DECLINED
-            else "",
-            disposition=self.codes.lookup("dispositions", m.clear_code)
-            if kind is ReplyKind.COMPLETED
-            else "",
             requested_agency=m.assist_agency,
         )
-        ref = f"{m.incident_no or m.task_id}/status/{m.status_seq}"
-        return Mapped(
-            reply_body(reply), source_ref=ref, occurred_at=m.at, subject=m.task_id, correlation_id=m.case_id
-        )
+        return reply_mapped(reply, f"{m.incident_no or m.task_id}/status/{m.status_seq}", m.at)
 
     def render_task(self, command: bus_pb2.TaskCommand) -> dict[str, Any]:
         if command.HasField("cancel_task"):

@@ -16,13 +16,11 @@ from incidentbus.agencies.base import (
     Mapped,
     MappingError,
     Native,
-    ReplyKind,
-    TaskReply,
     codes_path,
     deadlines_of,
     enum_name,
     location,
-    reply_body,
+    reply_mapped,
     reverse_code,
 )
 from incidentbus.agencies.taxonomy import severity_value
@@ -116,31 +114,19 @@ class UrbanAdapter(AgencyAdapter):
         return Mapped(report, source_ref=m.work_order_id, revision=m.rev, occurred_at=m.created)
 
     def _progress(self, m: Progress) -> Mapped:
-        kind = ReplyKind(self.codes.lookup("status", m.step_code))
-        reply = TaskReply(
-            kind,
+        reply = self.codes.reply(
+            m.step_code,
             m.assign_no,
             m.case_no,
+            decline_code=m.return_reason,
+            disposition_code=m.finish_result,
             actor=m.handler or m.team,
             unit=m.team,
             note=m.opinion,
-            decline_reason=self.codes.lookup("decline_reasons", m.return_reason)
-            if kind is ReplyKind.DECLINED
-            else "",
-            disposition=self.codes.lookup("dispositions", m.finish_result)
-            if kind is ReplyKind.COMPLETED
-            else "",
             requested_agency=m.transfer_to,
             suggested_agency=m.transfer_to,
         )
-        ref = f"{m.work_order_id or m.assign_no}/progress/{m.step_seq}"
-        return Mapped(
-            reply_body(reply),
-            source_ref=ref,
-            occurred_at=m.step_time,
-            subject=m.assign_no,
-            correlation_id=m.case_no,
-        )
+        return reply_mapped(reply, f"{m.work_order_id or m.assign_no}/progress/{m.step_seq}", m.step_time)
 
     def render_task(self, command: bus_pb2.TaskCommand) -> dict[str, Any]:
         if command.HasField("cancel_task"):
