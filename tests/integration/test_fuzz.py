@@ -8,10 +8,14 @@ import asyncio
 import json
 import random
 import uuid
+from collections.abc import Iterator
 from typing import Any
 
 import aiohttp
+import pytest
 
+from incidentbus.kernel.admin import apply_catalog, delete_topics
+from incidentbus.kernel.catalog import load_catalog
 from incidentbus.kernel.deadletter import decode_dead_letter
 from incidentbus.kernel.kafka import producer, read_all
 from incidentbus.kernel.settings import BusSettings
@@ -31,6 +35,16 @@ PROTOBUF_TOPICS = (
 PER_PROTOBUF_TOPIC = 120
 VALID = 40
 HTTP_PER_AGENCY = 15
+
+
+@pytest.fixture(scope="module")
+def applied() -> Iterator[BusSettings]:
+    """Topics of its own: hostile records must not reach other tests' readers."""
+    settings = BusSettings(topic_prefix=f"fz-{uuid.uuid4().hex[:8]}.", environment="test")
+    catalog = load_catalog(settings.catalog_path)
+    asyncio.run(apply_catalog(settings, catalog))
+    yield settings
+    asyncio.run(delete_topics(settings, [settings.topic(t.name) for t in catalog.topics]))
 
 
 def test_hostile_traffic_is_dead_lettered_and_valid_traffic_flows(applied: BusSettings) -> None:
