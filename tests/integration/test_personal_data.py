@@ -157,7 +157,11 @@ async def through_the_bus(
             return case_of(await bus.case_events(), ref)
 
         case_id = await bus.until(opened)
-        await bus.until(lambda: bus.tasks_for("police", case_id), timeout=150)
+
+        async def dispatched() -> bool:  # the correlator's task for the police, on the shared topic
+            return any(case_id.encode() in (r.value or b"") for r in await bus.records("police.dispatch.v1"))
+
+        await bus.until(dispatched, timeout=150)
         seen = [r.value or b"" for topic in SHARED for r in await bus.records(topic)]
     return case_id, [v.decode("utf-8", "replace") for v in seen]
 
