@@ -50,9 +50,6 @@ def make_app(settings: BusSettings, app_id: str, *, web_port: int, store: str = 
         autodiscover=False,
         topic_disable_leader=True,
         producer_acks=-1,
-        # A killed worker's partitions move to the others within seconds, not faust's default minute.
-        broker_session_timeout=10.0,
-        broker_heartbeat_interval=3.0,
         processing_guarantee="at_least_once",
         consumer_auto_offset_reset="earliest",
         producer_max_request_size=settings.max_message_bytes * 4,
