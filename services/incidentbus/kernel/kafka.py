@@ -110,10 +110,12 @@ async def _drain(
 ) -> list[RawRecord]:
     records: list[RawRecord] = []
     report(0)
-    while any(await _behind(consumer, end)):
+    patience = max(10_000, idle_ms)  # a slow fetch is not the end of the topic: wait this long in all
+    while any(await _behind(consumer, end)) and patience > 0:
         batch = await consumer.getmany(timeout_ms=idle_ms)
         if not batch:
-            break
+            patience -= idle_ms
+            continue
         records.extend(raw_record(m) for msgs in batch.values() for m in msgs)
         report(len(records))
     return sorted(records, key=lambda r: (r.partition, r.offset))
