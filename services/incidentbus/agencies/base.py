@@ -9,13 +9,14 @@ the table is an error, never a default.
 from __future__ import annotations
 
 import re
+import sys
 import tomllib
 from abc import ABC, abstractmethod
 from dataclasses import dataclass, field
 from datetime import datetime
 from enum import Enum
 from pathlib import Path
-from typing import Any
+from typing import Any, ClassVar
 
 from google.protobuf.message import Message
 from pydantic import BaseModel, ConfigDict, TypeAdapter
@@ -26,7 +27,7 @@ from incidentbus.agencies.taxonomy import (
     disposition_value,
     incident_types,
 )
-from incidentbus.v1 import agency_events_pb2, bus_pb2, common_pb2
+from incidentbus.v1 import agency_events_pb2, bus_pb2, case_events_pb2, common_pb2
 
 GRID_PATTERN = re.compile(r"^(\d{6})-(\d{3})-(\d{3})-(\d{2})$")
 
@@ -201,12 +202,31 @@ def location(
     return result
 
 
+@dataclass(frozen=True)
+class TaskFields:
+    """An agency's native names for what every task message it receives carries."""
+
+    kind: str  # the discriminator field, e.g. "msg_type"
+    task: str  # the task id field
+    case: str  # the case id field
+    cancel: str  # the discriminator value of a cancellation
+
+
 class AgencyAdapter(ABC):
-    """The anti-corruption layer of one agency: parse, map in, render out. Pure."""
+    """The anti-corruption layer of one agency: parse, map in, render out. Pure.
+
+    A subclass names its native message union and its task fields, and maps each native
+    message kind; loading its code tables, parsing and cancellations are shared.
+    """
 
     name: str
-    codes: CodeTables
-    native: TypeAdapter[Any]
+    message_type: ClassVar[Any]  # the discriminated union of the agency's native messages
+    task_fields: ClassVar[TaskFields]
+
+    def __init__(self, codes: CodeTables | None = None) -> None:
+        module = sys.modules[type(self).__module__].__file__ or ""
+        self.codes = codes or CodeTables.load(self.name, codes_path(module))
+        self.native: TypeAdapter[Any] = TypeAdapter(self.message_type)
 
     def parse(self, text: str) -> Native:
         """Validate JSON text against the native models (pydantic ValidationError).
@@ -220,9 +240,36 @@ class AgencyAdapter(ABC):
     def to_canonical(self, message: Native) -> Mapped:
         """The canonical body for a validated native message; MappingError when unmappable."""
 
-    @abstractmethod
     def render_task(self, command: bus_pb2.TaskCommand) -> dict[str, Any]:
         """The native JSON object for a canonical task command."""
+        match command.WhichOneof("body"):
+            case "dispatch_task":
+                return self.render_dispatch(command.dispatch_task)
+            case "cancel_task":
+                c, f = command.cancel_task, self.task_fields
+                return {f.kind: f.cancel, f.task: c.task_id, f.case: c.case_id, "reason": c.reason}
+            case other:
+                return self.render_other(command, other or "")
+
+    @abstractmethod
+    def render_dispatch(self, task: bus_pb2.DispatchTask) -> dict[str, Any]:
+        """A dispatch order in the agency's terms; codes it has no name for stay null."""
+
+    def render_other(self, command: bus_pb2.TaskCommand, body: str) -> dict[str, Any]:
+        """Commands beyond dispatch and cancel: refused unless the agency takes them."""
+        raise MappingError("dispatch.unsupported", f"{self.name} does not take {body}")
+
+    def native_code(self, table: str, canonical: str) -> str | None:
+        """The agency's code for a canonical name (None when its table has none)."""
+        return reverse_code(self.codes, table, canonical)
+
+    def severity_code(self, table: str, task: bus_pb2.DispatchTask) -> str | None:
+        return self.native_code(table, enum_name(common_pb2.Severity, task.severity, "SEVERITY_"))
+
+
+def role_name(task: bus_pb2.DispatchTask) -> str:
+    """`TASK_ROLE_LEAD` -> `lead`."""
+    return enum_name(case_events_pb2.TaskRole, task.role, "TASK_ROLE_")
 
 
 def codes_path(module_file: str) -> Path:

@@ -10,7 +10,7 @@ so these work on Kafka 2.8 through 4.x. Sent with `AIOKafkaAdminClient._send_req
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, ClassVar
 
 from aiokafka.protocol.api import Request, RequestStruct, Response
 from aiokafka.protocol.types import (
@@ -43,265 +43,158 @@ _ERROR = (("error_code", Int16), ("error_message", STRING))
 AclRow = tuple[int, str | None, int, str | None, str | None, int, int]
 
 
-# ---- CreateAcls (API 30) ---------------------------------------------------------------------
+def _struct(name: str, base: type[Any], attributes: dict[str, Any]) -> type[Any]:
+    cls: type[Any] = type(name, (base,), attributes)
+    return cls
 
 
-class CreateAclsResponse_v2(Response):  # type: ignore[misc]  # noqa: N801 (Kafka's naming)
-    API_KEY = 30
-    API_VERSION = 2
-    SCHEMA = Schema(
-        ("throttle_time_ms", Int32),
-        ("results", CompactArray(*_ERROR, ("tags", TaggedFields))),
-        ("tags", TaggedFields),
-    )
+def flexible_versions(
+    name: str, api_key: int, versions: tuple[int, ...], request: Schema, response: Schema
+) -> tuple[type[Any], ...]:
+    """Request structs (each with its response) of one API at versions whose layout is the same."""
+    structs = []
+    for v in versions:
+        answer = _struct(
+            f"{name}Response_v{v}", Response, {"API_KEY": api_key, "API_VERSION": v, "SCHEMA": response}
+        )
+        structs.append(
+            _struct(
+                f"{name}Request_v{v}",
+                RequestStruct,
+                {
+                    "FLEXIBLE_VERSION": True,
+                    "API_KEY": api_key,
+                    "API_VERSION": v,
+                    "RESPONSE_TYPE": answer,
+                    "SCHEMA": request,
+                },
+            )
+        )
+    return tuple(structs)
 
 
-class CreateAclsResponse_v3(Response):  # type: ignore[misc]  # noqa: N801
-    API_KEY = 30
-    API_VERSION = 3
-    SCHEMA = CreateAclsResponse_v2.SCHEMA
+class FlexibleRequest(Request[Any]):  # type: ignore[misc]
+    """A request sent at flexible versions only; subclasses give their schemas and how to fill them."""
 
+    API_KEY = -1
+    NAME: ClassVar[str]
+    VERSIONS: ClassVar[tuple[int, ...]]
+    REQUEST: ClassVar[Schema]
+    RESPONSE: ClassVar[Schema]
 
-class CreateAclsRequest_v2(RequestStruct):  # type: ignore[misc]  # noqa: N801
-    FLEXIBLE_VERSION = True
-    API_KEY = 30
-    API_VERSION = 2
-    RESPONSE_TYPE = CreateAclsResponse_v2
-    SCHEMA = Schema(("creations", CompactArray(*_ACL_FIELDS, ("tags", TaggedFields))), ("tags", TaggedFields))
+    def __init_subclass__(cls) -> None:
+        super().__init_subclass__()
+        cls._CLASSES = flexible_versions(cls.NAME, cls.API_KEY, cls.VERSIONS, cls.REQUEST, cls.RESPONSE)
 
-
-class CreateAclsRequest_v3(RequestStruct):  # type: ignore[misc]  # noqa: N801
-    FLEXIBLE_VERSION = True
-    API_KEY = 30
-    API_VERSION = 3
-    RESPONSE_TYPE = CreateAclsResponse_v3
-    SCHEMA = CreateAclsRequest_v2.SCHEMA
-
-
-class CreateAcls(Request[CreateAclsRequest_v2 | CreateAclsRequest_v3]):  # type: ignore[misc]
-    """Create many ACLs in one request; the response has one result per creation, in order."""
-
-    API_KEY = 30
-
-    def __init__(self, creations: list[AclRow]) -> None:
-        self._rows = [(*row, NO_TAGS) for row in creations]
+    def __init__(self, *fields: Any) -> None:
+        self._fields = fields
 
     def build(self, request_struct_class: type[Any]) -> Any:
-        return request_struct_class(self._rows, NO_TAGS)
+        return request_struct_class(*self._fields, NO_TAGS)
 
 
-# ---- DescribeAcls (API 29) -------------------------------------------------------------------
+def _tagged(rows: list[Any] | None) -> list[tuple[Any, ...]]:
+    return [(*(row if isinstance(row, tuple) else (row,)), NO_TAGS) for row in rows or []]
 
 
-class DescribeAclsResponse_v2(Response):  # type: ignore[misc]  # noqa: N801
-    API_KEY = 29
-    API_VERSION = 2
-    SCHEMA = Schema(
+def _rows(*fields: Any) -> CompactArray:
+    return CompactArray(*fields, ("tags", TaggedFields))
+
+
+def _schema(*fields: Any) -> Schema:
+    return Schema(*fields, ("tags", TaggedFields))
+
+
+class CreateAcls(FlexibleRequest):
+    """Create many ACLs in one request; the response has one result per creation, in order."""
+
+    API_KEY, NAME, VERSIONS = 30, "CreateAcls", (2, 3)
+    REQUEST = _schema(("creations", _rows(*_ACL_FIELDS)))
+    RESPONSE = _schema(("throttle_time_ms", Int32), ("results", _rows(*_ERROR)))
+
+    def __init__(self, creations: list[AclRow]) -> None:
+        super().__init__(_tagged(creations))
+
+
+class DescribeAcls(FlexibleRequest):
+    """Every ACL matching one filter (None = any name/principal/host)."""
+
+    API_KEY, NAME, VERSIONS = 29, "DescribeAcls", (2, 3)
+    REQUEST = _schema(*_ACL_FIELDS)
+    RESPONSE = _schema(
         ("throttle_time_ms", Int32),
         *_ERROR,
         (
             "resources",
-            CompactArray(
-                ("resource_type", Int8),
-                ("resource_name", STRING),
-                ("pattern_type", Int8),
-                (
-                    "acls",
-                    CompactArray(
-                        ("principal", STRING),
-                        ("host", STRING),
-                        ("operation", Int8),
-                        ("permission_type", Int8),
-                        ("tags", TaggedFields),
-                    ),
-                ),
-                ("tags", TaggedFields),
+            _rows(
+                *_ACL_FIELDS[:3],
+                ("acls", _rows(*_ACL_FIELDS[3:])),
             ),
         ),
-        ("tags", TaggedFields),
     )
-
-
-class DescribeAclsResponse_v3(Response):  # type: ignore[misc]  # noqa: N801
-    API_KEY = 29
-    API_VERSION = 3
-    SCHEMA = DescribeAclsResponse_v2.SCHEMA
-
-
-class DescribeAclsRequest_v2(RequestStruct):  # type: ignore[misc]  # noqa: N801
-    FLEXIBLE_VERSION = True
-    API_KEY = 29
-    API_VERSION = 2
-    RESPONSE_TYPE = DescribeAclsResponse_v2
-    SCHEMA = Schema(*_ACL_FIELDS, ("tags", TaggedFields))
-
-
-class DescribeAclsRequest_v3(RequestStruct):  # type: ignore[misc]  # noqa: N801
-    FLEXIBLE_VERSION = True
-    API_KEY = 29
-    API_VERSION = 3
-    RESPONSE_TYPE = DescribeAclsResponse_v3
-    SCHEMA = DescribeAclsRequest_v2.SCHEMA
-
-
-class DescribeAcls(Request[DescribeAclsRequest_v2 | DescribeAclsRequest_v3]):  # type: ignore[misc]
-    """Every ACL matching one filter (None = any name/principal/host)."""
-
-    API_KEY = 29
 
     def __init__(self, acl_filter: AclRow) -> None:
-        self._filter = acl_filter
-
-    def build(self, request_struct_class: type[Any]) -> Any:
-        return request_struct_class(*self._filter, NO_TAGS)
+        super().__init__(*acl_filter)
 
 
-# ---- DeleteAcls (API 31) ---------------------------------------------------------------------
-
-
-class DeleteAclsResponse_v2(Response):  # type: ignore[misc]  # noqa: N801
-    API_KEY = 31
-    API_VERSION = 2
-    SCHEMA = Schema(
-        ("throttle_time_ms", Int32),
-        (
-            "filter_results",
-            CompactArray(
-                *_ERROR,
-                ("matching_acls", CompactArray(*_ERROR, *_ACL_FIELDS, ("tags", TaggedFields))),
-                ("tags", TaggedFields),
-            ),
-        ),
-        ("tags", TaggedFields),
-    )
-
-
-class DeleteAclsResponse_v3(Response):  # type: ignore[misc]  # noqa: N801
-    API_KEY = 31
-    API_VERSION = 3
-    SCHEMA = DeleteAclsResponse_v2.SCHEMA
-
-
-class DeleteAclsRequest_v2(RequestStruct):  # type: ignore[misc]  # noqa: N801
-    FLEXIBLE_VERSION = True
-    API_KEY = 31
-    API_VERSION = 2
-    RESPONSE_TYPE = DeleteAclsResponse_v2
-    SCHEMA = Schema(("filters", CompactArray(*_ACL_FIELDS, ("tags", TaggedFields))), ("tags", TaggedFields))
-
-
-class DeleteAclsRequest_v3(RequestStruct):  # type: ignore[misc]  # noqa: N801
-    FLEXIBLE_VERSION = True
-    API_KEY = 31
-    API_VERSION = 3
-    RESPONSE_TYPE = DeleteAclsResponse_v3
-    SCHEMA = DeleteAclsRequest_v2.SCHEMA
-
-
-class DeleteAcls(Request[DeleteAclsRequest_v2 | DeleteAclsRequest_v3]):  # type: ignore[misc]
+class DeleteAcls(FlexibleRequest):
     """Delete every ACL matching any of the filters (exact filters delete exactly one ACL each)."""
 
-    API_KEY = 31
+    API_KEY, NAME, VERSIONS = 31, "DeleteAcls", (2, 3)
+    REQUEST = _schema(("filters", _rows(*_ACL_FIELDS)))
+    RESPONSE = _schema(
+        ("throttle_time_ms", Int32),
+        ("filter_results", _rows(*_ERROR, ("matching_acls", _rows(*_ERROR, *_ACL_FIELDS)))),
+    )
 
     def __init__(self, filters: list[AclRow]) -> None:
-        self._rows = [(*row, NO_TAGS) for row in filters]
-
-    def build(self, request_struct_class: type[Any]) -> Any:
-        return request_struct_class(self._rows, NO_TAGS)
+        super().__init__(_tagged(filters))
 
 
-# ---- DescribeUserScramCredentials (API 50) ---------------------------------------------------
+class DescribeUserScramCredentials(FlexibleRequest):
+    """The SCRAM mechanisms and iteration counts of the named users (never the secrets)."""
 
-
-class DescribeUserScramCredentialsResponse_v0(Response):  # type: ignore[misc]  # noqa: N801
-    API_KEY = 50
-    API_VERSION = 0
-    SCHEMA = Schema(
+    API_KEY, NAME, VERSIONS = 50, "DescribeUserScramCredentials", (0,)
+    REQUEST = _schema(("users", _rows(("name", STRING))))
+    RESPONSE = _schema(
         ("throttle_time_ms", Int32),
         *_ERROR,
         (
             "results",
-            CompactArray(
+            _rows(
                 ("user", STRING),
                 *_ERROR,
-                (
-                    "credential_infos",
-                    CompactArray(("mechanism", Int8), ("iterations", Int32), ("tags", TaggedFields)),
-                ),
-                ("tags", TaggedFields),
+                ("credential_infos", _rows(("mechanism", Int8), ("iterations", Int32))),
             ),
         ),
-        ("tags", TaggedFields),
     )
-
-
-class DescribeUserScramCredentialsRequest_v0(RequestStruct):  # type: ignore[misc]  # noqa: N801
-    FLEXIBLE_VERSION = True
-    API_KEY = 50
-    API_VERSION = 0
-    RESPONSE_TYPE = DescribeUserScramCredentialsResponse_v0
-    SCHEMA = Schema(("users", CompactArray(("name", STRING), ("tags", TaggedFields))), ("tags", TaggedFields))
-
-
-class DescribeUserScramCredentials(Request[DescribeUserScramCredentialsRequest_v0]):  # type: ignore[misc]
-    """The SCRAM mechanisms and iteration counts of the named users (never the secrets)."""
-
-    API_KEY = 50
 
     def __init__(self, users: list[str]) -> None:
-        self._users = [(name, NO_TAGS) for name in users]
-
-    def build(self, request_struct_class: type[Any]) -> Any:
-        return request_struct_class(self._users, NO_TAGS)
-
-
-# ---- AlterUserScramCredentials (API 51) ------------------------------------------------------
-
-
-class AlterUserScramCredentialsResponse_v0(Response):  # type: ignore[misc]  # noqa: N801
-    API_KEY = 51
-    API_VERSION = 0
-    SCHEMA = Schema(
-        ("throttle_time_ms", Int32),
-        ("results", CompactArray(("user", STRING), *_ERROR, ("tags", TaggedFields))),
-        ("tags", TaggedFields),
-    )
-
-
-class AlterUserScramCredentialsRequest_v0(RequestStruct):  # type: ignore[misc]  # noqa: N801
-    FLEXIBLE_VERSION = True
-    API_KEY = 51
-    API_VERSION = 0
-    RESPONSE_TYPE = AlterUserScramCredentialsResponse_v0
-    SCHEMA = Schema(
-        ("deletions", CompactArray(("name", STRING), ("mechanism", Int8), ("tags", TaggedFields))),
-        (
-            "upsertions",
-            CompactArray(
-                ("name", STRING),
-                ("mechanism", Int8),
-                ("iterations", Int32),
-                ("salt", CompactBytes),
-                ("salted_password", CompactBytes),
-                ("tags", TaggedFields),
-            ),
-        ),
-        ("tags", TaggedFields),
-    )
+        super().__init__(_tagged(users))
 
 
 # name, mechanism code, iterations, salt, salted password
 Upsertion = tuple[str, int, int, bytes, bytes]
 
 
-class AlterUserScramCredentials(Request[AlterUserScramCredentialsRequest_v0]):  # type: ignore[misc]
+class AlterUserScramCredentials(FlexibleRequest):
     """Create or replace SCRAM credentials (salted on the client: the broker never sees passwords)."""
 
-    API_KEY = 51
+    API_KEY, NAME, VERSIONS = 51, "AlterUserScramCredentials", (0,)
+    REQUEST = _schema(
+        ("deletions", _rows(("name", STRING), ("mechanism", Int8))),
+        (
+            "upsertions",
+            _rows(
+                ("name", STRING),
+                ("mechanism", Int8),
+                ("iterations", Int32),
+                ("salt", CompactBytes),
+                ("salted_password", CompactBytes),
+            ),
+        ),
+    )
+    RESPONSE = _schema(("throttle_time_ms", Int32), ("results", _rows(("user", STRING), *_ERROR)))
 
     def __init__(self, upsertions: list[Upsertion], deletions: list[tuple[str, int]] | None = None) -> None:
-        self._upsertions = [(*u, NO_TAGS) for u in upsertions]
-        self._deletions = [(*d, NO_TAGS) for d in deletions or []]
-
-    def build(self, request_struct_class: type[Any]) -> Any:
-        return request_struct_class(self._deletions, self._upsertions, NO_TAGS)
+        super().__init__(_tagged(deletions), _tagged(upsertions))

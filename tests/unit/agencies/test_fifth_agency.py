@@ -6,9 +6,9 @@ import json
 from pathlib import Path
 from typing import Any, Literal
 
-from pydantic import AwareDatetime, TypeAdapter
+from pydantic import AwareDatetime
 
-from incidentbus.agencies.base import AgencyAdapter, CodeTables, Mapped, Native, location
+from incidentbus.agencies.base import AgencyAdapter, CodeTables, Mapped, Native, TaskFields, location
 from incidentbus.agencies.pipeline import canonical_event
 from incidentbus.kernel.catalog import check_catalog, parse_catalog
 from incidentbus.kernel.settings import BusSettings
@@ -33,10 +33,8 @@ class FireAdapter(AgencyAdapter):
     """The whole adapter: a native model, a table lookup, a mapping and a task rendering."""
 
     name = "fire"
-
-    def __init__(self, codes_file: Path) -> None:
-        self.codes = CodeTables.load(self.name, codes_file)
-        self.native = TypeAdapter(FireCall)
+    message_type = FireCall
+    task_fields = TaskFields(kind="kind", task="job", case="incident", cancel="stand_down")
 
     def to_canonical(self, message: Native) -> Mapped:
         assert isinstance(message, FireCall)
@@ -49,8 +47,8 @@ class FireAdapter(AgencyAdapter):
         )
         return Mapped(body, source_ref=message.call_no, occurred_at=message.at)
 
-    def render_task(self, command: bus_pb2.TaskCommand) -> dict[str, Any]:
-        return {"job": command.dispatch_task.task_id, "incident": command.dispatch_task.case_id}
+    def render_dispatch(self, task: bus_pb2.DispatchTask) -> dict[str, Any]:
+        return {"kind": "job", "job": task.task_id, "incident": task.case_id}
 
 
 def test_a_fire_service_maps_its_native_calls(tmp_path: Path) -> None:
@@ -63,10 +61,18 @@ def test_a_fire_service_maps_its_native_calls(tmp_path: Path) -> None:
         "grid": "310101-002-003-07",
         "at": "2026-11-25T09:00:00+08:00",
     }
-    event = canonical_event(FireAdapter(codes), json.dumps(native).encode(), 1_795_595_400_000, 1_000_000)
+    fire = FireAdapter(CodeTables.load("fire", codes))
+    event = canonical_event(fire, json.dumps(native).encode(), 1_795_595_400_000, 1_000_000)
     assert event.envelope.source_agency == "fire"
     assert event.incident_reported.category == common_pb2.CATEGORY_HAZARD
     assert event.incident_reported.location.jurisdiction.district == "310101"
+    cancel = bus_pb2.TaskCommand(cancel_task=bus_pb2.CancelTask(task_id="T1", case_id="C1", reason="merged"))
+    assert fire.render_task(cancel) == {
+        "kind": "stand_down",
+        "job": "T1",
+        "incident": "C1",
+        "reason": "merged",
+    }
 
 
 def test_the_catalog_gives_the_fifth_agency_its_topics() -> None:

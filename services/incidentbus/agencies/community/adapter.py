@@ -12,24 +12,21 @@ from enum import Enum
 from typing import Annotated, Any, Literal
 
 from google.protobuf.message import Message
-from pydantic import AwareDatetime, Field, TypeAdapter
+from pydantic import AwareDatetime, Field
 
 from incidentbus.agencies.base import (
     AgencyAdapter,
-    CodeTables,
     Mapped,
-    MappingError,
     Native,
-    codes_path,
+    TaskFields,
     deadlines_of,
-    enum_name,
     iso,
     location,
     reply_mapped,
-    reverse_code,
+    role_name,
 )
 from incidentbus.agencies.taxonomy import severity_value
-from incidentbus.v1 import agency_events_pb2, bus_pb2, case_events_pb2, common_pb2
+from incidentbus.v1 import agency_events_pb2, bus_pb2
 
 Ref = Annotated[str, Field(min_length=1, max_length=64)]
 Text = Annotated[str, Field(max_length=4000)]
@@ -103,9 +100,8 @@ CommunityMessage = Annotated[Patrol | Reply | Verification, Field(discriminator=
 class CommunityAdapter(AgencyAdapter):
     name = "community"
 
-    def __init__(self, codes: CodeTables | None = None) -> None:
-        self.codes = codes or CodeTables.load(self.name, codes_path(__file__))
-        self.native = TypeAdapter(CommunityMessage)
+    message_type = CommunityMessage
+    task_fields = TaskFields(kind="push_kind", task="task_id", case="case_id", cancel="withdraw")
 
     def to_canonical(self, message: Native) -> Mapped:
         if isinstance(message, Patrol):
@@ -178,39 +174,24 @@ class CommunityAdapter(AgencyAdapter):
             correlation_id=m.case_id,
         )
 
-    def render_task(self, command: bus_pb2.TaskCommand) -> dict[str, Any]:
-        match command.WhichOneof("body"):
-            case "dispatch_task":
-                return self._task(command.dispatch_task)
-            case "cancel_task":
-                c = command.cancel_task
-                return {
-                    "push_kind": "withdraw",
-                    "task_id": c.task_id,
-                    "case_id": c.case_id,
-                    "reason": c.reason,
-                }
-            case "request_verification":
-                return self._verification_request(command.request_verification)
-            case other:
-                raise MappingError("dispatch.unsupported", f"community does not take {other}")
+    def render_other(self, command: bus_pb2.TaskCommand, body: str) -> dict[str, Any]:
+        if body != "request_verification":
+            return super().render_other(command, body)
+        return self._verification_request(command.request_verification)
 
-    def _task(self, t: bus_pb2.DispatchTask) -> dict[str, Any]:
-        """A task in the grid app's terms; codes it has no name for stay null."""
+    def render_dispatch(self, task: bus_pb2.DispatchTask) -> dict[str, Any]:
         return {
             "push_kind": "task",
-            "task_id": t.task_id,
-            "case_id": t.case_id,
-            "event_type": reverse_code(self.codes, "incident_types", t.incident_type),
-            "bus_incident_type": t.incident_type,
-            "colour": reverse_code(
-                self.codes, "severity", enum_name(common_pb2.Severity, t.severity, "SEVERITY_")
-            ),
-            "role": enum_name(case_events_pb2.TaskRole, t.role, "TASK_ROLE_"),
-            "grid_code": t.location.grid_code,
-            "household": t.location.address,
-            "text": t.description,
-            "deadlines": deadlines_of(t),
+            "task_id": task.task_id,
+            "case_id": task.case_id,
+            "event_type": self.native_code("incident_types", task.incident_type),
+            "bus_incident_type": task.incident_type,
+            "colour": self.severity_code("severity", task),
+            "role": role_name(task),
+            "grid_code": task.location.grid_code,
+            "household": task.location.address,
+            "text": task.description,
+            "deadlines": deadlines_of(task),
         }
 
     def _verification_request(self, v: bus_pb2.RequestVerification) -> dict[str, Any]:

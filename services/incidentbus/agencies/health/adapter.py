@@ -8,23 +8,20 @@ from __future__ import annotations
 
 from typing import Annotated, Any, Literal
 
-from pydantic import AwareDatetime, Field, TypeAdapter
+from pydantic import AwareDatetime, Field
 
 from incidentbus.agencies.base import (
     AgencyAdapter,
-    CodeTables,
     Mapped,
-    MappingError,
     Native,
-    codes_path,
+    TaskFields,
     deadlines_of,
-    enum_name,
     location,
     reply_mapped,
-    reverse_code,
+    role_name,
 )
 from incidentbus.agencies.taxonomy import severity_value
-from incidentbus.v1 import agency_events_pb2, bus_pb2, case_events_pb2, common_pb2
+from incidentbus.v1 import agency_events_pb2, bus_pb2
 
 
 class Coordinates(Native):
@@ -78,9 +75,8 @@ HealthMessage = Annotated[Call | TaskUpdate, Field(discriminator="record_type")]
 class HealthAdapter(AgencyAdapter):
     name = "health"
 
-    def __init__(self, codes: CodeTables | None = None) -> None:
-        self.codes = codes or CodeTables.load(self.name, codes_path(__file__))
-        self.native = TypeAdapter(HealthMessage)
+    message_type = HealthMessage
+    task_fields = TaskFields(kind="record_type", task="dispatch_id", case="case_id", cancel="STAND_DOWN")
 
     def to_canonical(self, message: Native) -> Mapped:
         if isinstance(message, Call):
@@ -124,34 +120,20 @@ class HealthAdapter(AgencyAdapter):
         )
         return reply_mapped(reply, f"{m.call_id or m.dispatch_id}/update/{m.update_no}", m.update_time)
 
-    def render_task(self, command: bus_pb2.TaskCommand) -> dict[str, Any]:
-        if command.HasField("cancel_task"):
-            c = command.cancel_task
-            return {
-                "record_type": "STAND_DOWN",
-                "dispatch_id": c.task_id,
-                "case_id": c.case_id,
-                "reason": c.reason,
-            }
-        if not command.HasField("dispatch_task"):
-            raise MappingError("dispatch.unsupported", f"health does not take {command.WhichOneof('body')}")
-        return self._dispatch(command.dispatch_task)
-
-    def _dispatch(self, t: bus_pb2.DispatchTask) -> dict[str, Any]:
-        """A dispatch order in the 120 system's terms; codes it has no name for stay null."""
-        triage = reverse_code(self.codes, "triage", enum_name(common_pb2.Severity, t.severity, "SEVERITY_"))
-        point = t.location.point if t.location.HasField("point") else None
+    def render_dispatch(self, task: bus_pb2.DispatchTask) -> dict[str, Any]:
+        triage = self.severity_code("triage", task)
+        point = task.location.point if task.location.HasField("point") else None
         return {
             "record_type": "DISPATCH",
-            "dispatch_id": t.task_id,
-            "case_id": t.case_id,
-            "chief_complaint_code": reverse_code(self.codes, "incident_types", t.incident_type),
-            "bus_incident_type": t.incident_type,
+            "dispatch_id": task.task_id,
+            "case_id": task.case_id,
+            "chief_complaint_code": self.native_code("incident_types", task.incident_type),
+            "bus_incident_type": task.incident_type,
             "triage_level": int(triage) if triage is not None else None,
-            "role": enum_name(case_events_pb2.TaskRole, t.role, "TASK_ROLE_"),
-            "grid_code": t.location.grid_code,
-            "address": t.location.address,
+            "role": role_name(task),
+            "grid_code": task.location.grid_code,
+            "address": task.location.address,
             "coordinates": {"lat": point.latitude, "lng": point.longitude} if point else None,
-            "notes": t.description,
-            "deadlines": deadlines_of(t),
+            "notes": task.description,
+            "deadlines": deadlines_of(task),
         }

@@ -4,23 +4,20 @@ from __future__ import annotations
 
 from typing import Annotated, Any, Literal
 
-from pydantic import AwareDatetime, Field, TypeAdapter
+from pydantic import AwareDatetime, Field
 
 from incidentbus.agencies.base import (
     AgencyAdapter,
-    CodeTables,
     Mapped,
-    MappingError,
     Native,
-    codes_path,
+    TaskFields,
     deadlines_of,
-    enum_name,
     location,
     reply_mapped,
-    reverse_code,
+    role_name,
 )
 from incidentbus.agencies.taxonomy import severity_value
-from incidentbus.v1 import agency_events_pb2, bus_pb2, case_events_pb2, common_pb2
+from incidentbus.v1 import agency_events_pb2, bus_pb2
 
 
 class Caller(Native):
@@ -75,10 +72,8 @@ PoliceMessage = Annotated[Incident | Status, Field(discriminator="msg_type")]
 
 class PoliceAdapter(AgencyAdapter):
     name = "police"
-
-    def __init__(self, codes: CodeTables | None = None) -> None:
-        self.codes = codes or CodeTables.load(self.name, codes_path(__file__))
-        self.native = TypeAdapter(PoliceMessage)
+    message_type = PoliceMessage
+    task_fields = TaskFields(kind="msg_type", task="task_id", case="case_id", cancel="cancel")
 
     def to_canonical(self, message: Native) -> Mapped:
         if isinstance(message, Incident):
@@ -121,24 +116,16 @@ class PoliceAdapter(AgencyAdapter):
         )
         return reply_mapped(reply, f"{m.incident_no or m.task_id}/status/{m.status_seq}", m.at)
 
-    def render_task(self, command: bus_pb2.TaskCommand) -> dict[str, Any]:
-        if command.HasField("cancel_task"):
-            c = command.cancel_task
-            return {"msg_type": "cancel", "task_id": c.task_id, "case_id": c.case_id, "reason": c.reason}
-        if not command.HasField("dispatch_task"):
-            raise MappingError("dispatch.unsupported", f"police does not take {command.WhichOneof('body')}")
-        t = command.dispatch_task
+    def render_dispatch(self, task: bus_pb2.DispatchTask) -> dict[str, Any]:
         return {
             "msg_type": "assignment",
-            "task_id": t.task_id,
-            "case_id": t.case_id,
-            "type_code": reverse_code(self.codes, "incident_types", t.incident_type),
-            "bus_incident_type": t.incident_type,
-            "priority": reverse_code(
-                self.codes, "priority", enum_name(common_pb2.Severity, t.severity, "SEVERITY_")
-            ),
-            "role": enum_name(case_events_pb2.TaskRole, t.role, "TASK_ROLE_"),
-            "location": {"grid": t.location.grid_code, "address": t.location.address},
-            "narrative": t.description,
-            "deadlines": deadlines_of(t),
+            "task_id": task.task_id,
+            "case_id": task.case_id,
+            "type_code": self.native_code("incident_types", task.incident_type),
+            "bus_incident_type": task.incident_type,
+            "priority": self.severity_code("priority", task),
+            "role": role_name(task),
+            "location": {"grid": task.location.grid_code, "address": task.location.address},
+            "narrative": task.description,
+            "deadlines": deadlines_of(task),
         }

@@ -8,23 +8,20 @@ from __future__ import annotations
 
 from typing import Annotated, Any, Literal
 
-from pydantic import AwareDatetime, Field, TypeAdapter
+from pydantic import AwareDatetime, Field
 
 from incidentbus.agencies.base import (
     AgencyAdapter,
-    CodeTables,
     Mapped,
-    MappingError,
     Native,
-    codes_path,
+    TaskFields,
     deadlines_of,
-    enum_name,
     location,
     reply_mapped,
-    reverse_code,
+    role_name,
 )
 from incidentbus.agencies.taxonomy import severity_value
-from incidentbus.v1 import agency_events_pb2, bus_pb2, case_events_pb2, common_pb2
+from incidentbus.v1 import agency_events_pb2, bus_pb2
 
 PhotoRef = Annotated[str, Field(min_length=1, max_length=500)]
 
@@ -79,9 +76,8 @@ UrbanMessage = Annotated[NewOrder | Progress, Field(discriminator="wo_type")]
 class UrbanAdapter(AgencyAdapter):
     name = "urban"
 
-    def __init__(self, codes: CodeTables | None = None) -> None:
-        self.codes = codes or CodeTables.load(self.name, codes_path(__file__))
-        self.native = TypeAdapter(UrbanMessage)
+    message_type = UrbanMessage
+    task_fields = TaskFields(kind="wo_type", task="assign_no", case="case_no", cancel="REVOKE")
 
     def to_canonical(self, message: Native) -> Mapped:
         if isinstance(message, NewOrder):
@@ -128,31 +124,20 @@ class UrbanAdapter(AgencyAdapter):
         )
         return reply_mapped(reply, f"{m.work_order_id or m.assign_no}/progress/{m.step_seq}", m.step_time)
 
-    def render_task(self, command: bus_pb2.TaskCommand) -> dict[str, Any]:
-        if command.HasField("cancel_task"):
-            c = command.cancel_task
-            return {"wo_type": "REVOKE", "assign_no": c.task_id, "case_no": c.case_id, "reason": c.reason}
-        if not command.HasField("dispatch_task"):
-            raise MappingError("dispatch.unsupported", f"urban does not take {command.WhichOneof('body')}")
-        return self._assignment(command.dispatch_task)
-
-    def _assignment(self, t: bus_pb2.DispatchTask) -> dict[str, Any]:
-        """An assignment in the work-order system's terms; codes it has no name for stay null."""
-        point = t.location.point if t.location.HasField("point") else None
+    def render_dispatch(self, task: bus_pb2.DispatchTask) -> dict[str, Any]:
+        point = task.location.point if task.location.HasField("point") else None
         return {
             "wo_type": "ASSIGN",
-            "assign_no": t.task_id,
-            "case_no": t.case_id,
-            "category_code": reverse_code(self.codes, "incident_types", t.incident_type),
-            "bus_incident_type": t.incident_type,
-            "urgency": reverse_code(
-                self.codes, "severity", enum_name(common_pb2.Severity, t.severity, "SEVERITY_")
-            ),
-            "role": enum_name(case_events_pb2.TaskRole, t.role, "TASK_ROLE_"),
-            "grid": t.location.grid_code,
-            "address": t.location.address,
+            "assign_no": task.task_id,
+            "case_no": task.case_id,
+            "category_code": self.native_code("incident_types", task.incident_type),
+            "bus_incident_type": task.incident_type,
+            "urgency": self.severity_code("severity", task),
+            "role": role_name(task),
+            "grid": task.location.grid_code,
+            "address": task.location.address,
             "longitude": point.longitude if point else None,
             "latitude": point.latitude if point else None,
-            "description": t.description,
-            "deadlines": deadlines_of(t),
+            "description": task.description,
+            "deadlines": deadlines_of(task),
         }
