@@ -30,6 +30,49 @@ def iso(at: datetime) -> str:
     return at.astimezone(UTC).isoformat()
 
 
+@dataclass(frozen=True)
+class ReplyForm:
+    """How one agency's system writes a task reply: its field names and the values it fills in."""
+
+    kind: tuple[str, str]  # discriminator field and value
+    fields: tuple[str, str, str, str, str, str, str]  # task, case, sequence, status, time, note, other agency
+    actor: tuple[str, str]  # who answers: field and value
+    decline: tuple[str, str]  # reason field and code, filled on a decline only
+    result: tuple[str, str]  # result field and code, filled on a completion only
+
+
+REPLY_FORMS = {
+    "police": ReplyForm(
+        ("msg_type", "status"),
+        ("task_id", "case_id", "status_seq", "status_code", "at", "remark", "assist_agency"),
+        ("unit", "PC-12"),
+        ("reject_code", "JUR"),
+        ("clear_code", "RPT"),
+    ),
+    "health": ReplyForm(
+        ("record_type", "TASK_UPDATE"),
+        ("dispatch_id", "case_id", "update_no", "status", "update_time", "comment", "support_agency"),
+        ("ambulance_id", "AMB-07"),
+        ("refusal_code", "OUT_OF_AREA"),
+        ("outcome_code", "TREATED_ON_SCENE"),
+    ),
+    "urban": ReplyForm(
+        ("wo_type", "PROGRESS"),
+        ("assign_no", "case_no", "step_seq", "step_code", "step_time", "opinion", "transfer_to"),
+        ("handler", "Officer Zhao"),
+        ("return_reason", "R02"),
+        ("finish_result", "F01"),
+    ),
+    "community": ReplyForm(
+        ("report_kind", "task_reply"),
+        ("task_id", "case_id", "reply_seq", "action", "replied_at", "text", "help_agency"),
+        ("worker_id", "GW-0007"),
+        ("decline_code", "not_community_matter"),
+        ("result_code", "fixed"),
+    ),
+}
+
+
 def reply(
     agency: str,
     kind: str,
@@ -42,90 +85,12 @@ def reply(
     note: str = "",
 ) -> dict[str, Any]:
     """A native task reply of `kind` (ack, decline, dispatched, arrived, progress, complete, assist)."""
-    fields = _Reply(STATUS[agency][KINDS.index(kind)], task_id, case_id, seq, iso(at), other_agency, note)
-    return _REPLY[agency](fields)
-
-
-@dataclass(frozen=True)
-class _Reply:
-    code: str
-    task: str
-    case: str
-    seq: int
-    at: str
-    other: str
-    note: str
-
-
-def _police(r: _Reply) -> dict[str, Any]:
-    code, task, case, seq, at, other, note = r.code, r.task, r.case, r.seq, r.at, r.other, r.note
-    return {
-        "msg_type": "status",
-        "task_id": task,
-        "case_id": case,
-        "status_seq": seq,
-        "status_code": code,
-        "at": at,
-        "unit": "PC-12",
-        "remark": note,
-        "reject_code": "JUR" if code == "REJ" else "",
-        "clear_code": "RPT" if code == "CLR" else "",
-        "assist_agency": other,
-    }
-
-
-def _health(r: _Reply) -> dict[str, Any]:
-    code, task, case, seq, at, other, note = r.code, r.task, r.case, r.seq, r.at, r.other, r.note
-    return {
-        "record_type": "TASK_UPDATE",
-        "dispatch_id": task,
-        "case_id": case,
-        "update_no": seq,
-        "status": code,
-        "update_time": at,
-        "ambulance_id": "AMB-07",
-        "comment": note,
-        "refusal_code": "OUT_OF_AREA" if code == "refused" else "",
-        "outcome_code": "TREATED_ON_SCENE" if code == "completed" else "",
-        "support_agency": other,
-    }
-
-
-def _urban(r: _Reply) -> dict[str, Any]:
-    code, task, case, seq, at, other, note = r.code, r.task, r.case, r.seq, r.at, r.other, r.note
-    return {
-        "wo_type": "PROGRESS",
-        "assign_no": task,
-        "case_no": case,
-        "step_seq": seq,
-        "step_code": code,
-        "step_time": at,
-        "handler": "Officer Zhao",
-        "opinion": note,
-        "return_reason": "R02" if code == "RETURNED" else "",
-        "finish_result": "F01" if code == "FINISHED" else "",
-        "transfer_to": other,
-    }
-
-
-def _community(r: _Reply) -> dict[str, Any]:
-    code, task, case, seq, at, other, note = r.code, r.task, r.case, r.seq, r.at, r.other, r.note
-    return {
-        "report_kind": "task_reply",
-        "task_id": task,
-        "case_id": case,
-        "reply_seq": seq,
-        "action": code,
-        "replied_at": at,
-        "worker_id": "GW-0007",
-        "text": note,
-        "decline_code": "not_community_matter" if code == "not_mine" else "",
-        "result_code": "fixed" if code == "done" else "",
-        "help_agency": other,
-    }
-
-
-_REPLY = {"police": _police, "health": _health, "urban": _urban, "community": _community}
+    form = REPLY_FORMS[agency]
+    values = (task_id, case_id, seq, STATUS[agency][KINDS.index(kind)], iso(at), note, other_agency)
+    native: dict[str, Any] = dict([form.kind, form.actor, *zip(form.fields, values, strict=True)])
+    native[form.decline[0]] = form.decline[1] if kind == "decline" else ""
+    native[form.result[0]] = form.result[1] if kind == "complete" else ""
+    return native
 
 
 def verification(case_id: str, verification_id: str, satisfied: bool, at: datetime) -> dict[str, Any]:
