@@ -17,6 +17,7 @@ from google.protobuf.message import Message
 
 from incidentbus.kernel.codec import Decoded
 from incidentbus.kernel.deadletter import dead_letter_record
+from incidentbus.kernel.faust_consumer import BusApp
 from incidentbus.kernel.gate import Rejected, admit, reject
 from incidentbus.kernel.logging import get_logger, record_context
 from incidentbus.kernel.records import OutgoingRecord, RawRecord, normalize_headers
@@ -40,7 +41,7 @@ def _credentials(settings: BusSettings) -> Any:
 
 def make_app(settings: BusSettings, app_id: str, *, web_port: int, store: str = "memory://") -> faust.App:
     """A faust app wired from settings. Building it has no side effects: nothing connects yet."""
-    return faust.App(
+    return BusApp(
         f"{settings.topic_prefix}{app_id}",
         broker=broker_url(settings),
         broker_credentials=_credentials(settings),
