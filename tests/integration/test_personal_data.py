@@ -166,11 +166,6 @@ async def through_the_bus(
     return case_id, [v.decode("utf-8", "replace") for v in seen]
 
 
-@pytest.mark.xfail(
-    strict=False,
-    reason="open: in the full suite the in-process bus sometimes never dispatches within 150 s (the same "
-    "unexplained stall as the kill -9 fault test); passes alone. Issue 7 stays open.",
-)
 def test_no_plaintext_reaches_the_correlator_and_only_trace_decrypt_with_the_key_shows_it(
     keyed: BusSettings,
 ) -> None:

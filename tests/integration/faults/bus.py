@@ -80,7 +80,7 @@ class Service:
             "--web-port",
             str(self.port),
             "--loglevel",
-            "warn",
+            os.environ.get("FAULTS_LOGLEVEL", "warn"),
         ]
         log = (log_dir / f"{self.name}-{self.port}.log").open("wb")
         self.process = subprocess.Popen(args, env=self.env, stdout=log, stderr=subprocess.STDOUT)
@@ -136,6 +136,7 @@ class Run:
         return self.broker.env() | {
             "KAFKA_BOOTSTRAP_SERVERS": self.broker.bootstrap,
             "INCIDENTBUS_TOPIC_PREFIX": self.settings.topic_prefix,
+            "PYTHONUNBUFFERED": "1",  # a killed service's last log lines are evidence
         }
 
     def start(self, name: str) -> Service:

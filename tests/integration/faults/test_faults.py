@@ -78,16 +78,9 @@ def restart_the_broker(run: Run) -> None:
     run.broker.run("start")
 
 
-KILL_STALLS = pytest.mark.xfail(
-    strict=False,
-    reason="open: after kill -9 the restarted correlator sometimes stops processing after its first "
-    "steps (seen in CI, not root-caused; faust group hand-over/recovery suspected). Issue 7 stays open.",
-)
-
-
 @pytest.mark.parametrize(
     "disturb",
-    [pytest.param(kill_and_restart, marks=KILL_STALLS), add_a_second_worker, restart_the_broker],
+    [kill_and_restart, add_a_second_worker, restart_the_broker],
     ids=["kill-9-correlator", "rebalance-two-workers", "broker-restart"],
 )
 def test_cases_survive(
