@@ -161,7 +161,12 @@ async def through_the_bus(
         async def dispatched() -> bool:  # the correlator's task for the police, on the shared topic
             return any(case_id.encode() in (r.value or b"") for r in await bus.records("police.dispatch.v1"))
 
-        await bus.until(dispatched, timeout=150)
+        try:
+            await bus.until(dispatched, timeout=150)
+        except AssertionError as exc:  # say what the bus did decide, to tell a slow bus from a wrong one
+            story = [e.WhichOneof("body") for e in await bus.case_events() if e.case_id == case_id]
+            tasks = [r.value for r in await bus.records("police.dispatch.v1")]
+            raise AssertionError(f"{exc}; case {case_id}: {story}; {len(tasks)} police dispatches") from exc
         seen = [r.value or b"" for topic in SHARED for r in await bus.records(topic)]
     return case_id, [v.decode("utf-8", "replace") for v in seen]
 

@@ -56,7 +56,7 @@ def make_app(settings: BusSettings, app_id: str, *, web_port: int, store: str = 
         producer_max_request_size=settings.max_message_bytes * 4,
         consumer_max_fetch_size=settings.max_message_bytes * 4,
         broker_session_timeout=settings.group_session_seconds,
-        broker_heartbeat_interval=settings.group_session_seconds / 5,
+        broker_heartbeat_interval=min(3.0, settings.group_session_seconds / 5),
     )
 
 

@@ -62,7 +62,7 @@ def undisturbed(broker: Broker, tmp_path_factory: pytest.TempPathFactory) -> fro
 
 def kill_and_restart(run: Run) -> None:
     """SIGKILL mid-stream; a supervisor restarts the worker after a short back-off. The group hands the
-    dead member's partitions over when its session expires (15 s, `group_session_seconds`)."""
+    dead member's partitions over when its session expires (`group_session_seconds`, 60 s)."""
     [correlator] = [s for s in run.services if s.name == "correlator"]
     correlator.kill9()
     time.sleep(12)
