@@ -44,8 +44,8 @@ class BusSettings(BaseSettings):
     log_level: str = "INFO"
     max_message_bytes: int = Field(default=1_000_000, gt=0)
     # How long a silent worker keeps its partitions: the failover time after a crash. 60 s is
-    # faust's default; 15 s failed over in 15 s in the fault tests but made in-process test
-    # buses flaky in the full suite (not understood yet), so the default stays.
+    # faust's default; 15 s failed over in 15 s in the fault tests, but one full-suite run then
+    # had an in-process test bus miss a step (not understood yet), so the default stays.
     group_session_seconds: float = Field(default=60.0, ge=6.0, le=300.0)
     client_id: str = "incidentbus"
     # Keys that seal personal fields: JSON {"kid": "<base64 32 bytes>", ...} or
