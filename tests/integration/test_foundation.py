@@ -4,9 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import json
-import os
 import subprocess
-import sys
 
 from google.protobuf.message import Message
 
@@ -20,6 +18,7 @@ from incidentbus.kernel.kafka import producer, read_all, send
 from incidentbus.kernel.records import OutgoingRecord, RawRecord
 from incidentbus.kernel.settings import BusSettings
 from incidentbus.v1 import agency_events_pb2
+from tests.integration.cli import run_cli
 
 
 def topic_for(catalog: Catalog, message: Message) -> str:
@@ -27,15 +26,7 @@ def topic_for(catalog: Catalog, message: Message) -> str:
 
 
 def cli(settings: BusSettings, *args: str) -> subprocess.CompletedProcess[str]:
-    env = os.environ | {"INCIDENTBUS_TOPIC_PREFIX": settings.topic_prefix, "COLUMNS": "200"}
-    return subprocess.run(
-        [sys.executable, "-m", "incidentbus.cli", *args],
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=120,
-        check=False,
-    )
+    return run_cli(settings, *args, columns=200)
 
 
 def test_topics_apply_twice_changes_nothing_the_second_time(applied: BusSettings, catalog: Catalog) -> None:

@@ -10,7 +10,6 @@ import asyncio
 import json
 import os
 import subprocess
-import sys
 import uuid
 from collections.abc import Callable, Iterator
 from datetime import datetime, timedelta
@@ -35,6 +34,7 @@ from incidentbus.ops.redrive import REDRIVE_HEADER
 from incidentbus.v1 import agency_events_pb2, case_events_pb2
 from tests.integration.agencies.harness import AgencyHarness
 from tests.integration.agencies.samples import SAMPLES
+from tests.integration.cli import run_cli
 from tests.unit.correlator.builders import T0, Feed
 from tests.unit.correlator.conftest import Run
 from tests.unit.ops_builders import accident_reports, altered, closed_loop, from_source
@@ -73,15 +73,7 @@ async def _drop(settings: BusSettings) -> None:
 
 
 def cli(settings: BusSettings, *args: str) -> subprocess.CompletedProcess[str]:
-    env = os.environ | {"INCIDENTBUS_TOPIC_PREFIX": settings.topic_prefix, "COLUMNS": "250"}
-    return subprocess.run(
-        [sys.executable, "-m", "incidentbus.cli", *args],
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=120,
-        check=False,
-    )
+    return run_cli(settings, *args)
 
 
 def cli_json(settings: BusSettings, *args: str, code: int = 0) -> Any:

@@ -32,6 +32,7 @@ from incidentbus.kernel.sealing import field_keyring, is_sealed, open_message, s
 from incidentbus.kernel.settings import BusSettings
 from incidentbus.v1 import agency_events_pb2
 from tests.integration.agencies.harness import AgencyHarness
+from tests.integration.cli import run_cli
 from tests.integration.correlator.harness import Bus, case_of
 
 KID = "it-2026"
@@ -117,18 +118,11 @@ def test_a_police_report_leaves_the_agency_sealed(keyed: BusSettings) -> None:
 
 
 def cli(settings: BusSettings, *args: str, keys: str | None) -> subprocess.CompletedProcess[str]:
+    """The CLI with exactly the given field keys (none of this process's)."""
     env = {k: v for k, v in os.environ.items() if not k.startswith("INCIDENTBUS_FIELD_KEY")}
-    env |= {"INCIDENTBUS_TOPIC_PREFIX": settings.topic_prefix, "COLUMNS": "250"}
     if keys is not None:
         env |= {"INCIDENTBUS_FIELD_KEYS": keys, "INCIDENTBUS_FIELD_KEY_ID": keys.split(":", 1)[0]}
-    return subprocess.run(
-        [sys.executable, "-m", "incidentbus.cli", *args],
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=120,
-        check=False,
-    )
+    return run_cli(settings, *args, env=env)
 
 
 def traced(settings: BusSettings, case_id: str, *flags: str, keys: str | None) -> dict[str, Any]:
