@@ -52,7 +52,7 @@ class Reporter(_message.Message):
     def __init__(self, name: _Optional[str] = ..., phone: _Optional[str] = ..., id_number: _Optional[str] = ..., role: _Optional[str] = ...) -> None: ...
 
 class IncidentReported(_message.Message):
-    __slots__ = ("category", "incident_type", "severity", "location", "description", "reporter", "casualties", "patient_count", "media_refs", "case_ref", "task_ref", "native_codes", "requested_level")
+    __slots__ = ("category", "incident_type", "severity", "location", "description", "reporter", "casualties", "patient_count", "media_refs", "case_ref", "task_ref", "native_codes", "requested_level", "intake_notes")
     class NativeCodesEntry(_message.Message):
         __slots__ = ("key", "value")
         KEY_FIELD_NUMBER: _ClassVar[int]
@@ -73,6 +73,7 @@ class IncidentReported(_message.Message):
     TASK_REF_FIELD_NUMBER: _ClassVar[int]
     NATIVE_CODES_FIELD_NUMBER: _ClassVar[int]
     REQUESTED_LEVEL_FIELD_NUMBER: _ClassVar[int]
+    INTAKE_NOTES_FIELD_NUMBER: _ClassVar[int]
     category: _common_pb2.Category
     incident_type: str
     severity: _common_pb2.Severity
@@ -86,7 +87,8 @@ class IncidentReported(_message.Message):
     task_ref: str
     native_codes: _containers.ScalarMap[str, str]
     requested_level: _common_pb2.ResponseLevel
-    def __init__(self, category: _Optional[_Union[_common_pb2.Category, str]] = ..., incident_type: _Optional[str] = ..., severity: _Optional[_Union[_common_pb2.Severity, str]] = ..., location: _Optional[_Union[_common_pb2.Location, _Mapping]] = ..., description: _Optional[str] = ..., reporter: _Optional[_Union[Reporter, _Mapping]] = ..., casualties: _Optional[int] = ..., patient_count: _Optional[int] = ..., media_refs: _Optional[_Iterable[str]] = ..., case_ref: _Optional[str] = ..., task_ref: _Optional[str] = ..., native_codes: _Optional[_Mapping[str, str]] = ..., requested_level: _Optional[_Union[_common_pb2.ResponseLevel, str]] = ...) -> None: ...
+    intake_notes: _containers.RepeatedScalarFieldContainer[str]
+    def __init__(self, category: _Optional[_Union[_common_pb2.Category, str]] = ..., incident_type: _Optional[str] = ..., severity: _Optional[_Union[_common_pb2.Severity, str]] = ..., location: _Optional[_Union[_common_pb2.Location, _Mapping]] = ..., description: _Optional[str] = ..., reporter: _Optional[_Union[Reporter, _Mapping]] = ..., casualties: _Optional[int] = ..., patient_count: _Optional[int] = ..., media_refs: _Optional[_Iterable[str]] = ..., case_ref: _Optional[str] = ..., task_ref: _Optional[str] = ..., native_codes: _Optional[_Mapping[str, str]] = ..., requested_level: _Optional[_Union[_common_pb2.ResponseLevel, str]] = ..., intake_notes: _Optional[_Iterable[str]] = ...) -> None: ...
 
 class TaskAcknowledged(_message.Message):
     __slots__ = ("task_id", "case_id", "acknowledged_by")

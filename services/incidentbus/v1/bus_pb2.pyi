@@ -19,11 +19,15 @@ class AlertKind(int, metaclass=_enum_type_wrapper.EnumTypeWrapper):
     ALERT_KIND_DEADLINE_MISSED: _ClassVar[AlertKind]
     ALERT_KIND_ESCALATED: _ClassVar[AlertKind]
     ALERT_KIND_RESPONSE_LEVEL_CHANGED: _ClassVar[AlertKind]
+    ALERT_KIND_REMINDER: _ClassVar[AlertKind]
+    ALERT_KIND_LATE_DISPUTE: _ClassVar[AlertKind]
 ALERT_KIND_UNSPECIFIED: AlertKind
 ALERT_KIND_FAST_PATH: AlertKind
 ALERT_KIND_DEADLINE_MISSED: AlertKind
 ALERT_KIND_ESCALATED: AlertKind
 ALERT_KIND_RESPONSE_LEVEL_CHANGED: AlertKind
+ALERT_KIND_REMINDER: AlertKind
+ALERT_KIND_LATE_DISPUTE: AlertKind
 
 class DispatchTask(_message.Message):
     __slots__ = ("task_id", "case_id", "agency", "role", "category", "incident_type", "severity", "response_level", "location", "description", "priority", "deadlines", "reports")

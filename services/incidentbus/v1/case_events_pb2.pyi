@@ -48,6 +48,7 @@ class ClosureReason(int, metaclass=_enum_type_wrapper.EnumTypeWrapper):
     CLOSURE_REASON_VERIFIED: _ClassVar[ClosureReason]
     CLOSURE_REASON_POLICY: _ClassVar[ClosureReason]
     CLOSURE_REASON_MERGED: _ClassVar[ClosureReason]
+    CLOSURE_REASON_SUPERSEDED: _ClassVar[ClosureReason]
 CASE_STATUS_UNSPECIFIED: CaseStatus
 CASE_STATUS_REPORTED: CaseStatus
 CASE_STATUS_DISPATCHED: CaseStatus
@@ -74,6 +75,7 @@ CLOSURE_REASON_UNSPECIFIED: ClosureReason
 CLOSURE_REASON_VERIFIED: ClosureReason
 CLOSURE_REASON_POLICY: ClosureReason
 CLOSURE_REASON_MERGED: ClosureReason
+CLOSURE_REASON_SUPERSEDED: ClosureReason
 
 class MatchScore(_message.Message):
     __slots__ = ("total", "place", "category", "time", "rule")
@@ -90,20 +92,22 @@ class MatchScore(_message.Message):
     def __init__(self, total: _Optional[float] = ..., place: _Optional[float] = ..., category: _Optional[float] = ..., time: _Optional[float] = ..., rule: _Optional[str] = ...) -> None: ...
 
 class ReportRef(_message.Message):
-    __slots__ = ("event_id", "source_agency", "source_ref", "topic", "partition", "offset")
+    __slots__ = ("event_id", "source_agency", "source_ref", "topic", "partition", "offset", "revision")
     EVENT_ID_FIELD_NUMBER: _ClassVar[int]
     SOURCE_AGENCY_FIELD_NUMBER: _ClassVar[int]
     SOURCE_REF_FIELD_NUMBER: _ClassVar[int]
     TOPIC_FIELD_NUMBER: _ClassVar[int]
     PARTITION_FIELD_NUMBER: _ClassVar[int]
     OFFSET_FIELD_NUMBER: _ClassVar[int]
+    REVISION_FIELD_NUMBER: _ClassVar[int]
     event_id: str
     source_agency: str
     source_ref: str
     topic: str
     partition: int
     offset: int
-    def __init__(self, event_id: _Optional[str] = ..., source_agency: _Optional[str] = ..., source_ref: _Optional[str] = ..., topic: _Optional[str] = ..., partition: _Optional[int] = ..., offset: _Optional[int] = ...) -> None: ...
+    revision: int
+    def __init__(self, event_id: _Optional[str] = ..., source_agency: _Optional[str] = ..., source_ref: _Optional[str] = ..., topic: _Optional[str] = ..., partition: _Optional[int] = ..., offset: _Optional[int] = ..., revision: _Optional[int] = ...) -> None: ...
 
 class CaseOpened(_message.Message):
     __slots__ = ("category", "incident_type", "severity", "response_level", "location", "priority", "fast_path", "first_report")
@@ -162,19 +166,21 @@ class TaskAssigned(_message.Message):
     def __init__(self, task_id: _Optional[str] = ..., agency: _Optional[str] = ..., role: _Optional[_Union[TaskRole, str]] = ..., deadlines: _Optional[_Iterable[_Union[_common_pb2.Deadline, _Mapping]]] = ..., rule: _Optional[str] = ..., replaces_task_id: _Optional[str] = ...) -> None: ...
 
 class TaskStatusChanged(_message.Message):
-    __slots__ = ("task_id", "agency", "status", "detail")
+    __slots__ = ("task_id", "agency", "status", "detail", "reported_at")
     TASK_ID_FIELD_NUMBER: _ClassVar[int]
     AGENCY_FIELD_NUMBER: _ClassVar[int]
     STATUS_FIELD_NUMBER: _ClassVar[int]
     DETAIL_FIELD_NUMBER: _ClassVar[int]
+    REPORTED_AT_FIELD_NUMBER: _ClassVar[int]
     task_id: str
     agency: str
     status: TaskStatus
     detail: str
-    def __init__(self, task_id: _Optional[str] = ..., agency: _Optional[str] = ..., status: _Optional[_Union[TaskStatus, str]] = ..., detail: _Optional[str] = ...) -> None: ...
+    reported_at: _timestamp_pb2.Timestamp
+    def __init__(self, task_id: _Optional[str] = ..., agency: _Optional[str] = ..., status: _Optional[_Union[TaskStatus, str]] = ..., detail: _Optional[str] = ..., reported_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ...) -> None: ...
 
 class CaseEscalated(_message.Message):
-    __slots__ = ("from_level", "to_level", "jurisdiction_code", "missed", "task_id", "priority", "rescheduled")
+    __slots__ = ("from_level", "to_level", "jurisdiction_code", "missed", "task_id", "priority", "rescheduled", "reason")
     FROM_LEVEL_FIELD_NUMBER: _ClassVar[int]
     TO_LEVEL_FIELD_NUMBER: _ClassVar[int]
     JURISDICTION_CODE_FIELD_NUMBER: _ClassVar[int]
@@ -182,6 +188,7 @@ class CaseEscalated(_message.Message):
     TASK_ID_FIELD_NUMBER: _ClassVar[int]
     PRIORITY_FIELD_NUMBER: _ClassVar[int]
     RESCHEDULED_FIELD_NUMBER: _ClassVar[int]
+    REASON_FIELD_NUMBER: _ClassVar[int]
     from_level: _common_pb2.JurisdictionLevel
     to_level: _common_pb2.JurisdictionLevel
     jurisdiction_code: str
@@ -189,7 +196,42 @@ class CaseEscalated(_message.Message):
     task_id: str
     priority: int
     rescheduled: _containers.RepeatedCompositeFieldContainer[_common_pb2.Deadline]
-    def __init__(self, from_level: _Optional[_Union[_common_pb2.JurisdictionLevel, str]] = ..., to_level: _Optional[_Union[_common_pb2.JurisdictionLevel, str]] = ..., jurisdiction_code: _Optional[str] = ..., missed: _Optional[_Union[_common_pb2.DeadlineKind, str]] = ..., task_id: _Optional[str] = ..., priority: _Optional[int] = ..., rescheduled: _Optional[_Iterable[_Union[_common_pb2.Deadline, _Mapping]]] = ...) -> None: ...
+    reason: str
+    def __init__(self, from_level: _Optional[_Union[_common_pb2.JurisdictionLevel, str]] = ..., to_level: _Optional[_Union[_common_pb2.JurisdictionLevel, str]] = ..., jurisdiction_code: _Optional[str] = ..., missed: _Optional[_Union[_common_pb2.DeadlineKind, str]] = ..., task_id: _Optional[str] = ..., priority: _Optional[int] = ..., rescheduled: _Optional[_Iterable[_Union[_common_pb2.Deadline, _Mapping]]] = ..., reason: _Optional[str] = ...) -> None: ...
+
+class ReminderIssued(_message.Message):
+    __slots__ = ("missed", "task_id", "reminder", "jurisdiction_code", "rescheduled")
+    MISSED_FIELD_NUMBER: _ClassVar[int]
+    TASK_ID_FIELD_NUMBER: _ClassVar[int]
+    REMINDER_FIELD_NUMBER: _ClassVar[int]
+    JURISDICTION_CODE_FIELD_NUMBER: _ClassVar[int]
+    RESCHEDULED_FIELD_NUMBER: _ClassVar[int]
+    missed: _common_pb2.DeadlineKind
+    task_id: str
+    reminder: int
+    jurisdiction_code: str
+    rescheduled: _containers.RepeatedCompositeFieldContainer[_common_pb2.Deadline]
+    def __init__(self, missed: _Optional[_Union[_common_pb2.DeadlineKind, str]] = ..., task_id: _Optional[str] = ..., reminder: _Optional[int] = ..., jurisdiction_code: _Optional[str] = ..., rescheduled: _Optional[_Iterable[_Union[_common_pb2.Deadline, _Mapping]]] = ...) -> None: ...
+
+class ReportCorrected(_message.Message):
+    __slots__ = ("report", "previous_revision", "category", "incident_type", "severity", "location", "casualties", "note")
+    REPORT_FIELD_NUMBER: _ClassVar[int]
+    PREVIOUS_REVISION_FIELD_NUMBER: _ClassVar[int]
+    CATEGORY_FIELD_NUMBER: _ClassVar[int]
+    INCIDENT_TYPE_FIELD_NUMBER: _ClassVar[int]
+    SEVERITY_FIELD_NUMBER: _ClassVar[int]
+    LOCATION_FIELD_NUMBER: _ClassVar[int]
+    CASUALTIES_FIELD_NUMBER: _ClassVar[int]
+    NOTE_FIELD_NUMBER: _ClassVar[int]
+    report: ReportRef
+    previous_revision: int
+    category: _common_pb2.Category
+    incident_type: str
+    severity: _common_pb2.Severity
+    location: _common_pb2.Location
+    casualties: int
+    note: str
+    def __init__(self, report: _Optional[_Union[ReportRef, _Mapping]] = ..., previous_revision: _Optional[int] = ..., category: _Optional[_Union[_common_pb2.Category, str]] = ..., incident_type: _Optional[str] = ..., severity: _Optional[_Union[_common_pb2.Severity, str]] = ..., location: _Optional[_Union[_common_pb2.Location, _Mapping]] = ..., casualties: _Optional[int] = ..., note: _Optional[str] = ...) -> None: ...
 
 class ResponseLevelChanged(_message.Message):
     __slots__ = ("from_level", "to_level", "reason", "retuned", "notify_agencies")
@@ -272,7 +314,7 @@ class CaseVerified(_message.Message):
     def __init__(self, verification_id: _Optional[str] = ..., verified_by: _Optional[str] = ..., satisfaction: _Optional[int] = ..., comment: _Optional[str] = ...) -> None: ...
 
 class CaseEvent(_message.Message):
-    __slots__ = ("envelope", "case_id", "sequence", "previous_hash", "hash", "cause_event_ids", "actor", "case_opened", "report_linked", "task_assigned", "task_status_changed", "case_escalated", "response_level_changed", "case_resolved", "case_closed", "case_reopened", "cases_merged", "case_split", "verification_requested", "case_verified")
+    __slots__ = ("envelope", "case_id", "sequence", "previous_hash", "hash", "cause_event_ids", "actor", "case_opened", "report_linked", "task_assigned", "task_status_changed", "case_escalated", "response_level_changed", "case_resolved", "case_closed", "case_reopened", "cases_merged", "case_split", "verification_requested", "case_verified", "report_corrected", "reminder_issued")
     ENVELOPE_FIELD_NUMBER: _ClassVar[int]
     CASE_ID_FIELD_NUMBER: _ClassVar[int]
     SEQUENCE_FIELD_NUMBER: _ClassVar[int]
@@ -293,6 +335,8 @@ class CaseEvent(_message.Message):
     CASE_SPLIT_FIELD_NUMBER: _ClassVar[int]
     VERIFICATION_REQUESTED_FIELD_NUMBER: _ClassVar[int]
     CASE_VERIFIED_FIELD_NUMBER: _ClassVar[int]
+    REPORT_CORRECTED_FIELD_NUMBER: _ClassVar[int]
+    REMINDER_ISSUED_FIELD_NUMBER: _ClassVar[int]
     envelope: _common_pb2.Envelope
     case_id: str
     sequence: int
@@ -313,7 +357,9 @@ class CaseEvent(_message.Message):
     case_split: CaseSplit
     verification_requested: VerificationRequested
     case_verified: CaseVerified
-    def __init__(self, envelope: _Optional[_Union[_common_pb2.Envelope, _Mapping]] = ..., case_id: _Optional[str] = ..., sequence: _Optional[int] = ..., previous_hash: _Optional[bytes] = ..., hash: _Optional[bytes] = ..., cause_event_ids: _Optional[_Iterable[str]] = ..., actor: _Optional[str] = ..., case_opened: _Optional[_Union[CaseOpened, _Mapping]] = ..., report_linked: _Optional[_Union[ReportLinked, _Mapping]] = ..., task_assigned: _Optional[_Union[TaskAssigned, _Mapping]] = ..., task_status_changed: _Optional[_Union[TaskStatusChanged, _Mapping]] = ..., case_escalated: _Optional[_Union[CaseEscalated, _Mapping]] = ..., response_level_changed: _Optional[_Union[ResponseLevelChanged, _Mapping]] = ..., case_resolved: _Optional[_Union[CaseResolved, _Mapping]] = ..., case_closed: _Optional[_Union[CaseClosed, _Mapping]] = ..., case_reopened: _Optional[_Union[CaseReopened, _Mapping]] = ..., cases_merged: _Optional[_Union[CasesMerged, _Mapping]] = ..., case_split: _Optional[_Union[CaseSplit, _Mapping]] = ..., verification_requested: _Optional[_Union[VerificationRequested, _Mapping]] = ..., case_verified: _Optional[_Union[CaseVerified, _Mapping]] = ...) -> None: ...
+    report_corrected: ReportCorrected
+    reminder_issued: ReminderIssued
+    def __init__(self, envelope: _Optional[_Union[_common_pb2.Envelope, _Mapping]] = ..., case_id: _Optional[str] = ..., sequence: _Optional[int] = ..., previous_hash: _Optional[bytes] = ..., hash: _Optional[bytes] = ..., cause_event_ids: _Optional[_Iterable[str]] = ..., actor: _Optional[str] = ..., case_opened: _Optional[_Union[CaseOpened, _Mapping]] = ..., report_linked: _Optional[_Union[ReportLinked, _Mapping]] = ..., task_assigned: _Optional[_Union[TaskAssigned, _Mapping]] = ..., task_status_changed: _Optional[_Union[TaskStatusChanged, _Mapping]] = ..., case_escalated: _Optional[_Union[CaseEscalated, _Mapping]] = ..., response_level_changed: _Optional[_Union[ResponseLevelChanged, _Mapping]] = ..., case_resolved: _Optional[_Union[CaseResolved, _Mapping]] = ..., case_closed: _Optional[_Union[CaseClosed, _Mapping]] = ..., case_reopened: _Optional[_Union[CaseReopened, _Mapping]] = ..., cases_merged: _Optional[_Union[CasesMerged, _Mapping]] = ..., case_split: _Optional[_Union[CaseSplit, _Mapping]] = ..., verification_requested: _Optional[_Union[VerificationRequested, _Mapping]] = ..., case_verified: _Optional[_Union[CaseVerified, _Mapping]] = ..., report_corrected: _Optional[_Union[ReportCorrected, _Mapping]] = ..., reminder_issued: _Optional[_Union[ReminderIssued, _Mapping]] = ...) -> None: ...
 
 class TaskSummary(_message.Message):
     __slots__ = ("task_id", "agency", "role", "status", "deadlines")
