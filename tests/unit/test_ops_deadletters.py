@@ -125,11 +125,12 @@ def test_redrive_skips_what_is_already_on_the_source_topic() -> None:
 
 
 def test_times_and_text() -> None:
-    assert parse_when("2025-11-25T08:00") == datetime(2025, 11, 25, 8, tzinfo=UTC)
     assert parse_when("2025-11-25T16:00+08:00") == datetime(2025, 11, 25, 8, tzinfo=UTC)
     assert parse_when("2025-11-25T08:00:00Z") == datetime(2025, 11, 25, 8, tzinfo=UTC)
     with pytest.raises(ValueError, match="not an ISO 8601 time"):
         parse_when("yesterday")
+    with pytest.raises(ValueError, match="has no zone"):
+        parse_when("2025-11-25T08:00")
     assert shorten("a  b\nc", 10) == "a b c"
     assert shorten("x" * 20, 10) == "x" * 9 + "…"
     assert bytes_view(b"") == {"encoding": "utf-8", "data": "", "length": 0}

@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import json
 from collections import Counter
-from datetime import datetime
 from typing import get_args
 
 import typer
@@ -23,6 +22,7 @@ from incidentbus.cli.reading import (
     progress_bar,
     read_topic,
     run,
+    time_option,
 )
 from incidentbus.kernel.deadletter import DEAD_LETTER_TOPIC
 from incidentbus.kernel.kafka import producer, send, topic_exists
@@ -38,7 +38,7 @@ from incidentbus.ops.redrive import (
     source_topics,
     would_send,
 )
-from incidentbus.ops.text import clock, parse_when, shorten
+from incidentbus.ops.text import clock, shorten
 
 app = typer.Typer(
     help="Dead letters (bus.deadletters.v1): list them, show one whole, redrive them.", no_args_is_help=True
@@ -46,16 +46,9 @@ app = typer.Typer(
 
 JSON_OPTION = typer.Option(False, "--json", help="machine-readable output")
 TOPIC_HELP = "only letters from this source topic (catalog name, e.g. police.inbox.v1, or physical name)"
+SINCE_HELP = "recorded at or after this time, ISO 8601 with a zone (2026-11-25T08:00+08:00, ...Z)"
+UNTIL_HELP = "recorded before this time, ISO 8601 with a zone"
 REASON_HELP = "only letters whose reason starts with this, e.g. 'intake.' or 'decode.protobuf'"
-
-
-def _when(text: str | None, option: str) -> datetime | None:
-    if text is None:
-        return None
-    try:
-        return parse_when(text)
-    except ValueError as exc:
-        fail(f"{option}: {exc}", EXIT_UNUSABLE)
 
 
 def _filter(
@@ -63,7 +56,7 @@ def _filter(
 ) -> LetterFilter:
     """The operator's filter; a source topic may be given by its catalog name or physical name."""
     topics = frozenset({topic, settings.topic(topic)}) if topic else frozenset()
-    return LetterFilter(topics, reason, _when(since, "--since"), _when(until, "--until"))
+    return LetterFilter(topics, reason, time_option(since, "--since"), time_option(until, "--until"))
 
 
 async def _shelf(settings: BusSettings) -> Shelf:
@@ -78,8 +71,8 @@ async def _shelf(settings: BusSettings) -> Shelf:
 def list_letters(
     topic: str | None = typer.Option(None, "--topic", help=TOPIC_HELP),
     reason: str = typer.Option("", "--reason", help=REASON_HELP),
-    since: str | None = typer.Option(None, "--since", help="recorded at or after (ISO 8601; no zone = UTC)"),
-    until: str | None = typer.Option(None, "--until", help="recorded before (ISO 8601; no zone = UTC)"),
+    since: str | None = typer.Option(None, "--since", help=SINCE_HELP),
+    until: str | None = typer.Option(None, "--until", help=UNTIL_HELP),
     as_json: bool = JSON_OPTION,
 ) -> None:
     """List dead letters, each once however often it was written, oldest first."""

@@ -6,6 +6,7 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Coroutine, Iterator
 from contextlib import contextmanager
+from datetime import datetime
 from typing import Any, NoReturn, TypeVar
 
 import typer
@@ -17,6 +18,7 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from incidentbus.kernel.kafka import read_all, topic_exists
 from incidentbus.kernel.records import RawRecord
 from incidentbus.kernel.settings import BusSettings
+from incidentbus.ops.text import parse_when
 
 T = TypeVar("T")
 
@@ -65,6 +67,17 @@ def run(coroutine: Coroutine[Any, Any, T]) -> T:
         return asyncio.run(coroutine)
     except (KafkaError, ConnectionError, OSError) as exc:
         fail(f"cannot talk to Kafka: {exc}", EXIT_UNUSABLE)
+
+
+def time_option(text: str | None, option: str) -> datetime | None:
+    """A `--since`/`--until` value by the one rule of `parse_when` (ISO 8601 with a zone); a value
+    it refuses is one line naming the option, and exit code 2, before anything is read."""
+    if text is None:
+        return None
+    try:
+        return parse_when(text)
+    except ValueError as exc:
+        fail(f"{option} {exc}", EXIT_UNUSABLE)
 
 
 def fail(message: str, code: int) -> NoReturn:

@@ -12,6 +12,7 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
+from incidentbus.cli.reading import time_option
 from incidentbus.correlator.rulesfile import load_rules
 from incidentbus.correlator.service import INPUT, output_record
 from incidentbus.kernel.admin import apply_catalog
@@ -26,8 +27,8 @@ console = Console(soft_wrap=True)
 
 
 def replay_command(
-    since: Annotated[str | None, typer.Option(help="window start, ISO 8601 event time")] = None,
-    until: Annotated[str | None, typer.Option(help="window end, ISO 8601 event time")] = None,
+    since: Annotated[str | None, typer.Option(help="window start, event time, ISO 8601 with a zone")] = None,
+    until: Annotated[str | None, typer.Option(help="window end, event time, ISO 8601 with a zone")] = None,
     partition: Annotated[int | None, typer.Option(help="only this input partition")] = None,
     from_offset: Annotated[int | None, typer.Option(help="first input offset (with --partition)")] = None,
     to_offset: Annotated[int | None, typer.Option(help="last input offset (with --partition)")] = None,
@@ -42,8 +43,14 @@ def replay_command(
     Reads without a consumer group and writes only to --out or the --sandbox prefix: production
     topics and offsets are never touched.
     """
+    window = Window(
+        to_ms(time_option(since, "--since")),
+        to_ms(time_option(until, "--until")),
+        partition,
+        from_offset,
+        to_offset,
+    )
     settings = BusSettings()
-    window = Window(to_ms(since), to_ms(until), partition, from_offset, to_offset)
     with console.status("reading correlator.input.v1 and case.events.v1 ..."):
         inputs = asyncio.run(read_all(settings, settings.topic(INPUT)))
         production = [

@@ -139,6 +139,11 @@ def _parse(raw: bytes | None) -> case_events_pb2.CaseEvent | None:
     return event
 
 
-def to_ms(text: str | None) -> int | None:
-    """ISO 8601 (with zone) -> epoch milliseconds."""
-    return None if not text else int(datetime.fromisoformat(text).timestamp() * 1000)
+def to_ms(when: datetime | None) -> int | None:
+    """An aware time (as `text.parse_when` gives) -> epoch milliseconds; a naive one is refused,
+    since its instant would depend on the host's zone."""
+    if when is None:
+        return None
+    if when.tzinfo is None:
+        raise ValueError(f"{when.isoformat()} has no zone")
+    return int(when.timestamp() * 1000)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 
 from google.protobuf.timestamp_pb2 import Timestamp
 
@@ -20,13 +20,31 @@ def clock(ts: Timestamp) -> str:
 
 
 def parse_when(text: str) -> datetime:
-    """An ISO 8601 time or date from the command line. A time without a zone is taken as UTC
-    (operators type `2025-11-25T08:00`); ValueError says what was wrong."""
+    """An ISO 8601 time with its zone, from the command line (`2026-11-25T08:00Z`, `...+08:00`).
+
+    One rule for every command: a time without a zone is refused, not guessed. Guessing gave two
+    answers (replay took the host's zone, dlq took UTC), so one text meant two instants. A date
+    alone is refused too: its midnight is a different instant in every zone, and an operator who
+    means a day can write `2026-11-25T00:00+08:00`. ValueError says what was wrong.
+    """
+    cleaned = text.strip()
     try:
-        when = datetime.fromisoformat(text.strip().replace("z", "Z"))
+        when = datetime.fromisoformat(cleaned[:-1] + "Z" if cleaned.endswith("z") else cleaned)
     except ValueError as exc:
-        raise ValueError(f"{text!r} is not an ISO 8601 time (e.g. 2025-11-25T08:00:00Z)") from exc
-    return when if when.tzinfo is not None else when.replace(tzinfo=UTC)
+        raise ValueError(f"{text} is not an ISO 8601 time (e.g. 2026-11-25T08:00:00+08:00)") from exc
+    if when.tzinfo is None and _date_only(cleaned):
+        raise ValueError(f"{text} is a date without a time and zone: write e.g. {cleaned}T00:00+08:00")
+    if when.tzinfo is None:
+        raise ValueError(f"{text} has no zone: add Z or +08:00")
+    return when
+
+
+def _date_only(text: str) -> bool:
+    try:
+        date.fromisoformat(text)
+    except ValueError:
+        return False
+    return True
 
 
 def bytes_view(data: bytes) -> dict[str, object]:
