@@ -62,10 +62,28 @@ def _status(b: case_events_pb2.TaskStatusChanged, case_id: str) -> str:
 
 
 def _escalated(b: case_events_pb2.CaseEscalated, case_id: str) -> str:
+    why = (
+        f"missed {names.deadline_name(b.missed)} of {short_task(b.task_id, case_id)}"
+        if b.task_id
+        else b.reason or "-"
+    )
     return (
         f"escalated {names.jurisdiction_name(b.from_level)} → {names.jurisdiction_name(b.to_level)} "
-        f"{b.jurisdiction_code} (missed {names.deadline_name(b.missed)} of "
-        f"{short_task(b.task_id, case_id)}), priority {b.priority}"
+        f"{b.jurisdiction_code} ({why}), priority {b.priority}"
+    )
+
+
+def _reminded(b: case_events_pb2.ReminderIssued, case_id: str) -> str:
+    return (
+        f"reminder {b.reminder} to {b.jurisdiction_code or 'the top level'}: still missed "
+        f"{names.deadline_name(b.missed)} of {short_task(b.task_id, case_id)}"
+    )
+
+
+def _corrected(b: case_events_pb2.ReportCorrected, _: str) -> str:
+    return (
+        f"report {_ref(b.report)} corrected (revision {b.previous_revision} → {b.report.revision}): "
+        f"{b.incident_type}, {b.casualties} casualties; {b.note}"
     )
 
 
@@ -84,6 +102,8 @@ def _closed(b: case_events_pb2.CaseClosed, _: str) -> str:
         return f"closed: merged into {b.merged_into}"
     if b.reason == case_events_pb2.CLOSURE_REASON_POLICY:
         return f"closed without verification under policy {b.policy}"
+    if b.reason == case_events_pb2.CLOSURE_REASON_SUPERSEDED:
+        return "closed: its only report was corrected into another incident"
     return "closed after verification"
 
 
@@ -123,6 +143,8 @@ SUMMARIES: dict[str, Callable[[Any, str], str]] = {
     "case_split": _split,
     "verification_requested": _verification,
     "case_verified": _verified,
+    "report_corrected": _corrected,
+    "reminder_issued": _reminded,
 }
 
 
