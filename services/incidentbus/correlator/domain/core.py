@@ -8,19 +8,22 @@ from __future__ import annotations
 
 from dataclasses import replace
 
+from incidentbus.correlator.domain.admission import refusal
 from incidentbus.correlator.domain.decision import Decision
 from incidentbus.correlator.domain.evolve import evolve
-from incidentbus.correlator.domain.handlers import on_report, on_split
+from incidentbus.correlator.domain.handlers import on_split
 from incidentbus.correlator.domain.inputs import Input
 from incidentbus.correlator.domain.model import AreaState, frozen_map
 from incidentbus.correlator.domain.outputs import Output
 from incidentbus.correlator.domain.replies import on_reply, on_verification
+from incidentbus.correlator.domain.reports import on_report
 from incidentbus.correlator.domain.rules import Rules
 
 __all__ = ["decide", "evolve", "step"]
 
 SEEN_RETENTION_MS = 7 * 24 * 3_600_000
-# Closed and merged cases leave the working state a day (event time) after their last event:
+# Closed and merged cases leave the working state a day (event time) after their last event;
+# cases closed on verification stay the reopen window longer (a dissatisfied answer reopens them):
 # their history stays on case.events.v1; a late reply to one is dead-lettered as unknown.
 CLOSED_RETENTION_MS = 24 * 3_600_000
 REPLIES = (
@@ -47,7 +50,10 @@ def step(state: AreaState, item: Input, rules: Rules) -> tuple[AreaState, list[O
     d = Decision(state, rules, item.event_id, item.recorded_ms)
     d.fire_deadlines()
     kind = item.event.WhichOneof("body") or ""
-    if kind == "incident_reported":
+    refused = refusal(d.state, item)
+    if refused is not None:
+        d.reject(item.event.envelope.source_ref or item.event_id, *refused)
+    elif kind == "incident_reported":
         on_report(d, item)
     elif kind in REPLIES:
         on_reply(d, item)
@@ -56,7 +62,7 @@ def step(state: AreaState, item: Input, rules: Rules) -> tuple[AreaState, list[O
     elif kind == "split_case":
         on_split(d, item)
     d.finish()
-    return _remember(d.state, item), d.outputs
+    return _remember(d.state, item, rules), d.outputs
 
 
 def decide(state: AreaState, item: Input, rules: Rules) -> list[Output]:
@@ -64,12 +70,17 @@ def decide(state: AreaState, item: Input, rules: Rules) -> list[Output]:
     return step(state, item, rules)[1]
 
 
-def _remember(state: AreaState, item: Input) -> AreaState:
+def _remember(state: AreaState, item: Input, rules: Rules) -> AreaState:
     horizon = state.clock_ms - SEEN_RETENTION_MS
     seen = {k: v for k, v in state.seen.items() if v >= horizon}
     if item.event.WhichOneof("body") != "clock_ticked":  # ticks are positional; no need to remember ids
         seen[item.event_id] = item.recorded_ms
     positions = {**state.positions, f"{item.at.topic}/{item.at.partition}": item.at.offset}
-    keep_after = state.clock_ms - CLOSED_RETENTION_MS
-    cases = {k: c for k, c in state.cases.items() if c.is_open or c.updated_ms >= keep_after}
+    reopenable = rules.closing.reopen_window_ms + CLOSED_RETENTION_MS
+    cases = {
+        k: c
+        for k, c in state.cases.items()
+        if c.is_open
+        or c.updated_ms >= state.clock_ms - (reopenable if c.closure == "VERIFIED" else CLOSED_RETENTION_MS)
+    }
     return replace(state, seen=frozen_map(seen), positions=frozen_map(positions), cases=frozen_map(cases))

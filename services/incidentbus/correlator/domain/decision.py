@@ -16,7 +16,7 @@ from incidentbus.correlator.domain.outputs import Output
 from incidentbus.correlator.domain.rules import LEVELS, Rules
 from incidentbus.kernel.envelope import wrap
 from incidentbus.kernel.ids import stable_id
-from incidentbus.v1 import bus_pb2, case_events_pb2
+from incidentbus.v1 import bus_pb2, case_events_pb2, common_pb2
 
 TASK_DEADLINES = ("ACKNOWLEDGE", "ARRIVE", "RESOLVE")
 
@@ -25,6 +25,7 @@ class Decision:
     """Mutable only while one input is decided; what it leaves is a new state and a list of outputs."""
 
     def __init__(self, state: AreaState, rules: Rules, cause: str, clock_ms: int) -> None:
+        self.input_ms = clock_ms  # the input's own bus time; the clock never goes back
         self.state = replace(state, clock_ms=max(state.clock_ms, clock_ms))
         self.rules, self.cause = rules, cause
         self.outputs: list[Output] = []
@@ -37,9 +38,14 @@ class Decision:
     def case(self, case_id: str) -> Case:
         return self.state.cases[case_id]
 
-    def emit(self, case_id: str, field: str, body: Message, actor: str = "correlator") -> Case:
-        """Append one event to a case's chain, fold it into the state, and return the new case."""
+    def emit(
+        self, case_id: str, field: str, body: Message, actor: str = "correlator", status: str = ""
+    ) -> Case:
+        """Append one event to a case's chain, fold it into the state, and return the new case.
+
+        The event carries its case's status (ACTUAL, EXERCISE, TEST); `status` sets it at opening."""
         previous = self.state.cases.get(case_id)
+        status = status or (previous.event_status if previous else "ACTUAL")
         sequence = (previous.sequence if previous else 0) + 1
         event = case_events_pb2.CaseEvent(
             case_id=case_id,
@@ -54,6 +60,7 @@ class Decision:
                 at_ms=self.clock,
                 cause=self.cause,
                 eid=stable_id("case-event", case_id, sequence),
+                status=status,
             ),
         )
         getattr(event, field).CopyFrom(body)
@@ -79,11 +86,37 @@ class Decision:
     def deadline(self, case: Case, kind: str, task_id: str) -> Deadline:
         return Deadline(kind, task_id, self.clock, self.clock + self.span_ms(case, kind))
 
-    def assign(self, case_id: str, agency: str, role: str, rule: str, replaces: str = "") -> None:
-        """Give an agency a task on the case, with its deadlines, and send it on its dispatch topic."""
+    def assign(
+        self,
+        case_id: str,
+        agency: str,
+        role: str,
+        rule: str,
+        *,
+        replaces: str = "",
+        inherit: tuple[Deadline, ...] = (),
+    ) -> None:
+        """Give an agency a task on the case, with its deadlines, and send it on its dispatch topic.
+
+        New work on a resolved case sends it back to work first (its pending verification is
+        void), so a case is never resolved or closed while a task is active. `inherit` carries a
+        declined task's deadlines over (no fresh time for the last resort)."""
+        if agency not in self.rules.agencies:  # the rules and the callers keep this from happening
+            rule, agency = f"{rule}:unknown-agency:{agency}", self.rules.default_owner
         case = self.case(case_id)
+        if case.status in ("RESOLVED", "VERIFIED"):
+            reopened = case_events_pb2.CaseReopened(
+                reason=f"new work for {agency} ({rule})", verification_id=case.verification_id
+            )
+            case = self.emit(case_id, "case_reopened", reopened)
         task_id = f"{case_id}/t{case.task_count + 1}"
-        deadlines = [self.deadline(case, kind, task_id) for kind in TASK_DEADLINES]
+        inherited = {d.kind: d for d in inherit}
+        deadlines = [
+            replace(inherited[kind], task_id=task_id)
+            if kind in inherited
+            else self.deadline(case, kind, task_id)
+            for kind in TASK_DEADLINES
+        ]
         body = case_events_pb2.TaskAssigned(
             task_id=task_id,
             agency=agency,
@@ -113,10 +146,18 @@ class Decision:
             at_ms=self.clock,
             cause=self.cause,
             eid=stable_id("cancel", task_id),
+            status=case.event_status,
         )
         self.effect(
             Output("dispatch", case.case_id, wrap(bus_pb2.TaskCommand, body, env), agency=task.agency)
         )
+
+    def close(self, case_id: str, body: case_events_pb2.CaseClosed, actor: str = "correlator") -> None:
+        """Close a case; any task still active is cancelled first, each on the record."""
+        case = self.case(case_id)
+        for task in case.active_tasks():
+            self.cancel(self.case(case_id), task.task_id, "case closed")
+        self.emit(case_id, "case_closed", body, actor=actor)
 
     # -- alerts and levels ---------------------------------------------------------------------
 
@@ -157,9 +198,15 @@ class Decision:
 
     def fire_deadlines(self) -> None:
         """Escalate cases whose deadlines are due, earliest first; one level per case per round,
-        with every deadline of that case that was due set again from now."""
+        with every deadline of that case that was due set again from now.
+
+        A deadline fires only once the clock is past it by the rules' allowed lateness, so a
+        reply logged in time but stepped a little late (a lagging service) does not escalate."""
         while due := self._next_due():
             self._escalate(self.case(due[1]))
+
+    def _is_due(self, d: Deadline) -> bool:
+        return d.due_ms + self.rules.deadlines.allowed_lateness_ms <= self.clock
 
     def _next_due(self) -> tuple[int, str] | None:
         due = [
@@ -167,40 +214,76 @@ class Decision:
             for c in self.state.cases.values()
             if c.is_open
             for d in c.deadlines
-            if d.due_ms <= self.clock
+            if self._is_due(d)
         ]
         return min(due) if due else None
 
     def _escalate(self, case: Case) -> None:
         missed = sorted(
-            (d for d in case.deadlines if d.due_ms <= self.clock), key=lambda d: (d.due_ms, d.kind, d.task_id)
+            (d for d in case.deadlines if self._is_due(d)), key=lambda d: (d.due_ms, d.kind, d.task_id)
         )
-        first = missed[0]
         index = JURISDICTION_LEVELS.index(case.supervising)
-        to = JURISDICTION_LEVELS[min(index + 1, len(JURISDICTION_LEVELS) - 1)]
-        again = [self.deadline(case, d.kind, d.task_id) for d in missed]
+        if index == len(JURISDICTION_LEVELS) - 1:
+            self._remind(case, missed)
+            return
+        again = tuple(self.deadline(case, d.kind, d.task_id) for d in missed)
+        what = ", ".join(f"{d.kind.lower()} of {d.task_id}" for d in missed)
+        self.escalate(case, f"missed {what}", missed[0], again)
+
+    def escalate(
+        self, case: Case, why: str, missed: Deadline | None = None, again: tuple[Deadline, ...] = ()
+    ) -> None:
+        """One level up the jurisdiction ladder (never past its top), an alert to the new
+        supervisor, and the response level raised when the ladder says so."""
+        index = JURISDICTION_LEVELS.index(case.supervising)
+        if index == len(JURISDICTION_LEVELS) - 1:
+            return
+        to = JURISDICTION_LEVELS[index + 1]
         body = case_events_pb2.CaseEscalated(
             from_level=names.jurisdiction_of(case.supervising),
             to_level=names.jurisdiction_of(to),
             jurisdiction_code=case.place.code_at(to),
-            missed=names.deadline_of(first.kind),
-            task_id=first.task_id,
+            missed=names.deadline_of(missed.kind) if missed else common_pb2.DEADLINE_KIND_UNSPECIFIED,
+            task_id=missed.task_id if missed else "",
             priority=min(MAX_PRIORITY, case.priority + 1),
             rescheduled=[outputs.deadline_pb(d) for d in again],
+            reason="" if missed else why,
         )
         case = self.emit(case.case_id, "case_escalated", body)
+        kind = bus_pb2.ALERT_KIND_DEADLINE_MISSED if missed else bus_pb2.ALERT_KIND_ESCALATED
         agencies = [t.agency for t in case.active_tasks()]
-        what = ", ".join(f"{d.kind.lower()} of {d.task_id}" for d in missed)
-        self.alert(
-            case,
-            bus_pb2.ALERT_KIND_DEADLINE_MISSED,
-            agencies,
-            to,
-            f"missed {what}; escalated to {to} {case.place.code_at(to)}",
-        )
-        if to == self.rules.response_levels.escalation.raise_at and to != JURISDICTION_LEVELS[index]:
+        self.alert(case, kind, agencies, to, f"{why}; escalated to {to} {case.place.code_at(to)}")
+        if to == self.rules.response_levels.escalation.raise_at:
             next_level = LEVELS[min(LEVELS.index(case.level) + 1, len(LEVELS) - 1)]
             self.raise_level(case, next_level, f"escalated to {to}")
+
+    def _remind(self, case: Case, missed: list[Deadline]) -> None:
+        """At the top nobody is left to escalate to: remind, each time after a longer interval."""
+        number = case.reminders + 1
+        esc = self.rules.response_levels.escalation
+        again = []
+        for d in missed:
+            span = self.span_ms(case, d.kind) * esc.reminder_backoff**number
+            interval = max(1_000, round(min(span, esc.reminder_max_minutes * 60_000)))
+            again.append(Deadline(d.kind, d.task_id, self.clock, self.clock + interval))
+        top = JURISDICTION_LEVELS[-1]
+        body = case_events_pb2.ReminderIssued(
+            missed=names.deadline_of(missed[0].kind),
+            task_id=missed[0].task_id,
+            reminder=number,
+            jurisdiction_code=case.place.code_at(top),
+            rescheduled=[outputs.deadline_pb(d) for d in again],
+        )
+        case = self.emit(case.case_id, "reminder_issued", body)
+        what = ", ".join(f"{d.kind.lower()} of {d.task_id}" for d in missed)
+        minutes = round((again[0].due_ms - self.clock) / 60_000)
+        self.alert(
+            case,
+            bus_pb2.ALERT_KIND_REMINDER,
+            [t.agency for t in case.active_tasks()],
+            top,
+            f"reminder {number}: still missed {what}; next reminder in {minutes} min",
+        )
 
     # -- closing the decision ------------------------------------------------------------------
 

@@ -37,6 +37,7 @@ def place_of(location: common_pb2.Location) -> Place:
         (j.city, j.district, j.street, j.community, j.grid or location.grid_code),
         point.latitude if point else None,
         point.longitude if point else None,
+        location.address,
     )
 
 
@@ -95,8 +96,45 @@ def _linked(case: Case, b: case_events_pb2.ReportLinked, at: int) -> Case:
         place_of(b.location),
         b.casualties,
         ms(b.reported_at) or at,
+        r.revision,
     )
     return replace(case, reports=(*case.reports, report))
+
+
+def _corrected(case: Case, b: case_events_pb2.ReportCorrected, _: int) -> Case:
+    """The report is replaced in place; a case's own facts follow its first report."""
+    r = b.report
+    reports = []
+    for report in case.reports:
+        if (report.source_agency, report.source_ref) != (r.source_agency, r.source_ref):
+            reports.append(report)
+            continue
+        reports.append(
+            replace(
+                report,
+                event_id=r.event_id,
+                topic=r.topic,
+                partition=r.partition,
+                offset=r.offset,
+                revision=r.revision,
+                incident_type=b.incident_type,
+                category=names.category_name(b.category),
+                severity=names.severity_name(b.severity),
+                place=place_of(b.location),
+                casualties=b.casualties,
+            )
+        )
+    case = replace(case, reports=tuple(reports))
+    first = case.reports[0] if case.reports else None
+    if first is not None and first.event_id == r.event_id:
+        case = replace(
+            case,
+            incident_type=first.incident_type,
+            category=first.category,
+            severity=first.severity,
+            place=first.place,
+        )
+    return case
 
 
 def _assigned(case: Case, b: case_events_pb2.TaskAssigned, at: int) -> Case:
@@ -121,6 +159,11 @@ def _escalated(case: Case, b: case_events_pb2.CaseEscalated, _: int) -> Case:
     return _replace_deadlines(case, [deadline_of(d) for d in b.rescheduled])
 
 
+def _reminded(case: Case, b: case_events_pb2.ReminderIssued, _: int) -> Case:
+    case = replace(case, reminders=b.reminder)
+    return _replace_deadlines(case, [deadline_of(d) for d in b.rescheduled])
+
+
 def _level(case: Case, b: case_events_pb2.ResponseLevelChanged, _: int) -> Case:
     return _replace_deadlines(
         replace(case, level=names.level_name(b.to_level)), [deadline_of(d) for d in b.retuned]
@@ -138,11 +181,20 @@ def _verified(case: Case, b: case_events_pb2.CaseVerified, _: int) -> Case:
 
 def _closed(case: Case, b: case_events_pb2.CaseClosed, _: int) -> Case:
     merged = b.reason == case_events_pb2.CLOSURE_REASON_MERGED
-    return replace(case, status="MERGED" if merged else "CLOSED", deadlines=(), merged_into=b.merged_into)
+    closure = names.short(case_events_pb2.ClosureReason, b.reason, "CLOSURE_REASON_")
+    return replace(
+        case,
+        status="MERGED" if merged else "CLOSED",
+        deadlines=(),
+        merged_into=b.merged_into,
+        closure=closure,
+    )
 
 
 def _reopened(case: Case, _b: case_events_pb2.CaseReopened, __: int) -> Case:
-    return replace(case.without_deadlines(case.verification_id), status="DISPATCHED", verification_id="")
+    """Back to work: the pending verification is void; the status follows the tasks again."""
+    case = case.without_deadlines(case.verification_id)
+    return replace(case, status="DISPATCHED", verification_id="", closure="")
 
 
 def _split(case: Case, b: case_events_pb2.CaseSplit, _: int) -> Case:
@@ -163,6 +215,8 @@ EVOLVERS: dict[str, Callable[[Case, Any, int], Case]] = {
     "case_reopened": _reopened,
     "cases_merged": lambda c, _b, _at: c,  # the moved reports arrive as their own ReportLinked events
     "case_split": _split,
+    "report_corrected": _corrected,
+    "reminder_issued": _reminded,
 }
 
 
@@ -173,6 +227,7 @@ def evolve(area: AreaState, event: case_events_pb2.CaseEvent) -> AreaState:
     current = area.cases.get(event.case_id)
     if body_name == "case_opened":
         case = _opened(current, body, at, event.case_id)
+        case = replace(case, event_status=names.event_status_name(event.envelope.status))
     elif current is None:
         raise ValueError(f"{body_name} for unknown case {event.case_id}")
     else:

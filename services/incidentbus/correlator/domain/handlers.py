@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from incidentbus.correlator.domain import names, outputs
 from incidentbus.correlator.domain.decision import Decision
-from incidentbus.correlator.domain.inputs import Input, report_of
+from incidentbus.correlator.domain.inputs import Input
 from incidentbus.correlator.domain.matching import Score, best_matches
 from incidentbus.correlator.domain.model import Case, Report
 from incidentbus.correlator.domain.names import category_family
@@ -47,32 +47,51 @@ def level_for(d: Decision, case: Case) -> str:
     return by_category if LEVELS.index(by_category) > LEVELS.index(level) else level
 
 
-def on_report(d: Decision, item: Input) -> None:
-    report, body = report_of(item), item.event.incident_reported
-    named = _named_case(d, body)
+def correlate(
+    d: Decision,
+    report: Report,
+    body: agency_events_pb2.IncidentReported,
+    status: str,
+    skip: str = "",
+) -> None:
+    """Link a report to the case it names or matches (merging the others it matches), or open one.
+
+    Only cases of the report's own status are candidates: a drill never joins a real case."""
+    named = _named_case(d, body, status)
     if named is not None:
-        _link(d, named, report, NAMED, body)
+        link(d, named, report, NAMED, body)
         return
-    matches = best_matches(report, d.state.open_cases(), d.rules)
+    candidates = [c for c in d.state.open_cases() if c.event_status == status and c.case_id != skip]
+    matches = best_matches(report, candidates, d.rules)
     if not matches:
-        _open(d, report, body)
+        _open(d, report, body, status)
         return
     score, best = matches[0]
-    _link(d, best, report, score, body)
+    link(d, best, report, score, body)
     for other_score, other in matches[1:]:
         _merge(d, d.case(best.case_id), d.case(other.case_id), other_score)
 
 
-def _named_case(d: Decision, body: agency_events_pb2.IncidentReported) -> Case | None:
+def destination(d: Decision, report: Report, status: str, skip: str) -> str:
+    """The case a report would join (or open), without deciding anything."""
+    candidates = [c for c in d.state.open_cases() if c.event_status == status and c.case_id != skip]
+    matches = best_matches(report, candidates, d.rules)
+    return matches[0][1].case_id if matches else new_case_id(report)
+
+
+def _named_case(d: Decision, body: agency_events_pb2.IncidentReported, status: str) -> Case | None:
     case = d.state.resolve(body.case_ref) if body.case_ref else None
     if case is None and body.task_ref:
         case = d.state.case_of_task(body.task_ref)
-    return case if case is not None and case.is_open else None
+    return case if case is not None and case.is_open and case.event_status == status else None
 
 
-def _open(d: Decision, report: Report, body: agency_events_pb2.IncidentReported) -> None:
-    case_id = f"C-{report.place.path[1]}-{stable_id('case', report.event_id)[:13].replace('-', '')}"
-    _start(d, case_id, [report], "opened", body)
+def new_case_id(report: Report) -> str:
+    return f"C-{report.place.path[1]}-{stable_id('case', report.event_id)[:13].replace('-', '')}"
+
+
+def _open(d: Decision, report: Report, body: agency_events_pb2.IncidentReported, status: str) -> None:
+    _start(d, new_case_id(report), [report], "opened", body, status=status)
 
 
 def _start(
@@ -81,6 +100,8 @@ def _start(
     reports: list[Report],
     rule: str,
     body: agency_events_pb2.IncidentReported | None = None,
+    *,
+    status: str = "ACTUAL",
 ) -> None:
     """Open a case from its first report(s): link them, set the level, route the tasks, alert."""
     first = reports[0]
@@ -94,7 +115,7 @@ def _start(
         fast_path=fast,
         first_report=outputs.report_ref(first),
     )
-    d.emit(case_id, "case_opened", opened, actor=first.source_agency)
+    d.emit(case_id, "case_opened", opened, actor=first.source_agency, status=status)
     for report in reports:
         d.emit(
             case_id,
@@ -135,24 +156,24 @@ def on_split(d: Decision, item: Input) -> None:
         new_case_id=new_id, moved_reports=[outputs.report_ref(r) for r in moving], reason=command.reason
     )
     d.emit(case.case_id, "case_split", split, actor=actor)
-    _start(d, new_id, moving, "split")
+    _start(d, new_id, moving, "split", status=case.event_status)
 
 
 def _rule_name(types: tuple[str, ...]) -> str:
     return "route:" + ",".join(types)
 
 
-def _link(
+def link(
     d: Decision, case: Case, report: Report, score: Score, body: agency_events_pb2.IncidentReported | None
 ) -> None:
     if any(r.event_id == report.event_id for r in case.reports):
         return
     case = d.emit(case.case_id, "report_linked", linked_body(report, score, body), actor=report.source_agency)
-    _ensure_routing(d, case, report.incident_type)
+    ensure_routing(d, case, report.incident_type)
     d.raise_level(d.case(case.case_id), level_for(d, d.case(case.case_id)), f"report {report.source_ref}")
 
 
-def _ensure_routing(d: Decision, case: Case, incident_type: str) -> None:
+def ensure_routing(d: Decision, case: Case, incident_type: str) -> None:
     """Every agency the report's type routes to has an active task (declined ones excepted)."""
     route = d.rules.route(incident_type, case.area)
     holding = {t.agency for t in case.active_tasks()}
@@ -188,4 +209,4 @@ def _merge(d: Decision, survivor: Case, absorbed: Case, score: Score) -> None:
     closed = case_events_pb2.CaseClosed(
         reason=case_events_pb2.CLOSURE_REASON_MERGED, merged_into=survivor.case_id
     )
-    d.emit(absorbed.case_id, "case_closed", closed)
+    d.close(absorbed.case_id, closed)

@@ -22,6 +22,7 @@ class Place:
     path: tuple[str, str, str, str, str]  # city, district, street, community, grid
     lat: float | None = None
     lon: float | None = None
+    address: str = ""
 
     def code_at(self, level: str) -> str:
         """The jurisdiction code at a level: grid -> the grid code, city -> the city code."""
@@ -44,6 +45,12 @@ class Report:
     place: Place
     casualties: int
     reported_ms: int
+    revision: int = 0
+
+    @property
+    def identity(self) -> tuple[str, str]:
+        """A report is one native record of one agency, whatever its revision."""
+        return (self.source_agency, self.source_ref)
 
 
 @dataclass(frozen=True)
@@ -92,6 +99,9 @@ class Case:
     sequence: int = 0
     last_hash: bytes = b""
     merged_into: str = ""
+    event_status: str = "ACTUAL"  # ACTUAL, EXERCISE, TEST: from the report that opened the case
+    reminders: int = 0  # reminders issued at the top of the jurisdiction ladder
+    closure: str = ""  # VERIFIED, POLICY, MERGED, SUPERSEDED once closed
 
     @property
     def is_open(self) -> bool:
@@ -110,6 +120,11 @@ class Case:
 
     def active_tasks(self) -> tuple[Task, ...]:
         return tuple(t for t in self.tasks if t.active)
+
+    def with_report(self, report: Report) -> Case:
+        """The case with a report replaced by one of the same identity (a later revision)."""
+        reports = tuple(report if r.identity == report.identity else r for r in self.reports)
+        return replace(self, reports=reports)
 
     def with_task(self, task: Task) -> Case:
         others = tuple(t for t in self.tasks if t.task_id != task.task_id)
@@ -153,3 +168,13 @@ class AreaState:
 
     def case_of_task(self, task_id: str) -> Case | None:
         return next((c for c in self.cases.values() if c.task(task_id) is not None), None)
+
+    def case_of_report(self, identity: tuple[str, str]) -> tuple[Case, Report] | None:
+        """The live (not merged) case holding a report of this (agency, native reference)."""
+        for case in self.cases.values():
+            if case.status == "MERGED":
+                continue
+            for report in case.reports:
+                if report.identity == identity:
+                    return case, report
+        return None

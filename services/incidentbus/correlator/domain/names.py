@@ -82,3 +82,12 @@ def jurisdiction_of(name: str) -> common_pb2.JurisdictionLevel:
 
 def jurisdiction_name(v: int) -> str:
     return short(common_pb2.JurisdictionLevel, v, "JURISDICTION_LEVEL_").lower()
+
+
+def event_status_name(v: int) -> str:
+    """ACTUAL, EXERCISE or TEST; an unset status counts as ACTUAL (a real report is never dropped)."""
+    return "ACTUAL" if v == 0 else short(common_pb2.EventStatus, v, "EVENT_STATUS_")
+
+
+def event_status_of(name: str) -> common_pb2.EventStatus:
+    return cast(common_pb2.EventStatus, value(common_pb2.EventStatus, name, "EVENT_STATUS_"))

@@ -29,8 +29,9 @@ class Output:
 
 
 def envelope(
-    body: Message, *, ref: str, case_id: str, at_ms: int, cause: str, eid: str
+    body: Message, *, ref: str, case_id: str, at_ms: int, cause: str, eid: str, status: str = "ACTUAL"
 ) -> common_pb2.Envelope:
+    """Every output's envelope; `status` is its case's (a drill's outputs stay a drill's)."""
     return new_envelope(
         event_type=body.DESCRIPTOR.full_name,
         source="correlator",
@@ -40,6 +41,7 @@ def envelope(
         causation_id=cause,
         subject=case_id,
         id_override=eid,
+        status=names.event_status_of(status),
     )
 
 
@@ -56,7 +58,7 @@ def location_pb(p: Place) -> common_pb2.Location:
     path = common_pb2.JurisdictionPath(
         city=p.path[0], district=p.path[1], street=p.path[2], community=p.path[3], grid=p.path[4]
     )
-    location = common_pb2.Location(grid_code=p.grid, jurisdiction=path)
+    location = common_pb2.Location(grid_code=p.grid, jurisdiction=path, address=p.address)
     if p.lat is not None and p.lon is not None:
         location.point.CopyFrom(common_pb2.GeoPoint(latitude=p.lat, longitude=p.lon))
     return location
@@ -70,6 +72,7 @@ def report_ref(r: Report) -> case_events_pb2.ReportRef:
         topic=r.topic,
         partition=r.partition,
         offset=r.offset,
+        revision=r.revision,
     )
 
 
@@ -92,7 +95,13 @@ def dispatch(
         description=f"{case.incident_type} at {case.place.grid} ({len(case.reports)} report(s))",
     )
     env = envelope(
-        body, ref=task_id, case_id=case.case_id, at_ms=at_ms, cause=cause, eid=stable_id("dispatch", task_id)
+        body,
+        ref=task_id,
+        case_id=case.case_id,
+        at_ms=at_ms,
+        cause=cause,
+        eid=stable_id("dispatch", task_id),
+        status=case.event_status,
     )
     env.subject = task_id
     return Output("dispatch", case.case_id, wrap(bus_pb2.TaskCommand, body, env), agency=agency)
@@ -115,6 +124,7 @@ def request_verification(
         at_ms=at_ms,
         cause=cause,
         eid=stable_id("verify", verification_id),
+        status=case.event_status,
     )
     return Output("dispatch", case.case_id, wrap(bus_pb2.TaskCommand, body, env), agency=agency)
 
@@ -136,7 +146,15 @@ def alert(
         priority=case.priority,
     )
     body.envelope.CopyFrom(
-        envelope(body, ref=alert_id, case_id=case.case_id, at_ms=at_ms, cause=cause, eid=alert_id)
+        envelope(
+            body,
+            ref=alert_id,
+            case_id=case.case_id,
+            at_ms=at_ms,
+            cause=cause,
+            eid=alert_id,
+            status=case.event_status,
+        )
     )
     return Output("alert", case.case_id, body)
 
@@ -179,6 +197,7 @@ def snapshot(case: Case, *, cause: str) -> Output:
             at_ms=case.updated_ms,
             cause=cause,
             eid=eid,
+            status=case.event_status,
         )
     )
     return Output("snapshot", case.case_id, body)

@@ -7,8 +7,8 @@ from typing import Any
 from incidentbus.correlator.domain import names, outputs
 from incidentbus.correlator.domain.decision import Decision
 from incidentbus.correlator.domain.inputs import Input
-from incidentbus.correlator.domain.model import Case, Task
-from incidentbus.v1 import agency_events_pb2, case_events_pb2
+from incidentbus.correlator.domain.model import Case, Deadline, Task
+from incidentbus.v1 import agency_events_pb2, bus_pb2, case_events_pb2
 
 STATUS_OF_REPLY = {
     "task_acknowledged": "ACKNOWLEDGED",
@@ -55,9 +55,11 @@ def on_reply(d: Decision, item: Input) -> None:
 
 
 def _status(d: Decision, case: Case, task: Task, *, status: str, detail: str, actor: str) -> Case:
+    """A task's change, stamped with the reply's own bus time (statistics measure from it)."""
     change = case_events_pb2.TaskStatusChanged(
         task_id=task.task_id, agency=task.agency, status=names.task_status_of(status), detail=detail
     )
+    change.reported_at.FromMilliseconds(d.input_ms)
     return d.emit(case.case_id, "task_status_changed", change, actor=actor)
 
 
@@ -66,9 +68,17 @@ def _advance(d: Decision, case: Case, task: Task, *, kind: str, body: Any, actor
     if status in ORDER and ORDER.index(status) <= ORDER.index(task.status):
         _status(d, case, task, status=task.status, detail=f"late {kind} (already {task.status})", actor=actor)
         return
-    case = _status(d, case, task, status=status, detail=_detail(kind, body), actor=actor)
+    before = tuple(dl for dl in case.deadlines if dl.task_id == task.task_id)
+    suggestion = ""
+    detail = _detail(kind, body)
+    if kind == "task_declined" and body.suggested_agency:
+        if body.suggested_agency in d.rules.agencies:
+            suggestion = body.suggested_agency
+        else:
+            detail += f" (suggested agency {body.suggested_agency!r} is not a bus agency: refused)"
+    case = _status(d, case, task, status=status, detail=detail, actor=actor)
     if status == "DECLINED":
-        _reroute(d, case, task, body)
+        _reroute(d, case, task, suggestion, before)
     elif status == "COMPLETED" and not case.active_tasks():
         _resolved(d, case)
 
@@ -83,23 +93,35 @@ def _detail(kind: str, body: Any) -> str:
     return str(getattr(body, "unit_id", ""))
 
 
-def _reroute(d: Decision, case: Case, task: Task, body: Any) -> None:
-    """A declined task goes to the next candidate; a case never stays without an owner."""
+def _reroute(d: Decision, case: Case, task: Task, suggested: str, before: tuple[Deadline, ...]) -> None:
+    """A declined task goes to the next candidate; a case never stays without an owner.
+
+    When every candidate has declined, the last resort (the default owner) gets the work again
+    with the declined task's deadlines (no fresh time), and the case escalates at once."""
     holding = {t.agency for t in case.active_tasks()}
     if task.role != "LEAD" and holding:
-        if body.suggested_agency and body.suggested_agency not in holding | set(case.declined):
-            d.assign(case.case_id, body.suggested_agency, task.role, "reroute", replaces=task.task_id)
+        if suggested and suggested not in holding | set(case.declined):
+            d.assign(case.case_id, suggested, task.role, "reroute", replaces=task.task_id)
         return
     route = d.rules.route(case.incident_type, case.area)
-    candidates = [body.suggested_agency, *route.fallback, d.rules.default_owner]
+    candidates = [suggested, *route.fallback, d.rules.default_owner]
     free = [a for a in candidates if a and a not in case.declined and a not in holding]
-    agency = free[0] if free else d.rules.default_owner
-    d.assign(
-        case.case_id, agency, "LEAD", "reroute" if free else "reroute:last-resort", replaces=task.task_id
-    )
+    if free:
+        d.assign(case.case_id, free[0], "LEAD", "reroute", replaces=task.task_id)
+        return
+    owner = d.rules.default_owner
+    d.assign(case.case_id, owner, "LEAD", "reroute:last-resort", replaces=task.task_id, inherit=before)
+    d.escalate(d.case(case.case_id), f"every candidate declined; {owner} holds it as last resort")
 
 
 def _assistance(d: Decision, case: Case, body: Any, actor: str) -> None:
+    if body.requested_agency and body.requested_agency not in d.rules.agencies:
+        d.reject(
+            case.case_id,
+            "correlator.unknown_agency",
+            f"assistance from {body.requested_agency!r}, which is not a bus agency",
+        )
+        return
     holding = {t.agency for t in case.active_tasks()}
     if body.requested_agency and body.requested_agency not in holding:
         d.assign(case.case_id, body.requested_agency, "ASSIST", f"assistance:{actor}")
@@ -111,11 +133,8 @@ def _resolved(d: Decision, case: Case) -> None:
     case = d.emit(case.case_id, "case_resolved", case_events_pb2.CaseResolved(completed_task_ids=done))
     policy = d.rules.close_policy(case.incident_type)
     if policy:
-        d.emit(
-            case.case_id,
-            "case_closed",
-            case_events_pb2.CaseClosed(reason=case_events_pb2.CLOSURE_REASON_POLICY, policy=policy),
-        )
+        closed = case_events_pb2.CaseClosed(reason=case_events_pb2.CLOSURE_REASON_POLICY, policy=policy)
+        d.close(case.case_id, closed)
         return
     verification_id = f"{case.case_id}/v{case.verifications + 1}"
     due = d.deadline(case, "VERIFY", verification_id)
@@ -134,6 +153,10 @@ def on_verification(d: Decision, item: Input) -> None:
     kind = item.event.WhichOneof("body") or ""
     body = getattr(item.event, kind)
     case = d.state.resolve(body.case_id)
+    actor = item.event.envelope.source_agency
+    if case is not None and _reopens_closed(case, kind, body):
+        _reopen_closed(d, case, body, actor)
+        return
     if case is None or case.status != "RESOLVED" or case.verification_id != body.verification_id:
         state = case.status if case else "unknown"
         d.reject(
@@ -142,7 +165,6 @@ def on_verification(d: Decision, item: Input) -> None:
             f"{kind} {body.verification_id!r} for a case that is {state}",
         )
         return
-    actor = item.event.envelope.source_agency
     if kind == "resolution_verified":
         verified = case_events_pb2.CaseVerified(
             verification_id=body.verification_id,
@@ -151,13 +173,48 @@ def on_verification(d: Decision, item: Input) -> None:
             comment=body.comment,
         )
         d.emit(case.case_id, "case_verified", verified, actor=actor)
-        d.emit(
-            case.case_id,
-            "case_closed",
-            case_events_pb2.CaseClosed(reason=case_events_pb2.CLOSURE_REASON_VERIFIED),
-        )
+        d.close(case.case_id, case_events_pb2.CaseClosed(reason=case_events_pb2.CLOSURE_REASON_VERIFIED))
         return
     reopened = case_events_pb2.CaseReopened(reason=body.reason, verification_id=body.verification_id)
     case = d.emit(case.case_id, "case_reopened", reopened, actor=actor)
-    lead = next((t.agency for t in reversed(case.tasks) if t.role == "LEAD"), d.rules.default_owner)
-    d.assign(case.case_id, lead, "LEAD", "reopen")
+    d.assign(case.case_id, _last_lead(d, case), "LEAD", "reopen")
+
+
+def _last_lead(d: Decision, case: Case) -> str:
+    return next((t.agency for t in reversed(case.tasks) if t.role == "LEAD"), d.rules.default_owner)
+
+
+def _reopens_closed(case: Case, kind: str, body: Any) -> bool:
+    """A dissatisfied answer (or a corrected one) to the verification that closed the case."""
+    return (
+        kind == "resolution_disputed"
+        and case.status == "CLOSED"
+        and case.closure == "VERIFIED"
+        and case.verification_id == body.verification_id
+    )
+
+
+def _reopen_closed(d: Decision, case: Case, body: Any, actor: str) -> None:
+    """Within the rules' reopen window: a recorded reopen with a new lead task. After it: a dead
+    letter and an alert, so the dissatisfaction is seen without reopening old work."""
+    window = d.rules.closing.reopen_window_ms
+    if d.input_ms - case.updated_ms > window:
+        days = d.rules.closing.reopen_window_days
+        d.reject(
+            case.case_id,
+            "correlator.reopen_window_passed",
+            f"disputed {body.verification_id!r} more than {days:g} days after the case closed",
+        )
+        d.alert(
+            case,
+            bus_pb2.ALERT_KIND_LATE_DISPUTE,
+            [d.rules.verifier],
+            case.supervising,
+            f"resolution disputed after the {days:g}-day reopen window: {body.reason}",
+        )
+        return
+    reopened = case_events_pb2.CaseReopened(
+        reason=f"disputed after closing: {body.reason}", verification_id=body.verification_id
+    )
+    case = d.emit(case.case_id, "case_reopened", reopened, actor=actor)
+    d.assign(case.case_id, _last_lead(d, case), "LEAD", "reopen")

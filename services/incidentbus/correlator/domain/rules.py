@@ -6,7 +6,7 @@ import tomllib
 from fnmatch import fnmatchcase
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
 Level = Literal["NONE", "IV", "III", "II", "I"]
 LEVELS: tuple[str, ...] = ("NONE", "IV", "III", "II", "I")
@@ -69,6 +69,13 @@ class StepMinutes(Frozen):
 class Deadlines(Frozen):
     severity: dict[str, StepMinutes]
     category: dict[str, StepMinutes] = Field(default_factory=dict)
+    # Event time a deadline waits past its due time before it fires: a reply logged in time
+    # but stepped later than this (a service lagging more) can still be escalated.
+    allowed_lateness_seconds: float = Field(default=10.0, ge=0)
+
+    @property
+    def allowed_lateness_ms(self) -> int:
+        return round(self.allowed_lateness_seconds * 1000)
 
 
 class CasualtyLevel(Frozen):
@@ -78,6 +85,10 @@ class CasualtyLevel(Frozen):
 
 class Escalation(Frozen):
     raise_at: Literal["grid", "community", "street", "district", "city"] = "district"
+    # At the top of the ladder a missed deadline is reminded, not escalated: the n-th reminder
+    # comes after the step's span x backoff^n minutes, never more than reminder_max_minutes.
+    reminder_backoff: float = Field(default=2.0, ge=1.0)
+    reminder_max_minutes: float = Field(default=1440.0, gt=0)
 
 
 class ResponseLevels(Frozen):
@@ -102,6 +113,13 @@ class Policy(Frozen):
 
 class Closing(Frozen):
     without_verification: tuple[Policy, ...] = ()
+    # A dissatisfied verification answer within this many days of closing reopens the case
+    # (12345 practice); later ones are dead-lettered with an alert.
+    reopen_window_days: float = Field(default=7.0, gt=0)
+
+    @property
+    def reopen_window_ms(self) -> int:
+        return round(self.reopen_window_days * 86_400_000)
 
 
 class Grid(Frozen):
@@ -112,6 +130,8 @@ class Rules(Frozen):
     """Everything the core decides by. Immutable; a changed file is a new Rules."""
 
     version: int
+    # Every agency the rules may give a task to; the shell checks them against the topic catalog.
+    agencies: tuple[str, ...] = ("police", "health", "urban", "community")
     default_owner: str
     fast_path_agencies: tuple[str, ...]
     verifier: str
@@ -121,6 +141,18 @@ class Rules(Frozen):
     response_levels: ResponseLevels
     closing: Closing = Closing()
     grids: dict[str, Grid] = Field(default_factory=dict)
+
+    @model_validator(mode="after")
+    def _names_known(self) -> Rules:
+        named = {self.default_owner, self.verifier, *self.fast_path_agencies}
+        for route in self.routing:
+            named |= {route.lead, *route.support, *route.fallback}
+        for level in self.response_levels.notify.values():
+            named |= set(level)
+        unknown = sorted(named - set(self.agencies))
+        if unknown:
+            raise ValueError(f"agencies {unknown} are not in the rules' agencies {list(self.agencies)}")
+        return self
 
     def route(self, incident_type: str, district: str) -> Route:
         """The first routing rule for a type; a catch-all to the default owner if none matches."""

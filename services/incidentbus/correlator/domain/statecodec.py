@@ -31,7 +31,7 @@ def dumps(state: AreaState) -> bytes:
 
 
 def _place(data: dict[str, Any]) -> Place:
-    return Place(data["grid"], tuple(data["path"]), data["lat"], data["lon"])
+    return Place(data["grid"], tuple(data["path"]), data["lat"], data["lon"], data.get("address", ""))
 
 
 def _case(data: dict[str, Any]) -> Case:
