@@ -23,21 +23,24 @@ class Figures:
     dead_letters: dict[str, int] = field(default_factory=dict)  # reason -> count
     open_cases: dict[str, int] = field(default_factory=dict)  # district -> open cases
     cases_by_status: dict[str, int] = field(default_factory=dict)
-    deadline_breaches: int = 0
+    deadline_breaches: int = 0  # escalations
+    reminders: int = 0  # deadlines missed again at the top of the ladder
 
 
-def from_model(figures: Figures, model: ReadModel) -> Figures:
-    """Fill the case-derived figures from the read model."""
+def from_model(figures: Figures, model: ReadModel, include_drills: bool = False) -> Figures:
+    """Fill the case-derived figures from the read model (drills only when asked)."""
     from incidentbus.v1 import case_events_pb2
 
-    for snap in model.snapshots.values():
+    for snap in model.live(include_drills):
         status = case_events_pb2.CaseStatus.Name(snap.status).removeprefix("CASE_STATUS_").lower()
         figures.cases_by_status[status] = figures.cases_by_status.get(status, 0) + 1
         if snap.status not in OPEN:
             area = snap.location.jurisdiction.district
             figures.open_cases[area] = figures.open_cases.get(area, 0) + 1
     figures.dead_letters = dict(model.dead_letters)
-    figures.deadline_breaches = sum(c.escalations for c in model.cases.values())
+    counted = [c for case_id, c in model.cases.items() if model.counts(case_id, include_drills)]
+    figures.deadline_breaches = sum(c.escalations for c in counted)
+    figures.reminders = sum(c.reminders for c in counted)
     return figures
 
 
@@ -101,4 +104,9 @@ def prometheus_text(figures: Figures) -> bytes:
     Gauge("incidentbus_deadline_breaches", "Missed deadlines (escalations)", registry=registry).set(
         figures.deadline_breaches
     )
+    Gauge(
+        "incidentbus_deadline_reminders",
+        "Deadlines missed again at the top of the jurisdiction ladder (reminders)",
+        registry=registry,
+    ).set(figures.reminders)
     return generate_latest(registry)

@@ -1,19 +1,21 @@
 """The read model behind the query API and `incidentbus status`: a fold of the correlator's output.
 
 Latest snapshots give the cases; case events give the timings for statistics (time to
-acknowledge, arrive, resolve; deadline compliance; reopen rate) per agency and per grid.
+acknowledge, arrive, resolve; deadline compliance; reopen rate) per agency and per grid
+(`timings.py` says how). Drills (envelope status EXERCISE or TEST) are left out of lists,
+statistics and gauges unless asked for, so a rehearsal never moves the real figures.
 Pure: feed it decoded messages in log order.
 """
 
 from __future__ import annotations
 
-import statistics
 from collections import Counter
 from dataclasses import dataclass, field
 from typing import Any
 
 from google.protobuf.json_format import MessageToDict
 
+from incidentbus.ops.timings import CaseTimes, TaskTimes, case_stats, task_stats
 from incidentbus.v1 import case_events_pb2, common_pb2
 
 OPEN = {case_events_pb2.CASE_STATUS_CLOSED, case_events_pb2.CASE_STATUS_MERGED}
@@ -23,29 +25,9 @@ TASK_STEP = {
     "ON_SCENE": "arrived",
     "COMPLETED": "completed",
 }
-
-
-@dataclass
-class TaskTimes:
-    agency: str
-    grid: str
-    assigned: int
-    ack_due: int = 0
-    acknowledged: int = 0
-    arrived: int = 0
-    completed: int = 0
-    missed: bool = False
-
-
-@dataclass
-class CaseTimes:
-    grid: str
-    area: str
-    opened: int
-    resolved: int = 0
-    escalations: int = 0
-    reopened: int = 0
-    closed: bool = False
+TASK_END = {case_events_pb2.TASK_STATUS_DECLINED, case_events_pb2.TASK_STATUS_CANCELLED}
+DRILLS = {common_pb2.EVENT_STATUS_EXERCISE, common_pb2.EVENT_STATUS_TEST}
+ACK = common_pb2.DEADLINE_KIND_ACKNOWLEDGE
 
 
 @dataclass
@@ -55,8 +37,11 @@ class ReadModel:
     cases: dict[str, CaseTimes] = field(default_factory=dict)
     dead_letters: Counter[str] = field(default_factory=Counter)
     seen: set[tuple[str, int]] = field(default_factory=set)
+    statuses: dict[str, int] = field(default_factory=dict)  # case id -> EventStatus (drills stick)
+    clock_ms: int = 0  # the latest bus time among the case events folded
 
     def apply_snapshot(self, snap: case_events_pb2.CaseSnapshot) -> None:
+        self._mark(snap.case_id, snap.envelope.status)
         current = self.snapshots.get(snap.case_id)
         if current is None or snap.last_sequence >= current.last_sequence:
             self.snapshots[snap.case_id] = snap
@@ -67,38 +52,67 @@ class ReadModel:
         if key in self.seen:
             return
         self.seen.add(key)
+        self._mark(event.case_id, event.envelope.status)
         at = event.envelope.recorded_at.ToMilliseconds()
+        self.clock_ms = max(self.clock_ms, at)
         kind = event.WhichOneof("body") or ""
         handler = getattr(self, f"_on_{kind}", None)
         if handler is not None:
             handler(event.case_id, getattr(event, kind), at)
+
+    def _mark(self, case_id: str, status: int) -> None:
+        """A case is a drill once any of its records says so: the correlator stamps all of a
+        drill's outputs alike, and a drill must never leak into real figures."""
+        if status in DRILLS or (status and case_id not in self.statuses):
+            self.statuses[case_id] = status
+
+    def event_status(self, case_id: str) -> str:
+        """ACTUAL, EXERCISE or TEST; a case whose records carry no status (older history) is ACTUAL."""
+        status = self.statuses.get(case_id) or common_pb2.EVENT_STATUS_ACTUAL
+        return common_pb2.EventStatus.Name(status).removeprefix("EVENT_STATUS_")
+
+    def counts(self, case_id: str, include_drills: bool = False) -> bool:
+        """Whether a case belongs in statistics and lists: real ones always, drills on request."""
+        return include_drills or self.statuses.get(case_id, 0) not in DRILLS
 
     def _on_case_opened(self, case_id: str, body: Any, at: int) -> None:
         self.cases[case_id] = CaseTimes(body.location.grid_code, body.location.jurisdiction.district, at)
 
     def _on_task_assigned(self, case_id: str, body: Any, at: int) -> None:
         grid = self.cases[case_id].grid if case_id in self.cases else ""
-        due = next(
-            (
-                d.due_at.ToMilliseconds()
-                for d in body.deadlines
-                if d.kind == common_pb2.DEADLINE_KIND_ACKNOWLEDGE
-            ),
-            0,
-        )
-        self.tasks[body.task_id] = TaskTimes(body.agency, grid, at, due)
+        self.tasks[body.task_id] = TaskTimes(case_id, body.agency, grid, at)
+        self._deadlines(body.deadlines, at)
+
+    def _deadlines(self, deadlines: Any, at: int) -> None:
+        """Acknowledge deadlines (re)set by an event at `at`, each for the task it names."""
+        for d in deadlines:
+            task = self.tasks.get(d.task_id)
+            if d.kind == ACK and task is not None:
+                task.ack_deadlines.append((at, d.due_at.ToMilliseconds()))
 
     def _on_task_status_changed(self, _case_id: str, body: Any, at: int) -> None:
         task = self.tasks.get(body.task_id)
+        if task is None:
+            return
+        replied = body.reported_at.ToMilliseconds() if body.HasField("reported_at") else at
         step = TASK_STEP.get(case_events_pb2.TaskStatus.Name(body.status).removeprefix("TASK_STATUS_"))
-        if task is not None and step and not getattr(task, step):
-            setattr(task, step, at)
+        if step and not getattr(task, step):
+            setattr(task, step, replied)
+        if body.status in TASK_END and not task.acknowledged and not task.ended:
+            task.ended = replied
 
-    def _on_case_escalated(self, case_id: str, body: Any, _at: int) -> None:
+    def _on_case_escalated(self, case_id: str, body: Any, at: int) -> None:
         if case_id in self.cases:
             self.cases[case_id].escalations += 1
-        if body.task_id in self.tasks:
-            self.tasks[body.task_id].missed = True
+        self._deadlines(body.rescheduled, at)
+
+    def _on_reminder_issued(self, case_id: str, body: Any, at: int) -> None:
+        if case_id in self.cases:
+            self.cases[case_id].reminders += 1
+        self._deadlines(body.rescheduled, at)
+
+    def _on_response_level_changed(self, _case_id: str, body: Any, at: int) -> None:
+        self._deadlines(body.retuned, at)
 
     def _on_case_resolved(self, case_id: str, _body: Any, at: int) -> None:
         if case_id in self.cases and not self.cases[case_id].resolved:
@@ -115,76 +129,68 @@ class ReadModel:
     # -- queries ---------------------------------------------------------------------------------
 
     def case(self, case_id: str) -> dict[str, Any] | None:
+        """Any case by id, drill or not: asking for it by name is asking for it."""
         snap = self.snapshots.get(case_id)
-        return as_dict(snap) if snap is not None else None
+        return self._shown(snap) if snap is not None else None
 
-    def open_cases(self, area: str = "", grid: str = "") -> list[dict[str, Any]]:
+    def _shown(self, snap: case_events_pb2.CaseSnapshot) -> dict[str, Any]:
+        return as_dict(snap) | {"event_status": self.event_status(snap.case_id)}
+
+    def live(self, include_drills: bool = False) -> list[case_events_pb2.CaseSnapshot]:
+        """Latest snapshots of the cases that count, by case id."""
         return [
-            as_dict(s)
+            s
             for s in sorted(self.snapshots.values(), key=lambda s: s.case_id)
+            if self.counts(s.case_id, include_drills)
+        ]
+
+    def open_cases(
+        self, area: str = "", grid: str = "", include_drills: bool = False
+    ) -> list[dict[str, Any]]:
+        return [
+            self._shown(s)
+            for s in self.live(include_drills)
             if s.status not in OPEN
             and (not area or s.location.jurisdiction.district == area)
             and (not grid or s.location.grid_code == grid)
         ]
 
-    def overdue(self, now_ms: int) -> list[dict[str, Any]]:
+    def overdue(self, now_ms: int, include_drills: bool = False) -> list[dict[str, Any]]:
         """Open cases that missed a deadline (escalated) or have one past due right now."""
         late = []
-        for s in sorted(self.snapshots.values(), key=lambda s: s.case_id):
+        for s in self.live(include_drills):
             due = [d.due_at.ToMilliseconds() for t in s.tasks for d in t.deadlines]
-            escalated = self.cases.get(s.case_id, CaseTimes("", "", 0)).escalations
-            if s.status not in OPEN and (escalated or any(d < now_ms for d in due)):
-                late.append(as_dict(s) | {"escalations": escalated})
+            times = self.cases.get(s.case_id, CaseTimes("", "", 0))
+            if s.status not in OPEN and (times.escalations or any(d < now_ms for d in due)):
+                late.append(self._shown(s) | {"escalations": times.escalations, "reminders": times.reminders})
         return late
 
-    def agency_stats(self) -> dict[str, dict[str, Any]]:
+    def agency_stats(
+        self, now_ms: int | None = None, include_drills: bool = False
+    ) -> dict[str, dict[str, Any]]:
+        """Per agency. `now_ms` judges tasks still unacknowledged (a deadline past it is missed);
+        by default the latest bus time folded, so a replayed history is judged as it stood."""
+        now_ms = self.clock_ms if now_ms is None else now_ms
         by: dict[str, list[TaskTimes]] = {}
         for task in self.tasks.values():
-            by.setdefault(task.agency, []).append(task)
+            if self.counts(task.case_id, include_drills):
+                by.setdefault(task.agency, []).append(task)
         return {
-            agency: _task_stats(tasks) | {"reopen_rate": self._reopen_rate(agency)}
+            agency: task_stats(tasks, now_ms) | {"reopen_rate": self._reopen_rate(tasks)}
             for agency, tasks in sorted(by.items())
         }
 
-    def grid_stats(self) -> dict[str, dict[str, Any]]:
+    def grid_stats(self, include_drills: bool = False) -> dict[str, dict[str, Any]]:
         by: dict[str, list[CaseTimes]] = {}
-        for case in self.cases.values():
-            by.setdefault(case.grid, []).append(case)
-        return {grid: _case_stats(cases) for grid, cases in sorted(by.items())}
+        for case_id, case in self.cases.items():
+            if self.counts(case_id, include_drills):
+                by.setdefault(case.grid, []).append(case)
+        return {grid: case_stats(cases) for grid, cases in sorted(by.items())}
 
-    def _reopen_rate(self, agency: str) -> float:
-        ids = {cid for tid, t in self.tasks.items() if t.agency == agency for cid in [tid.rsplit("/", 1)[0]]}
-        cases = [self.cases[c] for c in ids if c in self.cases]
+    def _reopen_rate(self, tasks: list[TaskTimes]) -> float:
+        cases = [self.cases[c] for c in {t.case_id for t in tasks} if c in self.cases]
         return round(sum(1 for c in cases if c.reopened) / len(cases), 4) if cases else 0.0
 
 
 def as_dict(message: Any) -> dict[str, Any]:
     return MessageToDict(message, preserving_proto_field_name=True)
-
-
-def _median_s(values: list[int]) -> float | None:
-    return round(statistics.median(values) / 1000, 3) if values else None
-
-
-def _task_stats(tasks: list[TaskTimes]) -> dict[str, Any]:
-    acked = [t for t in tasks if t.acknowledged]
-    on_time = [t for t in acked if not t.missed and (not t.ack_due or t.acknowledged <= t.ack_due)]
-    judged = [t for t in tasks if t.acknowledged or t.missed]
-    return {
-        "tasks": len(tasks),
-        "median_s_to_acknowledge": _median_s([t.acknowledged - t.assigned for t in acked]),
-        "median_s_to_arrive": _median_s([t.arrived - t.assigned for t in tasks if t.arrived]),
-        "median_s_to_complete": _median_s([t.completed - t.assigned for t in tasks if t.completed]),
-        "deadline_compliance": round(len(on_time) / len(judged), 4) if judged else None,
-    }
-
-
-def _case_stats(cases: list[CaseTimes]) -> dict[str, Any]:
-    resolved = [c for c in cases if c.resolved]
-    return {
-        "cases": len(cases),
-        "open": sum(1 for c in cases if not c.closed),
-        "median_s_to_resolve": _median_s([c.resolved - c.opened for c in resolved]),
-        "deadline_compliance": round(sum(1 for c in cases if not c.escalations) / len(cases), 4),
-        "reopen_rate": round(sum(1 for c in resolved if c.reopened) / len(resolved), 4) if resolved else 0.0,
-    }
