@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import time
 from typing import Annotated
 
 import typer
@@ -20,20 +21,28 @@ from incidentbus.ops.readmodel import ReadModel
 console = Console(soft_wrap=True)
 
 
-async def snapshot_figures(settings: BusSettings) -> tuple[Figures, ReadModel]:
+async def snapshot_figures(settings: BusSettings, include_drills: bool = False) -> tuple[Figures, ReadModel]:
     """The same figures `/metrics` serves, computed once from the topics."""
     model = ReadModel()
     for topic in SOURCES:
         for record in await read_all(settings, settings.topic(topic)):
             fold(model, record, topic)
     figures = await broker_figures(settings, load_catalog(settings.catalog_path))
-    return from_model(figures, model), model
+    return from_model(figures, model, include_drills), model
 
 
-def status(as_json: Annotated[bool, typer.Option("--json")] = False) -> None:
-    """Consumer lag, records per topic, dead letters, open cases and deadline breaches."""
+def status(
+    as_json: Annotated[bool, typer.Option("--json")] = False,
+    include_drills: Annotated[
+        bool, typer.Option("--include-drills", help="count EXERCISE and TEST cases too")
+    ] = False,
+) -> None:
+    """Consumer lag, records per topic, dead letters, open cases and deadline breaches.
+
+    Drills (cases whose events say EXERCISE or TEST) are left out unless --include-drills.
+    """
     with console.status("reading the bus ..."):
-        figures, model = asyncio.run(snapshot_figures(BusSettings()))
+        figures, model = asyncio.run(snapshot_figures(BusSettings(), include_drills))
     if as_json:
         lag = [{"group": g, "topic": t, "lag": n} for (g, t), n in sorted(figures.lag.items())]
         print(
@@ -45,7 +54,9 @@ def status(as_json: Annotated[bool, typer.Option("--json")] = False) -> None:
                     "open_cases": figures.open_cases,
                     "cases": figures.cases_by_status,
                     "deadline_breaches": figures.deadline_breaches,
-                    "agencies": model.agency_stats(),
+                    "reminders": figures.reminders,
+                    "include_drills": include_drills,
+                    "agencies": model.agency_stats(int(time.time() * 1000), include_drills),
                 }
             )
         )
@@ -67,6 +78,7 @@ def _tables(figures: Figures) -> None:
         cases.add_row(status_name, str(n))
     cases.add_row("open (all areas)", str(sum(figures.open_cases.values())))
     cases.add_row("deadline breaches", str(figures.deadline_breaches))
+    cases.add_row("reminders", str(figures.reminders))
     cases.add_row("dead letters", str(sum(figures.dead_letters.values())))
     console.print(cases)
 

@@ -31,6 +31,26 @@ def _param(name: str, where: str, description: str, required: bool = False) -> d
     }
 
 
+_DRILLS = {
+    "name": "include_drills",
+    "in": "query",
+    "required": False,
+    "description": "count cases whose events carry envelope status EXERCISE or TEST (drills); "
+    "they are left out by default so a drill never moves the real figures",
+    "schema": {"type": "boolean", "default": False},
+}
+_ERROR = {"type": "object", "properties": {"error": {"type": "string"}, "detail": {"type": "string"}}}
+_BAD = {"400": {"description": "include_drills is not true or false", "content": {_JSON: {"schema": _ERROR}}}}
+
+
+def _drills(path: dict[str, Any]) -> dict[str, Any]:
+    """The operation, also taking `include_drills` (and refusing a value that is not a boolean)."""
+    op = path["get"]
+    op["parameters"] = [*op.get("parameters", []), _DRILLS]
+    op["responses"] |= _BAD
+    return path
+
+
 _STATS = {"type": "object", "additionalProperties": {"$ref": "#/components/schemas/Stats"}}
 
 OPENAPI: dict[str, Any] = {
@@ -41,32 +61,49 @@ OPENAPI: dict[str, Any] = {
         "description": "Read model over the correlator's case snapshots and case events.",
     },
     "paths": {
-        "/cases": _get(
-            "Open cases, optionally by area (district code) or grid",
-            _CASES,
-            [_param("area", "query", "district code, e.g. 310101"), _param("grid", "query", "grid code")],
+        "/cases": _drills(
+            _get(
+                "Open cases, optionally by area (district code) or grid",
+                _CASES,
+                [_param("area", "query", "district code, e.g. 310101"), _param("grid", "query", "grid code")],
+            )
         ),
-        "/cases/overdue": _get("Open cases that missed a deadline or have one past due", _CASES),
+        "/cases/overdue": _drills(
+            _get(
+                "Open cases that missed a deadline or have one past due (with escalations, reminders)", _CASES
+            )
+        ),
         "/cases/{case_id}": _get(
-            "The latest snapshot of a case (404 if unknown)",
+            "The latest snapshot of a case, drill or not (404 if unknown)",
             {"$ref": "#/components/schemas/CaseSnapshot"},
             [_param("case_id", "path", "case id, C-<district>-<hash>", required=True)],
         ),
-        "/stats/agencies": _get(
-            "Per-agency times to acknowledge/arrive/complete, deadline compliance, reopen rate", _STATS
+        "/stats/agencies": _drills(
+            _get(
+                "Per-agency times to acknowledge/arrive/complete (from each reply's bus time), "
+                "deadline compliance (each task against its own acknowledge deadline), reopen rate",
+                _STATS,
+            )
         ),
-        "/stats/grids": _get("Per-grid cases, time to resolve, deadline compliance, reopen rate", _STATS),
-        "/metrics": {
-            "get": {
-                "summary": "Prometheus metrics",
-                "responses": {
-                    "200": {
-                        "description": "text exposition format",
-                        "content": {"text/plain": {"schema": {"type": "string"}}},
-                    }
-                },
+        "/stats/grids": _drills(
+            _get(
+                "Per-grid cases, time to resolve, deadline compliance, escalations, reminders, reopen rate",
+                _STATS,
+            )
+        ),
+        "/metrics": _drills(
+            {
+                "get": {
+                    "summary": "Prometheus metrics",
+                    "responses": {
+                        "200": {
+                            "description": "text exposition format",
+                            "content": {"text/plain": {"schema": {"type": "string"}}},
+                        }
+                    },
+                }
             }
-        },
+        ),
         "/health": _get("Liveness and how many cases are loaded", {"type": "object"}),
     },
     "components": {
@@ -77,6 +114,11 @@ OPENAPI: dict[str, Any] = {
                 "properties": {
                     "case_id": {"type": "string"},
                     "status": {"type": "string"},
+                    "event_status": {
+                        "type": "string",
+                        "enum": ["ACTUAL", "EXERCISE", "TEST"],
+                        "description": "from envelope.status; a case with none (older history) is ACTUAL",
+                    },
                     "incident_type": {"type": "string"},
                     "priority": {"type": "integer"},
                     "tasks": {"type": "array", "items": {"type": "object"}},
@@ -93,6 +135,8 @@ OPENAPI: dict[str, Any] = {
                     "median_s_to_complete": {"type": ["number", "null"]},
                     "median_s_to_resolve": {"type": ["number", "null"]},
                     "deadline_compliance": {"type": ["number", "null"]},
+                    "escalations": {"type": "integer"},
+                    "reminders": {"type": "integer"},
                     "reopen_rate": {"type": "number"},
                 },
             },

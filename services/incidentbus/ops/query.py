@@ -3,11 +3,13 @@
 It consumes case.snapshots.v1, case.events.v1 and bus.deadletters.v1 from the beginning without
 a consumer group (a projection, replayable at will) and answers: a case by id, open cases by
 area, overdue cases, per-agency and per-grid statistics, Prometheus metrics, its OpenAPI.
+Drills are left out of every list and figure unless `?include_drills=true`.
 """
 
 from __future__ import annotations
 
 import asyncio
+import json
 import time
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -71,9 +73,24 @@ async def follow(settings: BusSettings, model: ReadModel, ready: asyncio.Event) 
         await consumer.stop()
 
 
+def _now_ms() -> int:
+    return int(time.time() * 1000)
+
+
 async def _caught_up(consumer: AIOKafkaConsumer, backlog: dict[TopicPartition, int]) -> bool:
     positions = [await consumer.position(tp) for tp in backlog]
     return all(p >= end for p, end in zip(positions, backlog.values(), strict=True))
+
+
+def include_drills(request: web.Request) -> bool:
+    """`?include_drills=true` brings EXERCISE and TEST cases back into lists and figures."""
+    value = request.query.get("include_drills", "false").strip().lower()
+    if value not in ("true", "false", "1", "0"):
+        raise web.HTTPBadRequest(
+            text=json.dumps({"error": "bad_parameter", "detail": "include_drills must be true or false"}),
+            content_type="application/json",
+        )
+    return value in ("true", "1")
 
 
 def build_web(settings: BusSettings, model: ReadModel) -> web.Application:
@@ -82,7 +99,7 @@ def build_web(settings: BusSettings, model: ReadModel) -> web.Application:
 
     @routes.get("/cases/overdue")
     async def overdue(request: web.Request) -> web.Response:
-        return web.json_response({"cases": model.overdue(int(time.time() * 1000))})
+        return web.json_response({"cases": model.overdue(_now_ms(), include_drills(request))})
 
     @routes.get("/cases/{case_id}")
     async def one_case(request: web.Request) -> web.Response:
@@ -93,20 +110,22 @@ def build_web(settings: BusSettings, model: ReadModel) -> web.Application:
 
     @routes.get("/cases")
     async def open_cases(request: web.Request) -> web.Response:
-        q = request.query
-        return web.json_response({"cases": model.open_cases(q.get("area", ""), q.get("grid", ""))})
+        q, drills = request.query, include_drills(request)
+        return web.json_response({"cases": model.open_cases(q.get("area", ""), q.get("grid", ""), drills)})
 
     @routes.get("/stats/agencies")
     async def agencies(request: web.Request) -> web.Response:
-        return web.json_response(model.agency_stats())
+        return web.json_response(model.agency_stats(_now_ms(), include_drills(request)))
 
     @routes.get("/stats/grids")
     async def grids(request: web.Request) -> web.Response:
-        return web.json_response(model.grid_stats())
+        return web.json_response(model.grid_stats(include_drills(request)))
 
     @routes.get("/metrics")
     async def metrics(request: web.Request) -> web.Response:
-        figures = from_model(await broker_figures(settings, load_catalog(settings.catalog_path)), model)
+        drills = include_drills(request)  # a bad value is refused before the broker is asked
+        broker = await broker_figures(settings, load_catalog(settings.catalog_path))
+        figures = from_model(broker, model, drills)
         return web.Response(body=prometheus_text(figures), content_type="text/plain", charset="utf-8")
 
     @routes.get("/openapi.json")

@@ -76,6 +76,8 @@ def test_query_api_and_metrics(isolated: BusSettings) -> None:
                 ("grids", "/stats/grids"),
                 ("openapi", "/openapi.json"),
                 ("missing", "/cases/C-nope"),
+                ("drills", "/cases?area=310122&include_drills=true"),
+                ("bad", "/stats/agencies?include_drills=perhaps"),
             ]:
                 async with http.get(path) as response:
                     answers[name] = (response.status, await response.json())
@@ -85,7 +87,7 @@ def test_query_api_and_metrics(isolated: BusSettings) -> None:
 
     a = asyncio.run(run())
     status, case = a["case"]
-    assert (status, case["status"]) == (200, "CASE_STATUS_CLOSED")
+    assert (status, case["status"], case["event_status"]) == (200, "CASE_STATUS_CLOSED", "ACTUAL")
     assert [c["case_id"] for c in a["open"][1]["cases"]] == [a["late"]]
     assert a["late"] in [c["case_id"] for c in a["overdue"][1]["cases"]]
     assert a["closed"] not in [c["case_id"] for c in a["overdue"][1]["cases"]]
@@ -93,9 +95,14 @@ def test_query_api_and_metrics(isolated: BusSettings) -> None:
     assert police["tasks"] == 1
     assert police["median_s_to_acknowledge"] is not None
     assert police["deadline_compliance"] == 1.0
-    assert a["grids"][1]["310122-001-001-01"]["deadline_compliance"] == 0.0
+    late_grid = a["grids"][1]["310122-001-001-01"]
+    assert (late_grid["deadline_compliance"], late_grid["reminders"]) == (0.0, 0)
+    assert late_grid["escalations"] >= 1
     assert a["missing"][0] == 404
     assert "/cases/overdue" in a["openapi"][1]["paths"]
+    assert a["drills"][1]["cases"] == a["open"][1]["cases"]  # no drill on this bus: the same cases
+    assert a["bad"][0] == 400
+    assert "incidentbus_deadline_reminders 0.0" in a["metrics"]
     assert 'incidentbus_open_cases{area="310122"} 1.0' in a["metrics"]
     assert "incidentbus_deadline_breaches" in a["metrics"]
     assert "incidentbus_consumer_lag{" in a["metrics"]
