@@ -24,7 +24,9 @@ CATEGORY = {
 }
 
 
-def location(grid: str = GRID, lat: float | None = None, lon: float | None = None) -> common_pb2.Location:
+def location(
+    grid: str = GRID, lat: float | None = None, lon: float | None = None, address: str = "somewhere"
+) -> common_pb2.Location:
     district, street, community, _ = grid.split("-")
     path = common_pb2.JurisdictionPath(
         city=district[:4] + "00",
@@ -33,7 +35,7 @@ def location(grid: str = GRID, lat: float | None = None, lon: float | None = Non
         community=f"{district}-{street}-{community}",
         grid=grid,
     )
-    loc = common_pb2.Location(grid_code=grid, jurisdiction=path, address="somewhere")
+    loc = common_pb2.Location(grid_code=grid, jurisdiction=path, address=address)
     if lat is not None and lon is not None:
         loc.point.CopyFrom(common_pb2.GeoPoint(latitude=lat, longitude=lon))
     return loc
@@ -46,7 +48,7 @@ class Feed:
     offsets: itertools.count[int] = field(default_factory=itertools.count)
     refs: itertools.count[int] = field(default_factory=lambda: itertools.count(1))
 
-    def _input(self, agency: str, ref: str, body: object, at_ms: int, **env: str) -> Input:
+    def _input(self, agency: str, ref: str, body: object, at_ms: int, **env: int | str) -> Input:
         envelope = new_envelope(
             event_type=body.DESCRIPTOR.full_name,
             source=agency,
@@ -72,7 +74,12 @@ class Feed:
         case_ref: str = "",
         lat: float | None = None,
         lon: float | None = None,
+        ref: str = "",
+        revision: int = 0,
+        status: int = common_pb2.EVENT_STATUS_ACTUAL,
+        address: str = "somewhere",
     ) -> Input:
+        """A canonical report; `ref` and `revision` make later revisions of one native record."""
         family = incident_type.split(".", maxsplit=1)[0]
         category = (
             CATEGORY[family]
@@ -84,11 +91,12 @@ class Feed:
             category=category,
             incident_type=incident_type,
             severity=severity,  # type: ignore[arg-type]
-            location=location(grid, lat, lon),
+            location=location(grid, lat, lon, address),
             casualties=casualties,
             case_ref=case_ref,
         )
-        return self._input(agency, f"{agency}-{next(self.refs)}", body, at_ms)
+        ref = ref or f"{agency}-{next(self.refs)}"
+        return self._input(agency, ref, body, at_ms, revision=revision, status=status)
 
     def reply(
         self, agency: str, kind: str, task_id: str, case_id: str, at_ms: int, **fields: object

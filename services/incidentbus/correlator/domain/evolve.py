@@ -32,6 +32,8 @@ def ms(ts: Any) -> int:
 def place_of(location: common_pb2.Location) -> Place:
     j = location.jurisdiction
     point = location.point if location.HasField("point") else None
+    if point is not None and point.latitude == 0 and point.longitude == 0:
+        point = None  # Null Island: a device without a fix; intake drops it too, with a note
     return Place(
         location.grid_code,
         (j.city, j.district, j.street, j.community, j.grid or location.grid_code),

@@ -1,0 +1,171 @@
+"""The lifecycle's invariants over random interleavings (hypothesis stateful testing).
+
+Reports (actual and drill, with and without points, in neighbouring grids so that cases merge),
+later revisions (some stale), replies of every kind to any task (active or not, naming known and
+unknown agencies), verifications (pending, stale, after closing), clock ticks from seconds to
+days, and operator splits are driven through the core in random order; after every step
+`invariants.violations` must be empty and every report must have exactly one live case.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from hypothesis import HealthCheck, settings
+from hypothesis import strategies as st
+from hypothesis.stateful import RuleBasedStateMachine, invariant, precondition, rule
+
+from incidentbus.correlator.domain.inputs import Input
+from incidentbus.correlator.domain.invariants import violations
+from incidentbus.v1 import case_events_pb2, common_pb2
+from tests.unit.correlator.builders import MIN, T0
+from tests.unit.correlator.conftest import RULES, Run
+
+TYPES = [
+    "traffic.collision",
+    "traffic.collision_injury",
+    "medical.injury",
+    "urban.road_damage",
+    "urban.garbage",
+    "unknown.gas",
+    "public_safety.noise",
+    "public_safety.disturbance",
+    "community.dispute",
+]
+GRIDS = ["310101-002-003-07", "310101-002-003-06", "310101-002-003-08", "310101-007-001-01"]
+AGENCIES = ["police", "health", "urban", "community"]
+NAMED = [*AGENCIES, "", "fire brigade"]
+REPLIES = ["ack", "dispatched", "arrived", "progress", "complete", "decline", "assist"]
+STATUS = [common_pb2.EVENT_STATUS_ACTUAL, common_pb2.EVENT_STATUS_EXERCISE]
+
+
+class Lifecycle(RuleBasedStateMachine):
+    def __init__(self) -> None:
+        super().__init__()
+        self.run = Run()
+        self.now = T0
+        self.records: dict[tuple[str, str], tuple[int, int]] = {}  # identity -> (revision, status)
+        self.problems: list[str] = []
+
+    def step(self, item: Input) -> None:
+        before = self.run.state
+        out = self.run(item)
+        self.problems += violations(before, out, self.run.state, RULES)
+        self.now = max(self.now, item.recorded_ms)
+
+    def later(self, minutes: int) -> int:
+        return self.now + minutes * MIN
+
+    @rule(
+        agency=st.sampled_from(AGENCIES),
+        kind=st.sampled_from(TYPES),
+        grid=st.sampled_from(GRIDS),
+        dt=st.integers(0, 30),
+        casualties=st.integers(0, 12),
+        status=st.sampled_from(STATUS),
+        point=st.booleans(),
+    )
+    def report(
+        self, agency: str, kind: str, grid: str, dt: int, casualties: int, status: int, point: bool
+    ) -> None:
+        lat, lon = (31.23, 121.47) if point else (None, None)
+        item = self.run.feed.report(
+            agency, kind, self.later(dt), grid=grid, casualties=casualties, status=status, lat=lat, lon=lon
+        )
+        self.records[(agency, item.event.envelope.source_ref)] = (0, status)
+        self.step(item)
+
+    @precondition(lambda self: self.records)
+    @rule(
+        pick=st.integers(0, 10_000),
+        kind=st.sampled_from(TYPES),
+        grid=st.sampled_from(GRIDS),
+        casualties=st.integers(0, 12),
+        bump=st.integers(-1, 2),
+        dt=st.integers(0, 20),
+    )
+    def revise(self, pick: int, kind: str, grid: str, casualties: int, bump: int, dt: int) -> None:
+        (agency, ref), (revision, status) = sorted(self.records.items())[pick % len(self.records)]
+        new = max(0, revision + bump)
+        item = self.run.feed.report(
+            agency,
+            kind,
+            self.later(dt),
+            grid=grid,
+            casualties=casualties,
+            ref=ref,
+            revision=new,
+            status=status,
+        )
+        self.records[(agency, ref)] = (max(new, revision), status)
+        self.step(item)
+
+    @rule(
+        reply=st.sampled_from(REPLIES),
+        pick=st.integers(0, 10_000),
+        named=st.sampled_from(NAMED),
+        dt=st.integers(0, 30),
+    )
+    def reply(self, reply: str, pick: int, named: str, dt: int) -> None:
+        tasks = sorted(
+            (c.case_id, t.task_id, t.agency) for c in self.run.state.cases.values() for t in c.tasks
+        )
+        if not tasks:
+            return
+        case_id, task_id, agency = tasks[pick % len(tasks)]
+        extra: dict[str, Any] = {
+            "complete": {"disposition": 1},
+            "decline": {"reason": 2, "suggested_agency": named},
+            "assist": {"requested_agency": named},
+        }.get(reply, {})
+        self.step(self.run.feed.reply(agency, reply, task_id, case_id, self.later(dt), **extra))
+
+    @rule(ok=st.booleans(), pick=st.integers(0, 10_000), dt=st.integers(0, 60))
+    def verify(self, ok: bool, pick: int, dt: int) -> None:
+        asked = sorted(
+            (c.case_id, f"{c.case_id}/v{n}")
+            for c in self.run.state.cases.values()
+            for n in range(1, c.verifications + 1)
+        )
+        if asked:
+            case_id, vid = asked[pick % len(asked)]
+            self.step(self.run.feed.verification(case_id, vid, self.later(dt), ok=ok))
+
+    @rule(minutes=st.one_of(st.integers(1, 60), st.integers(60, 3 * 24 * 60)))
+    def tick(self, minutes: int) -> None:
+        self.step(self.run.feed.tick(self.later(minutes)))
+
+    @rule(pick=st.integers(0, 10_000))
+    def split(self, pick: int) -> None:
+        cases = sorted(c.case_id for c in self.run.state.open_cases() if len(c.reports) > 1)
+        if cases:
+            case = self.run.state.cases[cases[pick % len(cases)]]
+            self.step(self.run.feed.split(case.case_id, [case.reports[-1].event_id], self.later(1)))
+
+    @invariant()
+    def every_step_keeps_the_invariants(self) -> None:
+        assert self.problems == []
+
+    @invariant()
+    def every_report_is_in_exactly_one_live_case(self) -> None:
+        """Judged on the record: links add a home, splits and merges take one away."""
+        homes: dict[tuple[str, str], set[str]] = {}
+        for event in self.run.events():
+            assert isinstance(event, case_events_pb2.CaseEvent)
+            body = event.WhichOneof("body")
+            if body == "report_linked":
+                ref = event.report_linked.report
+                homes.setdefault((ref.source_agency, ref.source_ref), set()).add(event.case_id)
+            elif body == "case_split":
+                for ref in event.case_split.moved_reports:
+                    homes[(ref.source_agency, ref.source_ref)].discard(event.case_id)
+            elif body == "case_closed" and event.case_closed.merged_into:
+                for cases in homes.values():
+                    cases.discard(event.case_id)
+        assert {k: len(v) for k, v in homes.items()} == {k: 1 for k in self.records}
+
+
+TestLifecycle = Lifecycle.TestCase
+TestLifecycle.settings = settings(
+    max_examples=60, stateful_step_count=40, deadline=None, suppress_health_check=[HealthCheck.too_slow]
+)
