@@ -66,7 +66,7 @@ class Lifecycle(RuleBasedStateMachine):
         point=st.booleans(),
     )
     def report(
-        self, agency: str, kind: str, grid: str, dt: int, casualties: int, status: int, point: bool
+        self, *, agency: str, kind: str, grid: str, dt: int, casualties: int, status: int, point: bool
     ) -> None:
         lat, lon = (31.23, 121.47) if point else (None, None)
         item = self.run.feed.report(
@@ -84,7 +84,7 @@ class Lifecycle(RuleBasedStateMachine):
         bump=st.integers(-1, 2),
         dt=st.integers(0, 20),
     )
-    def revise(self, pick: int, kind: str, grid: str, casualties: int, bump: int, dt: int) -> None:
+    def revise(self, *, pick: int, kind: str, grid: str, casualties: int, bump: int, dt: int) -> None:
         (agency, ref), (revision, status) = sorted(self.records.items())[pick % len(self.records)]
         new = max(0, revision + bump)
         item = self.run.feed.report(
@@ -162,7 +162,7 @@ class Lifecycle(RuleBasedStateMachine):
             elif body == "case_closed" and event.case_closed.merged_into:
                 for cases in homes.values():
                     cases.discard(event.case_id)
-        assert {k: len(v) for k, v in homes.items()} == {k: 1 for k in self.records}
+        assert {k: len(v) for k, v in homes.items()} == dict.fromkeys(self.records, 1)
 
 
 TestLifecycle = Lifecycle.TestCase
