@@ -16,7 +16,8 @@ from incidentbus.ops.readmodel import ReadModel
 from incidentbus.v1 import case_events_pb2 as ce
 from incidentbus.v1 import common_pb2
 from tests.unit.correlator.builders import MIN, T0
-from tests.unit.ops_builders import History
+from tests.unit.correlator.conftest import Run
+from tests.unit.ops_builders import History, case_events
 
 REAL, DRILL, UNSTAMPED = "C-310101-real", "C-310102-drill", "C-310103-old"
 LATER = T0 + 60 * MIN
@@ -128,3 +129,16 @@ def test_the_query_api_takes_include_drills_and_refuses_a_non_boolean(model: Rea
         400,
         {"error": "bad_parameter", "detail": "include_drills must be true or false"},
     )
+
+
+def test_a_drill_reported_to_the_core_stays_out_of_the_figures() -> None:
+    """The core stamps a drill's outputs with the status of the report that opened it."""
+    run = Run()
+    run(run.feed.report("police", "traffic.collision_injury", T0, status=common_pb2.EVENT_STATUS_EXERCISE))
+    model = ReadModel()
+    for event in case_events(run):
+        model.apply_event(event)
+    assert model.agency_stats(LATER) == {}
+    assert model.grid_stats() == {}
+    assert set(model.agency_stats(LATER, include_drills=True)) == {"police", "health", "urban"}
+    assert model.event_status(run.only_case().case_id) == "EXERCISE"

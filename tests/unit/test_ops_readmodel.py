@@ -12,7 +12,8 @@ import pytest
 from incidentbus.ops.readmodel import ReadModel
 from incidentbus.v1 import case_events_pb2 as ce
 from tests.unit.correlator.builders import GRID, MIN, T0
-from tests.unit.ops_builders import ACK, History, deadline
+from tests.unit.correlator.conftest import Run
+from tests.unit.ops_builders import ACK, History, case_events, deadline
 
 
 def health_acknowledged_in_time_while_the_correlator_lagged() -> History:
@@ -133,3 +134,20 @@ def test_reminders_are_counted_apart_and_move_the_deadline() -> None:
     grid = model.grid_stats()[GRID]
     assert (grid["escalations"], grid["reminders"]) == (1, 1)
     assert model.tasks[case.task(1)].ack_deadlines[-1] == (T0 + 22 * MIN, T0 + 40 * MIN)
+
+
+def test_the_correlator_core_lagging_behind_health_still_yields_300_s_in_time() -> None:
+    """The issue's scenario through the real core: a tick at T0+11 is stepped before health's
+    acceptance recorded at T0+5; the core escalates, then records the acceptance."""
+    run = Run()
+    run(run.feed.report("health", "medical.injury", T0, casualties=1))
+    case = run.only_case()
+    [task] = case.active_tasks()
+    run(run.feed.tick(T0 + 11 * MIN))
+    run(run.feed.reply("health", "ack", task.task_id, case.case_id, T0 + 5 * MIN))
+    assert run.bodies(case.case_id)[-2:] == ["case_escalated", "task_status_changed"]
+    model = ReadModel()
+    for event in case_events(run):
+        model.apply_event(event)
+    health = model.agency_stats(T0 + 60 * MIN)["health"]
+    assert (health["median_s_to_acknowledge"], health["deadline_compliance"]) == (300.0, 1.0)
