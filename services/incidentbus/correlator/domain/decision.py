@@ -261,11 +261,10 @@ class Decision:
         """At the top nobody is left to escalate to: remind, each time after a longer interval."""
         number = case.reminders + 1
         esc = self.rules.response_levels.escalation
-        again = []
-        for d in missed:
-            span = self.span_ms(case, d.kind) * esc.reminder_backoff**number
-            interval = max(1_000, round(min(span, esc.reminder_max_minutes * 60_000)))
-            again.append(Deadline(d.kind, d.task_id, self.clock, self.clock + interval))
+        span = self.span_ms(case, missed[0].kind) * esc.reminder_backoff**number
+        next_at = self.clock + max(1_000, round(min(span, esc.reminder_max_minutes * 60_000)))
+        # every deadline falling before the next reminder waits for it: one reminder per round
+        again = [replace(d, set_ms=self.clock, due_ms=next_at) for d in case.deadlines if d.due_ms < next_at]
         top = JURISDICTION_LEVELS[-1]
         body = case_events_pb2.ReminderIssued(
             missed=names.deadline_of(missed[0].kind),

@@ -50,4 +50,5 @@ def report_of(item: Input) -> Report:
         place_of(r.location),
         r.casualties,
         item.recorded_ms,
+        env.source_revision,
     )
