@@ -61,9 +61,17 @@ def _correlator(
 ) -> faust.App:
     from incidentbus.correlator.rulesfile import load_rules
     from incidentbus.correlator.service import build_app
+    from incidentbus.kernel.catalog import load_catalog
 
     scale, tick = clock
     loaded = load_rules(rules)
+    catalog = load_catalog(settings.catalog_path)
+    unknown = sorted(set(loaded.agencies) - set(catalog.agencies))
+    if unknown:  # a task for an agency without topics would fail mid-step, after its case events
+        typer.echo(
+            f"correlator: refusing to start: rules name agencies {unknown} not in the catalog", err=True
+        )
+        raise typer.Exit(2)
     return build_app(
         settings,
         loaded.compressed(scale) if scale != 1 else loaded,

@@ -39,7 +39,21 @@ def steps_for(store: AreaStore, rules: Rules, item: Input, key: str) -> list[Are
     """The steps an input causes, each from the area's stored state (nothing is saved here)."""
     is_tick = item.event.WhichOneof("body") == "clock_ticked"
     areas = store.areas(item.at.partition) if is_tick else [key]
-    return [AreaStep(area, *step(store.load(area), item, rules)) for area in areas]
+    return [_step(store.load(area), item, rules) for area in areas]
+
+
+def _step(state: AreaState, item: Input, rules: Rules) -> AreaStep:
+    """One area's step; a fault of the core becomes a dead letter and leaves the area as it was.
+
+    The core refuses what it cannot act on by itself (admission); this is the last line, so one
+    district's fault neither stops the service nor holds up the other districts of a tick."""
+    try:
+        return AreaStep(state.area, *step(state, item, rules))
+    except Exception as exc:
+        detail = f"the core failed on this input in area {state.area}: {type(exc).__name__}: {exc}"
+        return AreaStep(
+            state.area, state, [Output("reject", state.area, reason="correlator.internal", detail=detail)]
+        )
 
 
 @dataclass
