@@ -31,6 +31,7 @@ import faust
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
 
 from bench.mix import Incident
+from bench.places import LATENCY_DISTRICTS
 from bench.topics import BenchTopics
 from incidentbus.agencies.registry import AGENCIES, load_adapter
 from incidentbus.agencies.service import build_app as agency_app
@@ -250,7 +251,7 @@ async def max_rate(watch: Watch, refs: list[str], started: float, timeout: float
 
 def _latency_grid(i: int) -> str:
     """A grid of its own for every report of the fixed load, in six districts of their own."""
-    district, j = 310111 + i % 6, i // 6
+    district, j = LATENCY_DISTRICTS[i % len(LATENCY_DISTRICTS)], i // len(LATENCY_DISTRICTS)
     return f"{district}-{j // 99 % 999 + 1:03d}-001-{j % 99 + 1:02d}"
 
 

@@ -6,6 +6,7 @@ import asyncio
 import os
 import uuid
 from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
 
@@ -14,6 +15,9 @@ from incidentbus.kernel.catalog import Catalog, load_catalog
 from incidentbus.kernel.settings import BusSettings
 
 pytestmark = pytest.mark.broker
+# Integration modules report in districts of their own (tests/jurisdictions.toml); set before any
+# settings are read, so in-process buses and the services the tests start as processes use it.
+os.environ["INCIDENTBUS_JURISDICTIONS_PATH"] = str(Path(__file__).parents[1] / "jurisdictions.toml")
 
 
 @pytest.fixture(scope="session")

@@ -2,6 +2,9 @@
 
 The area is the district. Reports carry it in their location; replies and verification
 answers carry it in the case id (`C-<district>-<hash>`), which the correlator issues.
+A report must name a district of the jurisdiction table (kernel/jurisdictions.py): the agency
+services refuse other places at intake, and the router refuses them again for events another
+producer wrote straight to `<agency>.events.v1`, so no unknown place becomes an area of its own.
 Pure: used by the router shell and by replay.
 """
 
@@ -9,6 +12,7 @@ from __future__ import annotations
 
 import re
 
+from incidentbus.kernel.jurisdictions import Jurisdictions, shipped_jurisdictions
 from incidentbus.v1 import agency_events_pb2
 
 CASE_ID = re.compile(r"^C-(\d{6})-")
@@ -38,10 +42,18 @@ def check_time(event: agency_events_pb2.AgencyEvent, logged_ms: int) -> None:
         raise UnroutableError(f"recorded_at is {ahead}s after the record was logged", "envelope.future_time")
 
 
-def route_key(event: agency_events_pb2.AgencyEvent, logged_ms: int) -> str:
-    """The area to key the event by, once its time is admissible."""
+def route_key(
+    event: agency_events_pb2.AgencyEvent, logged_ms: int, places: Jurisdictions | None = None
+) -> str:
+    """The area to key the event by, once its time and (for a report) its district are admissible."""
     check_time(event, logged_ms)
-    return area_of(event)
+    area = area_of(event)
+    known = places or shipped_jurisdictions()
+    if event.WhichOneof("body") == "incident_reported" and known.district(area) is None:
+        raise UnroutableError(
+            f"district {area!r} is not in the jurisdiction table", "correlator.unknown_jurisdiction"
+        )
+    return area
 
 
 def area_of(event: agency_events_pb2.AgencyEvent) -> str:

@@ -24,6 +24,7 @@ from incidentbus.kernel.envelope import new_envelope, timestamp_ms, wrap
 from incidentbus.kernel.faust_shell import gate_agent, make_app, publish_all
 from incidentbus.kernel.gate import reject
 from incidentbus.kernel.ids import stable_id
+from incidentbus.kernel.jurisdictions import load_jurisdictions
 from incidentbus.kernel.logging import get_logger
 from incidentbus.kernel.records import OutgoingRecord, RawRecord
 from incidentbus.kernel.settings import BusSettings
@@ -96,7 +97,8 @@ class Correlator:
 
     async def route(self, decoded: Decoded) -> list[OutgoingRecord]:
         try:
-            area = route_key(decoded.message, decoded.record.timestamp_ms)  # type: ignore[arg-type]
+            places = load_jurisdictions(self.settings.jurisdictions_path)
+            area = route_key(decoded.message, decoded.record.timestamp_ms, places)  # type: ignore[arg-type]
         except UnroutableError as exc:
             letter = reject(
                 decoded.record,

@@ -12,6 +12,8 @@ from typing import Literal
 from pydantic import AliasChoices, Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from incidentbus.kernel.jurisdictions import SHIPPED as SHIPPED_JURISDICTIONS
+
 LOCAL_BOOTSTRAP = "127.0.0.1:9092"
 REPO_ROOT = Path(__file__).resolve().parents[3]
 # The key personal fields are sealed with outside production when no keys are configured
@@ -39,6 +41,8 @@ class BusSettings(BaseSettings):
     # Prepended to every topic name: sandboxes for replay and isolated test runs.
     topic_prefix: str = ""
     catalog_path: Path = REPO_ROOT / "topics" / "catalog.toml"
+    # The districts the bus knows (kernel/jurisdictions.py); tests and the benchmark bring their own.
+    jurisdictions_path: Path = SHIPPED_JURISDICTIONS
     environment: Literal["production", "development", "test"] = "development"
     log_format: Literal["json", "console"] | None = None
     log_level: str = "INFO"
