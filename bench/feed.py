@@ -13,12 +13,14 @@ import json
 from dataclasses import dataclass, field
 from typing import Any
 
+from bench.places import lattice_jurisdictions
 from incidentbus.agencies.base import AgencyAdapter
 from incidentbus.agencies.pipeline import canonical_event
 from incidentbus.agencies.registry import AGENCIES, load_adapter
 from incidentbus.correlator.domain.inputs import Input, Position
 from incidentbus.kernel.envelope import new_envelope, timestamp_ms, wrap
 from incidentbus.kernel.ids import stable_id
+from incidentbus.kernel.jurisdictions import Jurisdictions
 from incidentbus.v1 import agency_events_pb2
 
 INPUT_TOPIC = "correlator.input.v1"
@@ -33,11 +35,12 @@ class Feed:
     adapters: dict[str, AgencyAdapter] = field(
         default_factory=lambda: {name: load_adapter(name) for name in AGENCIES}
     )
+    places: Jurisdictions = field(default_factory=lattice_jurisdictions)  # the mix's districts
 
     def native(self, agency: str, native: dict[str, Any], at_ms: int) -> Input:
         """The canonical event an agency service publishes for a native message recorded at `at_ms`."""
         payload = json.dumps(native, ensure_ascii=False).encode()
-        event = canonical_event(self.adapters[agency], payload, at_ms, MAX_BYTES)
+        event = canonical_event(self.adapters[agency], payload, at_ms, MAX_BYTES, self.places)
         offset = next(self.offsets)
         return Input(event, Position(INPUT_TOPIC, 0, offset), Position(f"{agency}.events.v1", 0, offset))
 

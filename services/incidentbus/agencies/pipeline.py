@@ -12,10 +12,12 @@ import json
 from pydantic import ValidationError
 
 from incidentbus.agencies.base import AgencyAdapter, Mapped, MappingError
+from incidentbus.agencies.places import settle_location
 from incidentbus.kernel.codec import Decoded, encode
 from incidentbus.kernel.envelope import new_envelope, timestamp, timestamp_ms, wrap
 from incidentbus.kernel.gate import Rejected, reject
 from incidentbus.kernel.ids import stable_id
+from incidentbus.kernel.jurisdictions import Jurisdictions, load_jurisdictions, shipped_jurisdictions
 from incidentbus.kernel.records import OutgoingRecord, RawRecord
 from incidentbus.kernel.sealing import Keyring, field_keyring, seal_message
 from incidentbus.kernel.settings import BusSettings
@@ -90,19 +92,37 @@ def _check_claimed_time(mapped: Mapped, recorded_at_ms: int) -> None:
 
 
 def canonical_event(
-    adapter: AgencyAdapter, payload: bytes | None, recorded_at_ms: int, max_bytes: int
+    adapter: AgencyAdapter,
+    payload: bytes | None,
+    recorded_at_ms: int,
+    max_bytes: int,
+    places: Jurisdictions | None = None,
 ) -> agency_events_pb2.AgencyEvent:
-    """The canonical event for a native message; IntakeError with the exact reason otherwise."""
+    """The canonical event for a native message; IntakeError with the exact reason otherwise.
+
+    `places` is the jurisdiction table reports are held to (default: the shipped one)."""
     text = _json_text(payload, max_bytes)
     try:
         native = adapter.parse(text)
     except ValidationError as exc:
         raise IntakeError("intake.validation", _validation_detail(exc)) from exc
     try:
-        mapped = adapter.to_canonical(native)
+        mapped = adapter.canonical(native)
+        if isinstance(mapped.body, agency_events_pb2.IncidentReported):
+            settle_location(mapped.body, places or shipped_jurisdictions())
+        _check_claimed_time(mapped, recorded_at_ms)
+        return _event(adapter, mapped, recorded_at_ms)
     except MappingError as exc:
         raise IntakeError(exc.reason, exc.detail) from exc
-    _check_claimed_time(mapped, recorded_at_ms)
+    except (ValueError, OverflowError, TypeError) as exc:
+        # The native models bound every value by its canonical field (agencies/bounds.py); this is
+        # the net under them. The exception's text may hold the value, so only its kind is named.
+        raise IntakeError(
+            "intake.validation", f"a value does not fit the canonical schema ({type(exc).__name__})"
+        ) from exc
+
+
+def _event(adapter: AgencyAdapter, mapped: Mapped, recorded_at_ms: int) -> agency_events_pb2.AgencyEvent:
     envelope = new_envelope(
         event_type=mapped.body.DESCRIPTOR.full_name,
         source=adapter.name,
@@ -112,20 +132,28 @@ def canonical_event(
         occurred_at=timestamp(mapped.occurred_at) if mapped.occurred_at else None,
         subject=mapped.subject or mapped.source_ref,
         correlation_id=mapped.correlation_id,
+        status=mapped.status,
     )
     event: agency_events_pb2.AgencyEvent = wrap(agency_events_pb2.AgencyEvent, mapped.body, envelope)  # type: ignore[assignment]
     return event
 
 
 def intake(
-    adapter: AgencyAdapter, record: RawRecord, settings: BusSettings, keyring: Keyring | None = None
+    adapter: AgencyAdapter,
+    record: RawRecord,
+    settings: BusSettings,
+    keyring: Keyring | None = None,
+    places: Jurisdictions | None = None,
 ) -> OutgoingRecord | Rejected:
     """One inbox record -> one canonical event record, or a dead letter with the reason.
 
     Personal fields are sealed here, before encoding, so they leave the agency only encrypted
     (kernel/sealing.py); the seal is deterministic, so a redelivered record gives the same bytes."""
+    places = places or load_jurisdictions(settings.jurisdictions_path)
     try:
-        event = canonical_event(adapter, record.value, record.timestamp_ms, settings.max_message_bytes)
+        event = canonical_event(
+            adapter, record.value, record.timestamp_ms, settings.max_message_bytes, places
+        )
     except IntakeError as exc:
         return reject(record, reason=exc.reason, detail=exc.detail, phase="intake", rejected_by=adapter.name)
     seal_message(event, keyring or field_keyring(settings), event.envelope.event_id)

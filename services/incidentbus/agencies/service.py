@@ -19,6 +19,7 @@ from incidentbus.kernel.codec import Decoded
 from incidentbus.kernel.deadletter import dead_letter_record
 from incidentbus.kernel.faust_shell import gate_agent, make_app, publish, raw_topic, record_of
 from incidentbus.kernel.gate import Rejected, reject
+from incidentbus.kernel.jurisdictions import load_jurisdictions
 from incidentbus.kernel.logging import get_logger, record_context
 from incidentbus.kernel.records import OutgoingRecord, RawRecord
 from incidentbus.kernel.sealing import field_keyring
@@ -32,6 +33,7 @@ HTTP_STATUS = {
     "intake.encoding": 400,
     "intake.json": 400,
     "intake.not_object": 400,
+    "intake.failed": 500,  # the bus's fault, not the sender's: the record is kept in the dead letter
 }
 
 
@@ -42,6 +44,7 @@ class AgencyService:
         self.adapter, self.settings, self.app = adapter, settings, app
         self.log = get_logger(f"incidentbus.{adapter.name}")
         self.keyring = field_keyring(settings)  # KeyringError here: no start without usable keys
+        self.places = load_jurisdictions(settings.jurisdictions_path)  # likewise for the table
         if self.keyring.is_development:
             self.log.warning(
                 "sealing personal fields with the PUBLIC development key; set INCIDENTBUS_FIELD_KEYS",
@@ -55,9 +58,24 @@ class AgencyService:
             value_type=int,
         )
 
+    def intake(self, record: RawRecord) -> OutgoingRecord | Rejected:
+        """`pipeline.intake`, and never an exception: a mapping that fails in a way the pipeline does
+        not foresee is a dead letter `intake.failed` that keeps the record, not a crashed agent."""
+        try:
+            return intake(self.adapter, record, self.settings, self.keyring, self.places)
+        except Exception as exc:
+            self.log.exception("intake failed", **record_context(record))
+            return reject(
+                record,
+                reason="intake.failed",
+                detail=f"{type(exc).__name__} while mapping the record; kept for a fix and a replay",
+                phase="intake",
+                rejected_by=self.adapter.name,
+            )
+
     async def on_inbox(self, record: RawRecord) -> None:
         """Map a native record and publish its event once; dead-letter it when refused."""
-        outcome = intake(self.adapter, record, self.settings, self.keyring)
+        outcome = self.intake(record)
         if isinstance(outcome, Rejected):
             await self.dead_letter(outcome, record)
             return
@@ -86,7 +104,7 @@ class AgencyService:
         """Validate a POSTed native message now (to answer precisely), then log it on the inbox."""
         topic = self.settings.topic(inbox_topic(self.adapter.name))
         record = RawRecord(topic, -1, -1, int(time.time() * 1000), None, body, (("x-intake", b"http"),))
-        outcome = intake(self.adapter, record, self.settings, self.keyring) if not truncated else None
+        outcome = self.intake(record) if not truncated else None
         if outcome is None or isinstance(outcome, Rejected):
             return await self._refuse(outcome, record)
         event_id = dict(outcome.headers)["ce_id"].decode()
