@@ -3,7 +3,8 @@
 An adapter turns one validated native message into one canonical body (`to_canonical`) and
 one canonical task command into one native JSON object (`render_task`). Native codes are
 looked up in tables the agency edits (`codes.toml` beside its module); a code that is not in
-the table is an error, never a default.
+the table is an error, never a default. Drills stay drills: each agency marks one with a
+native field of its own (`status_field`, table `event_status`), in and out.
 """
 
 from __future__ import annotations
@@ -12,7 +13,7 @@ import re
 import sys
 import tomllib
 from abc import ABC, abstractmethod
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 from enum import Enum
 from pathlib import Path
@@ -25,11 +26,14 @@ from incidentbus.agencies.taxonomy import (
     IncidentType,
     decline_reason_value,
     disposition_value,
+    event_status_value,
     incident_types,
 )
 from incidentbus.v1 import agency_events_pb2, bus_pb2, case_events_pb2, common_pb2
 
 GRID_PATTERN = re.compile(r"^(\d{6})-(\d{3})-(\d{3})-(\d{2})$")
+ACTUAL = common_pb2.EVENT_STATUS_ACTUAL
+NativeField = tuple[str, str]  # (native field name, native code), for messages that name the field
 
 
 class MappingError(Exception):
@@ -57,6 +61,7 @@ class Mapped:
     occurred_at: datetime | None = None
     subject: str = ""
     correlation_id: str = ""
+    status: int = ACTUAL  # common_pb2.EventStatus: a drill or test stays one on the bus
 
 
 @dataclass(frozen=True)
@@ -90,14 +95,46 @@ class CodeTables:
         *,
         decline_code: str = "",
         disposition_code: str = "",
+        note: str = "",
+        requested: NativeField = ("", ""),
+        suggested: NativeField = ("", ""),
         **fields: str,
     ) -> TaskReply:
         """A task reply from native codes: the status table names the kind; a decline needs a known
-        reason code and a completion a known disposition code (both refused when unknown)."""
+        reason code and a completion a known disposition code (both refused when unknown).
+
+        Other agencies are named in the agency's own terms (table `agencies`). An assistance
+        request naming one the bus does not know is refused; a decline is a fact even when its
+        transfer suggestion is unknown, so it keeps the decline, drops the suggestion and says so
+        in its text (the correlator then uses its rule's fallback)."""
         kind = ReplyKind(self.lookup("status", status))
         declined = self.lookup("decline_reasons", decline_code) if kind is ReplyKind.DECLINED else ""
         disposition = self.lookup("dispositions", disposition_code) if kind is ReplyKind.COMPLETED else ""
-        return TaskReply(kind, task_id, case_id, decline_reason=declined, disposition=disposition, **fields)
+        requested_agency = suggested_agency = ""
+        if kind is ReplyKind.ASSISTANCE and requested[1]:
+            requested_agency = self.lookup("agencies", requested[1])
+        if kind is ReplyKind.DECLINED and suggested[1]:
+            suggested_agency = self.tables.get("agencies", {}).get(suggested[1], "")
+            if not suggested_agency:
+                refusal = f"{suggested[0]} {suggested[1]!r} is not a known agency; refused"
+                note = f"{note}; {refusal}" if note else refusal
+        return TaskReply(
+            kind,
+            task_id,
+            case_id,
+            note=note,
+            decline_reason=declined,
+            disposition=disposition,
+            requested_agency=requested_agency,
+            suggested_agency=suggested_agency,
+            **fields,
+        )
+
+    def event_status(self, code: str | None) -> int:
+        """A native drill marker as an EventStatus: absent is actual, an unknown code is refused."""
+        if code is None:
+            return ACTUAL
+        return event_status_value(self.lookup("event_status", code))
 
 
 class ReplyKind(Enum):
@@ -222,6 +259,9 @@ class AgencyAdapter(ABC):
     name: str
     message_type: ClassVar[Any]  # the discriminated union of the agency's native messages
     task_fields: ClassVar[TaskFields]
+    # The native field that marks a drill or a test (table `event_status`), in and out; "" for an
+    # agency whose system cannot mark one (its messages are actual, drill tasks are refused).
+    status_field: ClassVar[str] = ""
 
     def __init__(self, codes: CodeTables | None = None) -> None:
         module = sys.modules[type(self).__module__].__file__ or ""
@@ -240,16 +280,33 @@ class AgencyAdapter(ABC):
     def to_canonical(self, message: Native) -> Mapped:
         """The canonical body for a validated native message; MappingError when unmappable."""
 
+    def canonical(self, message: Native) -> Mapped:
+        """`to_canonical`, with the event status the message's drill marker gives."""
+        code = getattr(message, self.status_field, None) if self.status_field else None
+        return replace(self.to_canonical(message), status=self.codes.event_status(code))
+
     def render_task(self, command: bus_pb2.TaskCommand) -> dict[str, Any]:
-        """The native JSON object for a canonical task command."""
+        """The native JSON object for a canonical task command, marked when it is a drill or test."""
         match command.WhichOneof("body"):
             case "dispatch_task":
-                return self.render_dispatch(command.dispatch_task)
+                native = self.render_dispatch(command.dispatch_task)
             case "cancel_task":
                 c, f = command.cancel_task, self.task_fields
-                return {f.kind: f.cancel, f.task: c.task_id, f.case: c.case_id, "reason": c.reason}
+                native = {f.kind: f.cancel, f.task: c.task_id, f.case: c.case_id, "reason": c.reason}
             case other:
-                return self.render_other(command, other or "")
+                native = self.render_other(command, other or "")
+        return native | self.status_marker(command.envelope.status)
+
+    def status_marker(self, status: int) -> dict[str, str]:
+        """The agency's drill/test marker for a task; nothing for an actual one. A drill the agency
+        cannot mark is refused, never sent as if it were real."""
+        if status in (ACTUAL, common_pb2.EVENT_STATUS_UNSPECIFIED):
+            return {}
+        name = enum_name(common_pb2.EventStatus, status, "EVENT_STATUS_")
+        code = self.native_code("event_status", name) if self.status_field else None
+        if code is None:
+            raise MappingError("dispatch.unsupported", f"{self.name} has no code for a {name} task")
+        return {self.status_field: code}
 
     @abstractmethod
     def render_dispatch(self, task: bus_pb2.DispatchTask) -> dict[str, Any]:

@@ -40,6 +40,11 @@ def disposition_value(name: str) -> agency_events_pb2.Disposition:
     )
 
 
+def event_status_value(name: str) -> common_pb2.EventStatus:
+    """`exercise` -> EVENT_STATUS_EXERCISE."""
+    return cast(common_pb2.EventStatus, common_pb2.EventStatus.Value(f"EVENT_STATUS_{name.upper()}"))
+
+
 @cache
 def incident_types() -> dict[str, IncidentType]:
     """Every canonical incident type by name (data/incident_types.toml)."""

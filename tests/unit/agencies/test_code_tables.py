@@ -9,9 +9,24 @@ from incidentbus.agencies.registry import AGENCIES, load_adapter
 from incidentbus.agencies.taxonomy import (
     decline_reason_value,
     disposition_value,
+    event_status_value,
     incident_types,
     severity_value,
 )
+from incidentbus.kernel.catalog import load_catalog
+from incidentbus.kernel.settings import BusSettings
+
+CATALOG_AGENCIES = load_catalog(BusSettings().catalog_path).agencies
+
+
+def catalog_agency(name: str) -> None:
+    assert name in CATALOG_AGENCIES, f"{name!r} is not an agency of topics/catalog.toml"
+
+
+def drill_status(name: str) -> None:
+    assert name in ("actual", "exercise", "test"), name
+    event_status_value(name)
+
 
 CHECKS = {
     "incident_types": lambda name: incident_types()[name],
@@ -21,6 +36,8 @@ CHECKS = {
     "status": ReplyKind,
     "decline_reasons": decline_reason_value,
     "dispositions": disposition_value,
+    "agencies": catalog_agency,
+    "event_status": drill_status,
 }
 
 
@@ -36,6 +53,15 @@ def test_every_table_entry_resolves(agency: str) -> None:
             check(name)  # raises for a name the schema or taxonomy lacks
             assert code, f"{agency}.{table}: empty code"
             assert code == code.strip(), f"{agency}.{table}: bad code {code!r}"
+
+
+@pytest.mark.parametrize("agency", sorted(AGENCIES))
+def test_every_agency_names_each_bus_agency_and_marks_drills(agency: str) -> None:
+    """Every agency can name every catalog agency (at least by its plain name) and mark a drill."""
+    tables = load_adapter(agency).codes.tables
+    assert {name: name for name in CATALOG_AGENCIES}.items() <= tables["agencies"].items()
+    assert set(tables["event_status"].values()) == {"actual", "exercise", "test"}
+    assert load_adapter(agency).status_field
 
 
 def test_every_incident_type_has_a_category_and_severity() -> None:

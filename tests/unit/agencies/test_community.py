@@ -270,6 +270,14 @@ def test_request_verification_renders_a_verification_request_for_the_grid_worker
     }
 
 
+def test_a_task_and_a_verification_request_carry_the_point_as_the_app_pins_it() -> None:
+    task = ADAPTER.render_task(commands.dispatch("community", "community.dispute", point=(31.2, 121.4)))
+    check = ADAPTER.render_task(commands.request_verification(point=(31.2, 121.4)))
+    for rendered in (task, check):
+        assert (rendered["lat"], rendered["lng"]) == (31.2, 121.4)
+    assert check["address"] == task["household"] == "No. 5 Lane 100"
+
+
 def test_a_verification_request_without_due_time_says_so() -> None:
     assert ADAPTER.render_task(commands.request_verification(due=False))["due"] is None
 

@@ -10,6 +10,7 @@ import pytest
 from incidentbus.agencies.pipeline import IntakeError, canonical_event
 from incidentbus.agencies.police.adapter import PoliceAdapter
 from incidentbus.v1 import agency_events_pb2, common_pb2
+from tests.unit.agencies import commands
 
 ADAPTER = PoliceAdapter()
 T0 = 1_795_595_400_000  # the inbox record's log time (ms): 2026-11-25T08:30Z
@@ -161,3 +162,38 @@ def test_a_claimed_time_a_day_ahead_of_the_bus_is_refused() -> None:
     assert to_event(
         incident(reported_at="2025-11-25T16:00:00+08:00")
     ).incident_reported  # late is fine: a fact
+
+
+def test_dispatch_renders_an_assignment_with_the_place_and_the_point() -> None:
+    rendered = ADAPTER.render_task(
+        commands.dispatch(
+            "police", "traffic.collision_injury", common_pb2.SEVERITY_CRITICAL, point=(31.2, 121.4)
+        )
+    )
+    assert rendered == {
+        "msg_type": "assignment",
+        "task_id": "task-9",
+        "case_id": "case-9",
+        "type_code": "TA2",
+        "bus_incident_type": "traffic.collision_injury",
+        "priority": "P1",
+        "role": "lead",
+        "location": {"grid": commands.GRID, "address": "No. 5 Lane 100", "lat": 31.2, "lon": 121.4},
+        "narrative": "see the case",
+        "deadlines": commands.DEADLINES,
+    }
+
+
+def test_dispatch_without_a_point_gives_the_place_as_the_cad_writes_it() -> None:
+    rendered = ADAPTER.render_task(commands.dispatch("police", "medical.cardiac"))
+    assert rendered["location"] == {"grid": commands.GRID, "address": "No. 5 Lane 100"}
+    assert (rendered["type_code"], rendered["bus_incident_type"]) == (None, "medical.cardiac")
+
+
+def test_cancel_renders_a_cancellation() -> None:
+    assert ADAPTER.render_task(commands.cancel()) == {
+        "msg_type": "cancel",
+        "task_id": "task-9",
+        "case_id": "case-9",
+        "reason": "merged",
+    }

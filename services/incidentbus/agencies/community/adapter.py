@@ -12,7 +12,7 @@ from enum import Enum
 from typing import Annotated, Any, Literal
 
 from google.protobuf.message import Message
-from pydantic import AwareDatetime, Field
+from pydantic import Field
 
 from incidentbus.agencies.base import (
     AgencyAdapter,
@@ -25,8 +25,9 @@ from incidentbus.agencies.base import (
     reply_mapped,
     role_name,
 )
+from incidentbus.agencies.bounds import Count, ProtoTime, Revision, Satisfaction
 from incidentbus.agencies.taxonomy import severity_value
-from incidentbus.v1 import agency_events_pb2, bus_pb2
+from incidentbus.v1 import agency_events_pb2, bus_pb2, common_pb2
 
 Ref = Annotated[str, Field(min_length=1, max_length=64)]
 Text = Annotated[str, Field(max_length=4000)]
@@ -44,7 +45,7 @@ class Patrol(Native):
 
     report_kind: Literal["patrol"]
     report_id: Ref
-    edit_no: Annotated[int, Field(ge=0)] = 0
+    edit_no: Revision = 0
     grid_code: str | None = None
     event_type: str
     colour: str | None = None
@@ -53,13 +54,14 @@ class Patrol(Native):
     lng: float | None = None
     worker_id: Ref
     worker_name: str = ""
-    observed_at: AwareDatetime
+    observed_at: ProtoTime
     text: Text = ""
     attachments: list[Annotated[str, Field(min_length=1, max_length=500)]] = Field(
         default_factory=list, max_length=20
     )
-    injured: Annotated[int, Field(ge=0)] = 0
+    injured: Count = 0
     case_ref: str = ""
+    scenario: str | None = None  # real, drill, test (table event_status); absent = real
 
 
 class Reply(Native):
@@ -69,15 +71,16 @@ class Reply(Native):
     report_id: str = ""
     task_id: Ref
     case_id: Ref
-    reply_seq: Annotated[int, Field(ge=0)]
+    reply_seq: Revision
     action: str
-    replied_at: AwareDatetime
+    replied_at: ProtoTime
     worker_id: str = ""
     worker_name: str = ""
     text: Text = ""
     decline_code: str = ""
     result_code: str = ""
-    help_agency: str = ""
+    help_agency: str = ""  # the app's name for the other agency (table agencies)
+    scenario: str | None = None
 
 
 class Verification(Native):
@@ -86,12 +89,13 @@ class Verification(Native):
     report_kind: Literal["verification"]
     verification_id: Ref
     case_id: Ref
-    edit_no: Annotated[int, Field(ge=0)] = 0
+    edit_no: Revision = 0
     result: str
-    score: Annotated[int, Field(ge=0, le=5)] = 0  # 1..5, 0 when the resident was not asked
+    score: Annotated[Satisfaction, Field(ge=0, le=5)] = 0  # 1..5, 0 when the resident was not asked
     comment: Text = ""
     worker_id: Ref
-    answered_at: AwareDatetime
+    answered_at: ProtoTime
+    scenario: str | None = None
 
 
 CommunityMessage = Annotated[Patrol | Reply | Verification, Field(discriminator="report_kind")]
@@ -102,6 +106,7 @@ class CommunityAdapter(AgencyAdapter):
 
     message_type = CommunityMessage
     task_fields = TaskFields(kind="push_kind", task="task_id", case="case_id", cancel="withdraw")
+    status_field = "scenario"
 
     def to_canonical(self, message: Native) -> Mapped:
         if isinstance(message, Patrol):
@@ -142,8 +147,8 @@ class CommunityAdapter(AgencyAdapter):
             actor=m.worker_name or m.worker_id,
             unit=m.worker_id,
             note=m.text,
-            requested_agency=m.help_agency,
-            suggested_agency=m.help_agency,
+            requested=("help_agency", m.help_agency),
+            suggested=("help_agency", m.help_agency),
         )
         return reply_mapped(reply, f"{m.report_id or m.task_id}/reply/{m.reply_seq}", m.replied_at)
 
@@ -192,7 +197,7 @@ class CommunityAdapter(AgencyAdapter):
             "household": task.location.address,
             "text": task.description,
             "deadlines": deadlines_of(task),
-        }
+        } | _point(task.location)
 
     def _verification_request(self, v: bus_pb2.RequestVerification) -> dict[str, Any]:
         """Ask the case's grid worker to revisit; the answer comes back as report_kind "verification"."""
@@ -204,4 +209,11 @@ class CommunityAdapter(AgencyAdapter):
             "address": v.location.address,
             "summary": v.summary,
             "due": iso(v.due_at) if v.HasField("due_at") else None,
-        }
+        } | _point(v.location)
+
+
+def _point(where: common_pb2.Location) -> dict[str, float]:
+    """The app's map pin (lat/lng, as on a patrol report), absent when the bus has no point."""
+    if not where.HasField("point"):
+        return {}
+    return {"lat": where.point.latitude, "lng": where.point.longitude}

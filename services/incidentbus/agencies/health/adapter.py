@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from typing import Annotated, Any, Literal
 
-from pydantic import AwareDatetime, Field
+from pydantic import Field
 
 from incidentbus.agencies.base import (
     AgencyAdapter,
@@ -20,6 +20,7 @@ from incidentbus.agencies.base import (
     reply_mapped,
     role_name,
 )
+from incidentbus.agencies.bounds import Count, ProtoTime, Revision
 from incidentbus.agencies.taxonomy import severity_value
 from incidentbus.v1 import agency_events_pb2, bus_pb2
 
@@ -36,12 +37,12 @@ class Call(Native):
 
     record_type: Literal["CALL"]
     call_id: Annotated[str, Field(min_length=1, max_length=64)]
-    version: Annotated[int, Field(ge=0)] = 0
+    version: Revision = 0
     chief_complaint_code: str
     # The table decides which levels exist; the model only refuses what is never a level.
-    triage_level: Annotated[int, Field(ge=1)]
-    patient_count: Annotated[int, Field(ge=0)] = 0
-    call_time: AwareDatetime
+    triage_level: Annotated[Count, Field(ge=1)]
+    patient_count: Count = 0
+    call_time: ProtoTime
     address: Annotated[str, Field(max_length=500)] = ""
     grid_code: str | None = None
     coordinates: Coordinates | None = None
@@ -49,6 +50,7 @@ class Call(Native):
     caller_phone: str = ""
     notes: Annotated[str, Field(max_length=4000)] = ""
     case_ref: str = ""
+    call_mode: str | None = None  # REAL, EXERCISE, SYSTEM_TEST (table event_status); absent = real
 
 
 class TaskUpdate(Native):
@@ -58,15 +60,16 @@ class TaskUpdate(Native):
     call_id: str = ""
     dispatch_id: Annotated[str, Field(min_length=1)]
     case_id: Annotated[str, Field(min_length=1)]
-    update_no: Annotated[int, Field(ge=0)]
+    update_no: Revision
     status: str
-    update_time: AwareDatetime
+    update_time: ProtoTime
     ambulance_id: str = ""
     crew_lead: str = ""
     comment: Annotated[str, Field(max_length=4000)] = ""
     refusal_code: str = ""
     outcome_code: str = ""
-    support_agency: str = ""
+    support_agency: str = ""  # the dispatcher's name for the other agency (table agencies)
+    call_mode: str | None = None
 
 
 HealthMessage = Annotated[Call | TaskUpdate, Field(discriminator="record_type")]
@@ -77,6 +80,7 @@ class HealthAdapter(AgencyAdapter):
 
     message_type = HealthMessage
     task_fields = TaskFields(kind="record_type", task="dispatch_id", case="case_id", cancel="STAND_DOWN")
+    status_field = "call_mode"
 
     def to_canonical(self, message: Native) -> Mapped:
         if isinstance(message, Call):
@@ -116,7 +120,7 @@ class HealthAdapter(AgencyAdapter):
             actor=m.crew_lead or m.ambulance_id,
             unit=m.ambulance_id,
             note=m.comment,
-            requested_agency=m.support_agency,
+            requested=("support_agency", m.support_agency),
         )
         return reply_mapped(reply, f"{m.call_id or m.dispatch_id}/update/{m.update_no}", m.update_time)
 

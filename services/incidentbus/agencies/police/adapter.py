@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Annotated, Any, Literal
 
-from pydantic import AwareDatetime, Field
+from pydantic import Field
 
 from incidentbus.agencies.base import (
     AgencyAdapter,
@@ -16,6 +16,7 @@ from incidentbus.agencies.base import (
     reply_mapped,
     role_name,
 )
+from incidentbus.agencies.bounds import Count, ProtoTime, Revision
 from incidentbus.agencies.taxonomy import severity_value
 from incidentbus.v1 import agency_events_pb2, bus_pb2
 
@@ -38,15 +39,16 @@ class Incident(Native):
 
     msg_type: Literal["incident"]
     incident_no: Annotated[str, Field(min_length=1, max_length=64)]
-    revision: Annotated[int, Field(ge=0)] = 0
+    revision: Revision = 0
     type_code: str
     priority: str
-    reported_at: AwareDatetime
+    reported_at: ProtoTime
     location: Place
     narrative: Annotated[str, Field(max_length=4000)] = ""
     caller: Caller | None = None
-    injured: Annotated[int, Field(ge=0)] = 0
+    injured: Count = 0
     case_ref: str = ""
+    mode: str | None = None  # LIVE, DRILL, TEST (table event_status); absent = live
 
 
 class Status(Native):
@@ -56,15 +58,16 @@ class Status(Native):
     incident_no: str = ""
     task_id: Annotated[str, Field(min_length=1)]
     case_id: Annotated[str, Field(min_length=1)]
-    status_seq: Annotated[int, Field(ge=0)]
+    status_seq: Revision
     status_code: str
-    at: AwareDatetime
+    at: ProtoTime
     unit: str = ""
     officer: str = ""
     remark: Annotated[str, Field(max_length=4000)] = ""
     reject_code: str = ""
     clear_code: str = ""
-    assist_agency: str = ""
+    assist_agency: str = ""  # the CAD's name for the other agency (table agencies)
+    mode: str | None = None
 
 
 PoliceMessage = Annotated[Incident | Status, Field(discriminator="msg_type")]
@@ -74,6 +77,7 @@ class PoliceAdapter(AgencyAdapter):
     name = "police"
     message_type = PoliceMessage
     task_fields = TaskFields(kind="msg_type", task="task_id", case="case_id", cancel="cancel")
+    status_field = "mode"
 
     def to_canonical(self, message: Native) -> Mapped:
         if isinstance(message, Incident):
@@ -112,11 +116,14 @@ class PoliceAdapter(AgencyAdapter):
             actor=m.officer or m.unit,
             unit=m.unit,
             note=m.remark,
-            requested_agency=m.assist_agency,
+            requested=("assist_agency", m.assist_agency),
         )
         return reply_mapped(reply, f"{m.incident_no or m.task_id}/status/{m.status_seq}", m.at)
 
     def render_dispatch(self, task: bus_pb2.DispatchTask) -> dict[str, Any]:
+        place: dict[str, Any] = {"grid": task.location.grid_code, "address": task.location.address}
+        if task.location.HasField("point"):  # the CAD's own place: lat/lon, absent when unknown
+            place |= {"lat": task.location.point.latitude, "lon": task.location.point.longitude}
         return {
             "msg_type": "assignment",
             "task_id": task.task_id,
@@ -125,7 +132,7 @@ class PoliceAdapter(AgencyAdapter):
             "bus_incident_type": task.incident_type,
             "priority": self.severity_code("priority", task),
             "role": role_name(task),
-            "location": {"grid": task.location.grid_code, "address": task.location.address},
+            "location": place,
             "narrative": task.description,
             "deadlines": deadlines_of(task),
         }

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from typing import Annotated, Any, Literal
 
-from pydantic import AwareDatetime, Field
+from pydantic import Field
 
 from incidentbus.agencies.base import (
     AgencyAdapter,
@@ -20,6 +20,7 @@ from incidentbus.agencies.base import (
     reply_mapped,
     role_name,
 )
+from incidentbus.agencies.bounds import ProtoTime, Revision
 from incidentbus.agencies.taxonomy import severity_value
 from incidentbus.v1 import agency_events_pb2, bus_pb2
 
@@ -38,7 +39,7 @@ class NewOrder(Native):
 
     wo_type: Literal["NEW"]
     work_order_id: Annotated[str, Field(min_length=1, max_length=64)]
-    rev: Annotated[int, Field(ge=0)] = 0
+    rev: Revision = 0
     category_code: str
     urgency: str | None = None
     channel: str = ""
@@ -49,7 +50,8 @@ class NewOrder(Native):
     photos: list[PhotoRef] = Field(default_factory=list, max_length=20)
     description: Annotated[str, Field(max_length=4000)] = ""
     citizen: Citizen | None = None
-    created: AwareDatetime
+    created: ProtoTime
+    wo_nature: str | None = None  # ZS 正式, YL 演练, CS 测试 (table event_status); absent = ZS
 
 
 class Progress(Native):
@@ -59,15 +61,16 @@ class Progress(Native):
     work_order_id: str = ""
     assign_no: Annotated[str, Field(min_length=1)]
     case_no: Annotated[str, Field(min_length=1)]
-    step_seq: Annotated[int, Field(ge=0)]
+    step_seq: Revision
     step_code: str
-    step_time: AwareDatetime
+    step_time: ProtoTime
     handler: str = ""
     team: str = ""
     opinion: Annotated[str, Field(max_length=4000)] = ""
     return_reason: str = ""
     finish_result: str = ""
-    transfer_to: str = ""
+    transfer_to: str = ""  # the office's name for the other agency (table agencies)
+    wo_nature: str | None = None
 
 
 UrbanMessage = Annotated[NewOrder | Progress, Field(discriminator="wo_type")]
@@ -78,6 +81,7 @@ class UrbanAdapter(AgencyAdapter):
 
     message_type = UrbanMessage
     task_fields = TaskFields(kind="wo_type", task="assign_no", case="case_no", cancel="REVOKE")
+    status_field = "wo_nature"
 
     def to_canonical(self, message: Native) -> Mapped:
         if isinstance(message, NewOrder):
@@ -119,8 +123,8 @@ class UrbanAdapter(AgencyAdapter):
             actor=m.handler or m.team,
             unit=m.team,
             note=m.opinion,
-            requested_agency=m.transfer_to,
-            suggested_agency=m.transfer_to,
+            requested=("transfer_to", m.transfer_to),
+            suggested=("transfer_to", m.transfer_to),
         )
         return reply_mapped(reply, f"{m.work_order_id or m.assign_no}/progress/{m.step_seq}", m.step_time)
 
