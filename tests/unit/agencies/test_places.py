@@ -136,7 +136,10 @@ def test_a_malformed_table_is_refused(text: str) -> None:
         parse_jurisdictions(text)
 
 
-def test_the_shipped_table_knows_shanghais_sixteen_districts_and_is_the_default() -> None:
+def test_the_shipped_table_knows_shanghais_sixteen_districts_and_is_the_default(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.delenv("INCIDENTBUS_JURISDICTIONS_PATH", raising=False)  # integration tests set it
     places = shipped_jurisdictions()
     assert len(places.districts) == 16
     assert places.district("310115") is not None
