@@ -4,6 +4,8 @@ Times are the bus's recorded_at; T0 is 2025-11-25T08:00Z in these tests, G the g
 
 from __future__ import annotations
 
+import pytest
+
 from incidentbus.correlator.domain.invariants import violations
 from incidentbus.v1 import bus_pb2, case_events_pb2, common_pb2
 from tests.unit.correlator.builders import MIN, T0
@@ -293,3 +295,16 @@ def test_a_revision_of_a_closed_report_is_recorded_without_reopening(run: Run) -
     assert run.bodies(case_id)[-1] == "report_corrected"
     assert run.only_case().status == "CLOSED"
     assert isinstance(run.events(case_id)[-1], case_events_pb2.CaseEvent)
+
+
+def test_compressed_rules_scale_every_event_time_duration() -> None:
+    """A drill that plays a day in minutes keeps lateness, reminders and reopen window in proportion."""
+    fast = RULES.compressed(360)
+    assert fast.deadlines.allowed_lateness_seconds * 360 == pytest.approx(
+        RULES.deadlines.allowed_lateness_seconds
+    )
+    assert (
+        fast.response_levels.escalation.reminder_max_minutes * 360
+        == RULES.response_levels.escalation.reminder_max_minutes
+    )
+    assert fast.closing.reopen_window_days * 360 == pytest.approx(RULES.closing.reopen_window_days)

@@ -174,10 +174,25 @@ class Rules(Frozen):
         deadlines = Deadlines(
             severity={k: shrink(v) for k, v in self.deadlines.severity.items()},
             category={k: shrink(v) for k, v in self.deadlines.category.items()},
+            allowed_lateness_seconds=self.deadlines.allowed_lateness_seconds / factor,
         )
         windows = {k: v / factor for k, v in self.correlation.window_minutes.items()}
         correlation = self.correlation.model_copy(update={"window_minutes": windows})
-        return self.model_copy(update={"deadlines": deadlines, "correlation": correlation})
+        levels = self.response_levels
+        escalation = levels.escalation.model_copy(
+            update={"reminder_max_minutes": levels.escalation.reminder_max_minutes / factor}
+        )
+        closing = self.closing.model_copy(
+            update={"reopen_window_days": self.closing.reopen_window_days / factor}
+        )
+        return self.model_copy(
+            update={
+                "deadlines": deadlines,
+                "correlation": correlation,
+                "response_levels": levels.model_copy(update={"escalation": escalation}),
+                "closing": closing,
+            }
+        )
 
     def step_minutes(self, severity: str, category: str, kind: str) -> float:
         """Deadline length for a step: the category's override, else the severity's."""
