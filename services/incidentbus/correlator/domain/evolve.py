@@ -83,9 +83,13 @@ def _opened(_: Case | None, b: case_events_pb2.CaseOpened, at: int, case_id: str
     )
 
 
-def _linked(case: Case, b: case_events_pb2.ReportLinked, at: int) -> Case:
-    r = b.report
-    report = Report(
+def _report(
+    r: case_events_pb2.ReportRef,
+    b: case_events_pb2.ReportLinked | case_events_pb2.ReportCorrected,
+    reported_ms: int,
+) -> Report:
+    """A report as a link or a correction records it (both carry what correlation compares)."""
+    return Report(
         r.event_id,
         r.source_agency,
         r.source_ref,
@@ -97,38 +101,25 @@ def _linked(case: Case, b: case_events_pb2.ReportLinked, at: int) -> Case:
         names.severity_name(b.severity),
         place_of(b.location),
         b.casualties,
-        ms(b.reported_at) or at,
+        reported_ms,
         r.revision,
     )
+
+
+def _linked(case: Case, b: case_events_pb2.ReportLinked, at: int) -> Case:
+    report = _report(b.report, b, ms(b.reported_at) or at)
     return replace(case, reports=(*case.reports, report))
 
 
 def _corrected(case: Case, b: case_events_pb2.ReportCorrected, _: int) -> Case:
     """The report is replaced in place; a case's own facts follow its first report."""
-    r = b.report
-    reports = []
-    for report in case.reports:
-        if (report.source_agency, report.source_ref) != (r.source_agency, r.source_ref):
-            reports.append(report)
-            continue
-        reports.append(
-            replace(
-                report,
-                event_id=r.event_id,
-                topic=r.topic,
-                partition=r.partition,
-                offset=r.offset,
-                revision=r.revision,
-                incident_type=b.incident_type,
-                category=names.category_name(b.category),
-                severity=names.severity_name(b.severity),
-                place=place_of(b.location),
-                casualties=b.casualties,
-            )
-        )
-    case = replace(case, reports=tuple(reports))
-    first = case.reports[0] if case.reports else None
-    if first is not None and first.event_id == r.event_id:
+    identity = (b.report.source_agency, b.report.source_ref)
+    old = next((r for r in case.reports if r.identity == identity), None)
+    if old is None:
+        return case
+    case = case.with_report(_report(b.report, b, old.reported_ms))
+    first = case.reports[0]
+    if first.identity == identity:
         case = replace(
             case,
             incident_type=first.incident_type,

@@ -61,8 +61,7 @@ def correlate(
     if named is not None:
         link(d, named, report, NAMED, body)
         return
-    candidates = [c for c in d.state.open_cases() if c.event_status == status and c.case_id != skip]
-    matches = best_matches(report, candidates, d.rules)
+    matches = _matches(d, report, status, skip)
     if not matches:
         _open(d, report, body, status)
         return
@@ -74,9 +73,14 @@ def correlate(
 
 def destination(d: Decision, report: Report, status: str, skip: str) -> str:
     """The case a report would join (or open), without deciding anything."""
-    candidates = [c for c in d.state.open_cases() if c.event_status == status and c.case_id != skip]
-    matches = best_matches(report, candidates, d.rules)
+    matches = _matches(d, report, status, skip)
     return matches[0][1].case_id if matches else new_case_id(report)
+
+
+def _matches(d: Decision, report: Report, status: str, skip: str) -> list[tuple[Score, Case]]:
+    """Open cases of the report's status (but `skip`) that it matches, best first."""
+    candidates = [c for c in d.state.open_cases() if c.event_status == status and c.case_id != skip]
+    return best_matches(report, candidates, d.rules)
 
 
 def _named_case(d: Decision, body: agency_events_pb2.IncidentReported, status: str) -> Case | None:
