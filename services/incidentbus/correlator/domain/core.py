@@ -7,13 +7,14 @@ ordered input always gives the same outputs, byte for byte.
 from __future__ import annotations
 
 from dataclasses import replace
+from types import MappingProxyType
 
 from incidentbus.correlator.domain.admission import refusal
 from incidentbus.correlator.domain.decision import Decision
 from incidentbus.correlator.domain.evolve import evolve
 from incidentbus.correlator.domain.handlers import on_split
 from incidentbus.correlator.domain.inputs import Input
-from incidentbus.correlator.domain.model import AreaState, frozen_map
+from incidentbus.correlator.domain.model import AreaState
 from incidentbus.correlator.domain.outputs import Output
 from incidentbus.correlator.domain.replies import on_reply, on_verification
 from incidentbus.correlator.domain.reports import on_report
@@ -71,16 +72,29 @@ def decide(state: AreaState, item: Input, rules: Rules) -> list[Output]:
 
 
 def _remember(state: AreaState, item: Input, rules: Rules) -> AreaState:
+    """Remember the input (position, event id) and let expired ids and cases go.
+
+    Runs on every step, over every held id and case: a map is rebuilt only when something
+    expires or is added (most steps are ticks that change neither), and never copied twice."""
     horizon = state.clock_ms - SEEN_RETENTION_MS
-    seen = {k: v for k, v in state.seen.items() if v >= horizon}
-    if item.event.WhichOneof("body") != "clock_ticked":  # ticks are positional; no need to remember ids
-        seen[item.event_id] = item.recorded_ms
-    positions = {**state.positions, f"{item.at.topic}/{item.at.partition}": item.at.offset}
-    reopenable = rules.closing.reopen_window_ms + CLOSED_RETENTION_MS
-    cases = {
-        k: c
+    remembered = item.event.WhichOneof("body") != "clock_ticked"  # ticks are positional
+    seen = state.seen
+    if remembered or any(v < horizon for v in seen.values()):
+        fresh = {k: v for k, v in seen.items() if v >= horizon}
+        if remembered:
+            fresh[item.event_id] = item.recorded_ms
+        seen = MappingProxyType(fresh)
+    positions = MappingProxyType({**state.positions, f"{item.at.topic}/{item.at.partition}": item.at.offset})
+    keep_closed = state.clock_ms - CLOSED_RETENTION_MS
+    keep_verified = keep_closed - rules.closing.reopen_window_ms  # computed once, not per case
+    expired = {
+        k
         for k, c in state.cases.items()
-        if c.is_open
-        or c.updated_ms >= state.clock_ms - (reopenable if c.closure == "VERIFIED" else CLOSED_RETENTION_MS)
+        if c.updated_ms < keep_closed
+        and not c.is_open
+        and not (c.closure == "VERIFIED" and c.updated_ms >= keep_verified)
     }
-    return replace(state, seen=frozen_map(seen), positions=frozen_map(positions), cases=frozen_map(cases))
+    cases = state.cases
+    if expired:
+        cases = MappingProxyType({k: c for k, c in cases.items() if k not in expired})
+    return replace(state, seen=seen, positions=positions, cases=cases)

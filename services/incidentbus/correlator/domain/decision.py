@@ -205,22 +205,26 @@ class Decision:
         while due := self._next_due():
             self._escalate(self.case(due[1]))
 
-    def _is_due(self, d: Deadline) -> bool:
-        return d.due_ms + self.rules.deadlines.allowed_lateness_ms <= self.clock
+    @property
+    def _fires_upto(self) -> int:
+        """Deadlines due at or before this have waited the allowed lateness: they fire."""
+        return self.clock - self.rules.deadlines.allowed_lateness_ms
 
     def _next_due(self) -> tuple[int, str] | None:
+        upto = self._fires_upto  # once per scan: this runs over every deadline of every open case
         due = [
             (d.due_ms, c.case_id)
             for c in self.state.cases.values()
             if c.is_open
             for d in c.deadlines
-            if self._is_due(d)
+            if d.due_ms <= upto
         ]
         return min(due) if due else None
 
     def _escalate(self, case: Case) -> None:
+        upto = self._fires_upto
         missed = sorted(
-            (d for d in case.deadlines if self._is_due(d)), key=lambda d: (d.due_ms, d.kind, d.task_id)
+            (d for d in case.deadlines if d.due_ms <= upto), key=lambda d: (d.due_ms, d.kind, d.task_id)
         )
         index = JURISDICTION_LEVELS.index(case.supervising)
         if index == len(JURISDICTION_LEVELS) - 1:
