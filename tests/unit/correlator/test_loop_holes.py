@@ -308,3 +308,20 @@ def test_compressed_rules_scale_every_event_time_duration() -> None:
         == RULES.response_levels.escalation.reminder_max_minutes
     )
     assert fast.closing.reopen_window_days * 360 == pytest.approx(RULES.closing.reopen_window_days)
+
+
+def test_reports_split_out_again_after_a_merge_get_a_new_case(run: Run) -> None:
+    """Found by the lifecycle property test: the second split of the same report must not reuse
+    the id of the case the first split made, which a merge has since closed."""
+    f = run.feed
+    checked(run, f.report("police", "traffic.collision", T0, grid=G))
+    checked(run, f.report("police", "traffic.collision", T0, grid=G))
+    first = run.only_case()
+    checked(run, f.split(first.case_id, [first.reports[-1].event_id], T0 + MIN))
+    checked(run, f.report("police", "traffic.collision", T0 + MIN, grid=G))  # joins one, merges the other
+    merged = [c.case_id for c in run.state.cases.values() if c.status == "MERGED"]
+    assert merged
+    [live] = [c for c in run.state.cases.values() if c.is_open]
+    checked(run, f.split(live.case_id, [live.reports[-1].event_id], T0 + 2 * MIN))
+    opened = [e.case_id for e in run.events() if e.WhichOneof("body") == "case_opened"]  # type: ignore[attr-defined]
+    assert len(opened) == len(set(opened)) == 3

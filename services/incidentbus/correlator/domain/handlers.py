@@ -155,7 +155,10 @@ def on_split(d: Decision, item: Input) -> None:
             "split needs an open case and some, not all, of its own report event ids",
         )
         return
-    new_id = f"C-{case.area}-{stable_id('split', case.case_id, *sorted(wanted))[:13].replace('-', '')}"
+    # The command's own id is part of the new id: the same reports can be split out again after
+    # a merge brought them back, and an id must never name two cases.
+    command_id = item.event.envelope.event_id
+    new_id = f"C-{case.area}-{stable_id('split', case.case_id, command_id, *sorted(wanted))[:13].replace('-', '')}"
     split = case_events_pb2.CaseSplit(
         new_case_id=new_id, moved_reports=[outputs.report_ref(r) for r in moving], reason=command.reason
     )
