@@ -157,8 +157,8 @@ def on_split(d: Decision, item: Input) -> None:
         return
     # The command's own id is part of the new id: the same reports can be split out again after
     # a merge brought them back, and an id must never name two cases.
-    command_id = item.event.envelope.event_id
-    new_id = f"C-{case.area}-{stable_id('split', case.case_id, command_id, *sorted(wanted))[:13].replace('-', '')}"
+    digest = stable_id("split", case.case_id, item.event.envelope.event_id, *sorted(wanted))
+    new_id = f"C-{case.area}-{digest[:13].replace('-', '')}"
     split = case_events_pb2.CaseSplit(
         new_case_id=new_id, moved_reports=[outputs.report_ref(r) for r in moving], reason=command.reason
     )
