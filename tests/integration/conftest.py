@@ -13,6 +13,8 @@ import pytest
 from incidentbus.kernel.admin import apply_catalog, delete_topics
 from incidentbus.kernel.catalog import Catalog, load_catalog
 from incidentbus.kernel.settings import BusSettings
+from tests.integration.acl_probes import SecuredBroker
+from tests.integration.secured_bus import SecuredBus, secure_catalog
 
 pytestmark = pytest.mark.broker
 # Integration modules report in districts of their own (tests/jurisdictions.toml); set before any
@@ -38,6 +40,23 @@ def applied(settings: BusSettings, catalog: Catalog) -> Iterator[BusSettings]:
     yield settings
     if not os.environ.get("INCIDENTBUS_KEEP_TEST_TOPICS"):
         asyncio.run(delete_topics(settings, [settings.topic(t.name) for t in catalog.topics]))
+
+
+@pytest.fixture(scope="session")
+def secured(tmp_path_factory: pytest.TempPathFactory) -> Iterator[SecuredBroker]:
+    """The secured node (infra/kafka-secure) on free ports, started only for the tests that ask:
+    CI starts only the plaintext broker. Stopped and wiped even on failure."""
+    broker = SecuredBroker.start(tmp_path_factory.mktemp("kafka-secure"))
+    try:
+        yield broker
+    finally:
+        broker.stop()
+
+
+@pytest.fixture(scope="module")
+def bus(secured: SecuredBroker) -> SecuredBus:
+    """The catalog on the secured node under a prefix of this module's own, with users and ACLs."""
+    return secure_catalog(secured)
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:

@@ -13,11 +13,9 @@ from __future__ import annotations
 
 import asyncio
 import json
-import secrets
 import time
 import uuid
 from collections import Counter
-from collections.abc import Iterator
 from dataclasses import dataclass
 
 import aiohttp
@@ -28,92 +26,32 @@ from typer.testing import CliRunner
 from incidentbus.agencies.registry import load_adapter
 from incidentbus.agencies.service import build_app
 from incidentbus.cli.main import app as cli
-from incidentbus.kernel.admin import admin_client, apply_catalog
-from incidentbus.kernel.catalog import Catalog, Topic, load_catalog
+from incidentbus.kernel.admin import admin_client
+from incidentbus.kernel.catalog import Catalog, Topic
 from incidentbus.kernel.kafka import producer, read_all
-from incidentbus.kernel.settings import BusSettings
 from incidentbus.security.acl import Binding, Operation, PatternType, ResourceType, acl_plan, faust_apps
 from incidentbus.security.broker import (
     AclReport,
     apply_acls,
     apply_users,
-    as_principal,
     can_login,
     create_bindings,
     describe_bindings,
 )
 from incidentbus.security.users import (
     Password,
-    PasswordSources,
     UserChange,
-    password_env_var,
-    resolve_passwords,
 )
 from tests.integration.acl_probes import (
     Outcome,
     PrincipalProbe,
-    SecuredBroker,
     free_port,
     group_consume,
 )
 from tests.integration.agencies.samples import SAMPLES
+from tests.integration.secured_bus import SecuredBus, seed_records
 
 pytestmark = pytest.mark.broker
-
-
-@dataclass(frozen=True)
-class SecuredBus:
-    """The secured broker with the catalog applied under a session prefix."""
-
-    broker: SecuredBroker
-    admin: BusSettings
-    catalog: Catalog
-    passwords: dict[str, Password]
-    env: dict[str, str]
-    users: list[UserChange]
-    acls: AclReport
-
-    def password(self, principal: str) -> SecretStr:
-        return self.passwords[principal].value
-
-    def as_(self, principal: str) -> BusSettings:
-        return as_principal(self.admin, principal, self.password(principal))
-
-
-@pytest.fixture(scope="module")
-def secured(tmp_path_factory: pytest.TempPathFactory) -> Iterator[SecuredBroker]:
-    """Started here because CI starts only the plaintext broker; stopped and wiped even on failure."""
-    broker = SecuredBroker.start(tmp_path_factory.mktemp("kafka-secure"))
-    try:
-        yield broker
-    finally:
-        broker.stop()
-
-
-async def _seed(admin: BusSettings, names: list[str]) -> None:
-    """One record in partition 0 of each topic, so an allowed read has something to read."""
-    async with producer(admin) as client:
-        for name in names:
-            await client.send_and_wait(name, b"seed", key=b"seed", partition=0)
-
-
-@pytest.fixture(scope="module")
-def bus(secured: SecuredBroker) -> SecuredBus:
-    admin = secured.admin_settings(f"acl-{uuid.uuid4().hex[:8]}.")
-    catalog = load_catalog(admin.catalog_path)
-    # Passwords come from configuration: one INCIDENTBUS_PASSWORD_<PRINCIPAL> per principal.
-    env = {password_env_var(p): secrets.token_urlsafe(16) for p in catalog.principals()}
-    passwords = resolve_passwords(catalog.principals(), PasswordSources(env=env), production=False)
-
-    async def setup() -> tuple[list[UserChange], AclReport]:
-        await apply_catalog(admin, catalog)
-        users = await apply_users(admin, passwords)
-        acls = await apply_acls(admin, catalog)
-        await _seed(admin, [admin.topic(t.name) for t in catalog.topics])
-        return users, acls
-
-    users, acls = asyncio.run(setup())
-    return SecuredBus(secured, admin, catalog, passwords, env, users, acls)
 
 
 def test_every_principal_got_a_user_and_the_plan_was_applied(bus: SecuredBus) -> None:
@@ -349,7 +287,7 @@ def test_faust_internal_topics_belong_to_their_service(bus: SecuredBus) -> None:
 
     async def walk() -> list[tuple[str, str, str, Outcome]]:
         created = await each(("create",))
-        await _seed(bus.admin, list(internal.values()))
+        await seed_records(bus.admin, list(internal.values()))
         return created + await each(("produce", "consume"))
 
     results = asyncio.run(walk())
