@@ -3,7 +3,9 @@
 The broker is `infra/kafka-secure` in a temporary home on free ports: it never touches the
 plaintext broker (9092) or a developer's own secured node, and two test sessions on one machine
 do not collide. INCIDENTBUS_KAFKA_OWNER_PID makes it die with this process even if the session
-is killed before its teardown runs.
+is killed before its teardown runs. It speaks only SASL_SSL: its CA and certificate are made by
+`incidentbus tls init` in the temporary home, and every client here trusts that CA and checks
+the broker's name (127.0.0.1) against the certificate.
 """
 
 from __future__ import annotations
@@ -11,6 +13,7 @@ from __future__ import annotations
 import asyncio
 import os
 import secrets
+import shlex
 import socket
 import subprocess
 from dataclasses import dataclass, field
@@ -54,6 +57,11 @@ class SecuredBroker:
     admin_password: SecretStr
     env: dict[str, str] = field(repr=False)
 
+    @property
+    def ca_file(self) -> Path:
+        """The test CA (`infra/kafka` keeps its certificates in <home>/tls)."""
+        return self.home / "tls" / "ca.crt"
+
     @classmethod
     def start(cls, home: Path) -> Self:
         port, controller = free_port(), free_port()
@@ -91,10 +99,19 @@ class SecuredBroker:
         """Stop the node and delete its data (a test broker keeps nothing)."""
         self.run("reset")
 
+    def client_env(self) -> dict[str, str]:
+        """What `infra/kafka-secure env` prints (the admin's settings, TLS included), as a dict."""
+        env: dict[str, str] = {}
+        for line in self.run("env").splitlines():
+            name, _, value = shlex.split(line.removeprefix("export "))[0].partition("=")
+            env[name] = value
+        return env
+
     def admin_settings(self, prefix: str) -> BusSettings:
         return BusSettings(
             bootstrap_servers=self.bootstrap,
-            security_protocol="SASL_PLAINTEXT",
+            security_protocol="SASL_SSL",
+            ssl_cafile=self.ca_file,
             sasl_mechanism="SCRAM-SHA-512",
             sasl_username="admin",
             sasl_password=self.admin_password,

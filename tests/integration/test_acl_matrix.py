@@ -73,15 +73,11 @@ def test_a_second_apply_changes_nothing(bus: SecuredBus) -> None:
 
 
 def test_the_commands_say_no_changes(bus: SecuredBus) -> None:
-    env = {
-        **bus.env,
-        "KAFKA_BOOTSTRAP_SERVERS": bus.admin.bootstrap_servers,
-        "INCIDENTBUS_SECURITY_PROTOCOL": "SASL_PLAINTEXT",
-        "INCIDENTBUS_SASL_MECHANISM": "SCRAM-SHA-512",
-        "INCIDENTBUS_SASL_USERNAME": "admin",
-        "INCIDENTBUS_SASL_PASSWORD": bus.broker.admin_password.get_secret_value(),
-        "INCIDENTBUS_TOPIC_PREFIX": bus.admin.topic_prefix,
-    }
+    # The admin's settings as `infra/kafka-secure env` prints them: SASL_SSL with the node's CA.
+    client_env = bus.broker.client_env()
+    assert client_env["INCIDENTBUS_SECURITY_PROTOCOL"] == "SASL_SSL"
+    assert client_env["INCIDENTBUS_SSL_CAFILE"] == str(bus.broker.ca_file)
+    env = {**bus.env, **client_env, "INCIDENTBUS_TOPIC_PREFIX": bus.admin.topic_prefix}
     runner = CliRunner()
     acls = runner.invoke(cli, ["acl", "apply"], env=env)
     assert acls.exit_code == 0, acls.output
@@ -198,6 +194,7 @@ def _report(cells: list[Cell], bus: SecuredBus, seconds: float) -> str:
 def test_every_principal_can_do_exactly_what_the_catalog_says(
     bus: SecuredBus, capsys: pytest.CaptureFixture[str], record_property: pytest.RecordProperty
 ) -> None:
+    assert bus.admin.uses_tls  # the whole matrix runs over SASL_SSL (the node has no other listener)
     principals = bus.catalog.principals()
     started = time.monotonic()
 
@@ -302,8 +299,8 @@ def test_faust_internal_topics_belong_to_their_service(bus: SecuredBus) -> None:
 
 
 def test_an_agency_service_runs_as_its_principal(bus: SecuredBus) -> None:
-    """The real faust service under its own identity: it joins its group, creates its changelog,
-    reads the inbox written by its system and publishes the event the operator then reads."""
+    """The real faust service under its own identity, over TLS: it joins its group, creates its
+    changelog, reads the inbox written by its system and publishes the event the operator reads."""
     agency, ref = "police", f"ACL-{uuid.uuid4().hex[:8]}"
     service, system, operator = (
         bus.as_(f"{agency}-service"),
@@ -314,6 +311,10 @@ def test_an_agency_service_runs_as_its_principal(bus: SecuredBus) -> None:
 
     async def run() -> list[str]:
         app = build_app(load_adapter(agency), service, web_port=free_port())
+        # Over TLS: faust speaks SASL_SSL exactly when its SASL credentials carry a TLS context.
+        credentials = app.conf.broker_credentials
+        assert credentials.protocol.value == "SASL_SSL"
+        assert credentials.ssl_context.check_hostname
         await app.start()
         try:
             async with producer(system) as client:

@@ -5,12 +5,23 @@ from __future__ import annotations
 import base64
 import hashlib
 import hmac
+import os
+import subprocess
 from pathlib import Path
 
 import pytest
+from pydantic import SecretStr, ValidationError
 
-from incidentbus.security.users import (
+from incidentbus.cli.main import main
+from incidentbus.kernel.settings import (
+    DEV_ADMIN_PASSWORD,
     DEV_PASSWORD_PREFIX,
+    BusSettings,
+    DevelopmentSecretError,
+    is_development_password,
+)
+from incidentbus.security.broker import as_principal
+from incidentbus.security.users import (
     PasswordError,
     PasswordSources,
     dev_password,
@@ -108,3 +119,117 @@ def test_user_decisions() -> None:
     assert user_change("a", has_credential=False, password_works=None).action == "create"
     assert user_change("a", has_credential=True, password_works=True).action == "keep"
     assert user_change("a", has_credential=True, password_works=False).action == "update"
+
+
+# ---- production refuses public development passwords, for every principal -------------------
+
+
+@pytest.mark.parametrize(
+    "public",
+    [dev_password("operator"), DEV_ADMIN_PASSWORD, "my-own-not-a-secret-password", DEV_PASSWORD_PREFIX + "x"],
+)
+def test_production_refuses_development_passwords_from_any_source(public: str, tmp_path: Path) -> None:
+    env = {"INCIDENTBUS_PASSWORD_POLICE_SERVICE": public, "INCIDENTBUS_PASSWORD_OPERATOR": "a-real-secret"}
+    with pytest.raises(PasswordError, match="INCIDENTBUS_PASSWORD_POLICE_SERVICE") as caught:
+        resolve_passwords(PRINCIPALS, PasswordSources.from_env(env), production=True)
+    message = str(caught.value)
+    assert "'police-service'" in message
+    assert "production" in message
+    assert "operator" not in message  # only the principal at fault is named
+    assert public not in message  # the value is never echoed
+    # The same file entry names the file.
+    secrets_file = tmp_path / "secrets.toml"
+    secrets_file.write_text(f'[passwords]\noperator = "{public}"\npolice-service = "fine-secret"\n')
+    from_file = PasswordSources.from_env({"INCIDENTBUS_SECRETS_FILE": str(secrets_file)})
+    with pytest.raises(PasswordError, match=f"{secrets_file}: the password of 'operator'"):
+        resolve_passwords(PRINCIPALS, from_file, production=True)
+    # Outside production the same values are fine: they are what a local broker runs on.
+    assert resolve_passwords(PRINCIPALS, PasswordSources.from_env(env), production=False)
+
+
+def test_production_accepts_real_passwords() -> None:
+    env = {"INCIDENTBUS_PASSWORD_POLICE_SERVICE": "s3cret-one", "INCIDENTBUS_PASSWORD_OPERATOR": "s3cret-two"}
+    found = resolve_passwords(PRINCIPALS, PasswordSources.from_env(env), production=True)
+    assert sorted(found) == sorted(PRINCIPALS)
+
+
+def test_known_development_passwords() -> None:
+    assert is_development_password(dev_password("police-service"))
+    assert is_development_password(DEV_ADMIN_PASSWORD)
+    assert is_development_password("incidentbus-dev-admin-not-a-secret")  # any case
+    assert not is_development_password("Tr0ub4dor&3")
+
+
+def _settings(**values: object) -> BusSettings:
+    return BusSettings(**values)  # type: ignore[arg-type]
+
+
+@pytest.mark.parametrize("user", ["admin", "police-service", "operator"])
+def test_production_settings_refuse_a_development_sasl_password_for_every_user(user: str) -> None:
+    public = DEV_ADMIN_PASSWORD if user == "admin" else dev_password(user)
+    with pytest.raises(
+        ValidationError, match=f"INCIDENTBUS_SASL_PASSWORD: the password of '{user}'"
+    ) as caught:
+        _settings(environment="production", sasl_username=user, sasl_password=public)
+    assert "admin included" in str(caught.value)
+    assert public not in str(caught.value)
+    assert _settings(environment="development", sasl_username=user, sasl_password=public)
+    assert _settings(environment="production", sasl_username=user, sasl_password="a-real-secret")
+
+
+def test_production_settings_from_the_environment(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("INCIDENTBUS_ENVIRONMENT", "production")
+    monkeypatch.setenv("INCIDENTBUS_SASL_USERNAME", "admin")
+    monkeypatch.setenv("INCIDENTBUS_SASL_PASSWORD", DEV_ADMIN_PASSWORD)
+    with pytest.raises(ValidationError, match="'admin'"):
+        BusSettings()
+
+
+def test_switching_principal_in_production_is_checked_too() -> None:
+    """as_principal copies settings (no validation): it applies the refusal itself."""
+    admin = _settings(environment="production", sasl_username="admin", sasl_password="a-real-secret")
+    with pytest.raises(DevelopmentSecretError, match="'auditor'"):
+        as_principal(admin, "auditor", SecretStr(dev_password("auditor")))
+    assert as_principal(admin, "auditor", SecretStr("another-real-one")).sasl_username == "auditor"
+
+
+def test_the_command_line_refuses_production_settings_with_a_clear_message(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.setenv("INCIDENTBUS_ENVIRONMENT", "production")
+    monkeypatch.setenv("INCIDENTBUS_SASL_USERNAME", "admin")
+    monkeypatch.setenv("INCIDENTBUS_SASL_PASSWORD", DEV_ADMIN_PASSWORD)
+    monkeypatch.setattr("sys.argv", ["incidentbus", "topics", "list"])
+    with pytest.raises(SystemExit) as exited:
+        main()
+    assert exited.value.code == 2
+    err = capsys.readouterr().err
+    assert "INCIDENTBUS_SASL_PASSWORD: the password of 'admin' is a public development password" in err
+    assert "Traceback" not in err
+    assert DEV_ADMIN_PASSWORD not in err
+
+
+SCRIPT = Path(__file__).resolve().parents[2] / "infra" / "kafka-secure"
+
+
+@pytest.mark.parametrize("admin_password", [None, DEV_ADMIN_PASSWORD, dev_password("admin")])
+def test_the_secured_node_refuses_a_development_admin_password_in_production(
+    admin_password: str | None, tmp_path: Path
+) -> None:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("INCIDENTBUS_")}
+    env |= {"INCIDENTBUS_ENVIRONMENT": "production", "INCIDENTBUS_KAFKA_SECURE_HOME": str(tmp_path)}
+    if admin_password is not None:
+        env["INCIDENTBUS_KAFKA_ADMIN_PASSWORD"] = admin_password
+    for action in ("start", "env"):
+        done = subprocess.run(
+            ["bash", str(SCRIPT), action], env=env, capture_output=True, text=True, check=False
+        )
+        assert done.returncode != 0
+        assert "INCIDENTBUS_KAFKA_ADMIN_PASSWORD: the password of 'admin'" in done.stderr
+        assert "admin included" in done.stderr
+        assert done.stdout == ""  # `env` prints nothing to eval
+    assert not (tmp_path / "data").exists()  # refused before formatting anything
+    env["INCIDENTBUS_KAFKA_ADMIN_PASSWORD"] = "a-real-admin-secret"
+    lines = subprocess.run(["bash", str(SCRIPT), "env"], env=env, capture_output=True, text=True, check=True)
+    assert "export INCIDENTBUS_SECURITY_PROTOCOL=SASL_SSL" in lines.stdout
+    assert f"export INCIDENTBUS_SSL_CAFILE={tmp_path}/tls/ca.crt" in lines.stdout

@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import asyncio
+import sys
 
 import typer
+from pydantic import ValidationError
 
-from incidentbus.cli import acl, audit, broker, cases, dlq, topics
+from incidentbus.cli import acl, audit, broker, cases, dlq, tls, topics
 from incidentbus.cli.demo import demo
 from incidentbus.cli.replay import replay_command
 from incidentbus.cli.run import run
@@ -23,6 +25,7 @@ app = typer.Typer(
 app.add_typer(topics.app, name="topics")
 app.add_typer(acl.app, name="acl")
 app.add_typer(broker.app, name="broker")
+app.add_typer(tls.app, name="tls")
 app.add_typer(dlq.app, name="dlq")
 app.command("run")(run)
 app.command("verify")(audit.verify)
@@ -43,5 +46,11 @@ def sample(as_json: bool = typer.Option(False, "--json", help="machine-readable 
 
 
 def main() -> None:
-    configure_logging(BusSettings())
+    try:
+        settings = BusSettings()
+    except ValidationError as exc:  # refused settings (development password in production, ...)
+        problems = "; ".join(str(e["msg"]).removeprefix("Value error, ") for e in exc.errors())
+        print(f"incidentbus: settings refused: {problems}", file=sys.stderr)
+        raise SystemExit(2) from None
+    configure_logging(settings)
     app()

@@ -31,11 +31,17 @@ def broker_url(settings: BusSettings) -> str:
 
 
 def _credentials(settings: BusSettings) -> Any:
+    """faust's credentials for the settings: SASL over TLS when the protocol is SASL_SSL (faust
+    picks SASL_SSL exactly when the SASL credentials carry a TLS context), TLS alone for SSL."""
+    context = settings.ssl_context()
     if not settings.sasl_mechanism:
-        return None
+        return faust.SSLCredentials(context) if context is not None else None
     password = settings.sasl_password.get_secret_value() if settings.sasl_password else ""
     return faust.SASLCredentials(
-        username=settings.sasl_username, password=password, mechanism=settings.sasl_mechanism
+        username=settings.sasl_username,
+        password=password,
+        mechanism=settings.sasl_mechanism,
+        ssl_context=context,
     )
 
 

@@ -2,14 +2,20 @@
 
 `KAFKA_BOOTSTRAP_SERVERS` is honoured as well as `INCIDENTBUS_BOOTSTRAP_SERVERS` so that an
 existing cluster can be used without learning our variable names.
+
+Two refusals happen here, when the settings are read, so that no client is ever built from them:
+production (`INCIDENTBUS_ENVIRONMENT=production`) refuses a public development password for the
+SASL user, whoever it is (admin included), and TLS files configured for a plaintext protocol are
+refused rather than silently ignored.
 """
 
 from __future__ import annotations
 
+import ssl
 from pathlib import Path
-from typing import Literal
+from typing import Literal, Self
 
-from pydantic import AliasChoices, Field, SecretStr
+from pydantic import AliasChoices, Field, SecretStr, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from incidentbus.kernel.jurisdictions import SHIPPED as SHIPPED_JURISDICTIONS
@@ -21,6 +27,42 @@ REPO_ROOT = Path(__file__).resolve().parents[3]
 # and demos can open what they sealed, and the name says it must never guard real data.
 DEV_FIELD_KEY_ID = "dev"
 DEV_FIELD_KEY = "aW5jaWRlbnRidXMtZGV2LWtleS1OT1QtQS1TRUNSRVQ="  # base64("incidentbus-dev-key-NOT-A-SECRET")
+
+# Public development passwords: the principals' derived ones (security/users.py dev_password)
+# start with DEV_PASSWORD_PREFIX; infra/kafka-secure's admin default is DEV_ADMIN_PASSWORD. Every
+# public development secret of the project carries DEV_SECRET_MARKER in its name, and production
+# refuses any password that contains it (in any case), so a new one is covered without a list.
+DEV_SECRET_MARKER = "NOT-A-SECRET"
+DEV_PASSWORD_PREFIX = "dev-NOT-A-SECRET-"
+DEV_ADMIN_PASSWORD = "incidentbus-dev-admin-NOT-A-SECRET"  # keep in step with infra/kafka
+ENVIRONMENT_VAR = "INCIDENTBUS_ENVIRONMENT"
+TLS_PROTOCOLS = frozenset({"SSL", "SASL_SSL"})
+
+
+def is_development_password(value: str) -> bool:
+    """Whether a password is one of the project's public development passwords."""
+    return (
+        value.startswith(DEV_PASSWORD_PREFIX)
+        or value == DEV_ADMIN_PASSWORD
+        or DEV_SECRET_MARKER.lower() in value.lower()
+    )
+
+
+class DevelopmentSecretError(ValueError):
+    """Production was given a public development password."""
+
+
+def refuse_development_password(principal: str, value: str, source: str) -> None:
+    """DevelopmentSecretError naming the principal and where the password came from.
+
+    Call only for production; elsewhere development passwords are the point.
+    """
+    if is_development_password(value):
+        raise DevelopmentSecretError(
+            f"{source}: the password of {principal!r} is a public development password "
+            f"(it contains {DEV_SECRET_MARKER!r}); production ({ENVIRONMENT_VAR}=production) refuses "
+            "development passwords for every principal, admin included: set a real secret"
+        )
 
 
 class BusSettings(BaseSettings):
@@ -52,11 +94,75 @@ class BusSettings(BaseSettings):
     # had an in-process test bus miss a step (not understood yet), so the default stays.
     group_session_seconds: float = Field(default=60.0, ge=6.0, le=300.0)
     client_id: str = "incidentbus"
+    # TLS (security_protocol SSL or SASL_SSL): the CA that signed the brokers' certificates
+    # (None: the system's trust store), and a client certificate and key for brokers that ask for
+    # one (mutual TLS; the local node does not). The broker's name is always checked against its
+    # certificate unless ssl_check_hostname is false (for brokers whose certificates name other
+    # hosts than clients dial; the chain is verified either way).
+    ssl_cafile: Path | None = None
+    ssl_certfile: Path | None = None
+    ssl_keyfile: Path | None = None
+    ssl_key_password: SecretStr | None = None
+    ssl_check_hostname: bool = True
     # Keys that seal personal fields: JSON {"kid": "<base64 32 bytes>", ...} or
     # "kid:<base64>,kid2:<base64>". Old ids stay listed so events sealed with them still open.
     field_keys: SecretStr | None = None
     # The id in field_keys that new values are sealed with (optional when there is one key).
     field_key_id: str | None = None
+
+    @model_validator(mode="after")
+    def _refusals(self) -> Self:
+        self.refuse_development_passwords()
+        tls_files = {
+            "INCIDENTBUS_SSL_CAFILE": self.ssl_cafile,
+            "INCIDENTBUS_SSL_CERTFILE": self.ssl_certfile,
+            "INCIDENTBUS_SSL_KEYFILE": self.ssl_keyfile,
+        }
+        configured = [name for name, value in tls_files.items() if value is not None]
+        if configured and not self.uses_tls:
+            raise ValueError(
+                f"{', '.join(configured)} set but INCIDENTBUS_SECURITY_PROTOCOL={self.security_protocol} "
+                "does not use TLS: set SASL_SSL (or SSL), or unset them"
+            )
+        if self.ssl_keyfile is not None and self.ssl_certfile is None:
+            raise ValueError(
+                "INCIDENTBUS_SSL_KEYFILE needs INCIDENTBUS_SSL_CERTFILE (the client certificate)"
+            )
+        return self
+
+    def refuse_development_passwords(self) -> None:
+        """In production, DevelopmentSecretError for a public development SASL password."""
+        if self.environment == "production" and self.sasl_password is not None:
+            refuse_development_password(
+                self.sasl_username or "(no INCIDENTBUS_SASL_USERNAME)",
+                self.sasl_password.get_secret_value(),
+                "INCIDENTBUS_SASL_PASSWORD",
+            )
+
+    @property
+    def uses_tls(self) -> bool:
+        return self.security_protocol in TLS_PROTOCOLS
+
+    def ssl_context(self) -> ssl.SSLContext | None:
+        """The client TLS context for SSL/SASL_SSL (None for plaintext protocols).
+
+        Certificates are verified against ssl_cafile (or the system's store), the broker's host
+        name is checked, TLS 1.2 is the floor.
+        """
+        if not self.uses_tls:
+            return None
+        context = ssl.create_default_context(
+            ssl.Purpose.SERVER_AUTH, cafile=str(self.ssl_cafile) if self.ssl_cafile else None
+        )
+        context.minimum_version = ssl.TLSVersion.TLSv1_2
+        context.check_hostname = self.ssl_check_hostname
+        if self.ssl_certfile is not None:
+            context.load_cert_chain(
+                self.ssl_certfile,
+                self.ssl_keyfile,
+                self.ssl_key_password.get_secret_value() if self.ssl_key_password else None,
+            )
+        return context
 
     @property
     def effective_log_format(self) -> Literal["json", "console"]:
@@ -82,4 +188,7 @@ class BusSettings(BaseSettings):
             options["sasl_plain_password"] = (
                 self.sasl_password.get_secret_value() if self.sasl_password else None
             )
+        context = self.ssl_context()
+        if context is not None:
+            options["ssl_context"] = context
         return options

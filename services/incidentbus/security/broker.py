@@ -9,7 +9,6 @@ metadata changes asynchronously and the next command, or test, must not race the
 from __future__ import annotations
 
 import asyncio
-import ssl
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -221,8 +220,12 @@ def _sasl_protocol(settings: BusSettings) -> str:
 
 
 def as_principal(settings: BusSettings, principal: str, password: SecretStr) -> BusSettings:
-    """The same connection settings, logged in as `principal` with SCRAM-SHA-512."""
-    return settings.model_copy(
+    """The same connection settings (TLS included), logged in as `principal` with SCRAM-SHA-512.
+
+    A copy skips the settings' validation, so the production refusal of development passwords
+    is applied here again: DevelopmentSecretError.
+    """
+    mine = settings.model_copy(
         update={
             "security_protocol": _sasl_protocol(settings),
             "sasl_mechanism": MECHANISM,
@@ -231,6 +234,8 @@ def as_principal(settings: BusSettings, principal: str, password: SecretStr) -> 
             "client_id": f"incidentbus-{principal}",
         }
     )
+    mine.refuse_development_passwords()
+    return mine
 
 
 def _servers(settings: BusSettings) -> list[tuple[str, int]]:
@@ -243,7 +248,8 @@ def _servers(settings: BusSettings) -> list[tuple[str, int]]:
 
 async def can_login(settings: BusSettings, principal: str, password: SecretStr) -> bool:
     """Whether the broker accepts this principal's password: one SASL handshake, nothing else."""
-    tls = ssl.create_default_context() if _sasl_protocol(settings) == "SASL_SSL" else None
+    # The settings' own TLS context: their CA, their client certificate, host names checked.
+    tls = settings.model_copy(update={"security_protocol": _sasl_protocol(settings)}).ssl_context()
     problems: list[str] = []
     for host, port in _servers(settings):
         try:

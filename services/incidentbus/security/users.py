@@ -8,6 +8,10 @@ Passwords never live in the repository. For each principal, in this order:
    production: a deterministic development password derived from the principal's name. It is
    public by construction (anyone can compute it) and only fit for a local broker.
 
+Production also refuses a development password that arrives through 1. or 2. (copied into a
+variable or a secrets file): any value with the `NOT-A-SECRET` marker (kernel/settings.py), which
+covers every principal's `dev-NOT-A-SECRET-…` and the local node's admin default.
+
 The SCRAM math is here too, because Kafka's AlterUserScramCredentials takes the salted password,
 not the password: the broker never sees it.
 """
@@ -26,10 +30,15 @@ from typing import Literal
 
 from pydantic import SecretStr
 
+from incidentbus.kernel.settings import (
+    DEV_PASSWORD_PREFIX,
+    DevelopmentSecretError,
+    refuse_development_password,
+)
+
 PASSWORD_ENV_PREFIX = "INCIDENTBUS_PASSWORD_"
 SECRETS_FILE_ENV = "INCIDENTBUS_SECRETS_FILE"
 DEV_PASSWORDS_ENV = "INCIDENTBUS_DEV_PASSWORDS"
-DEV_PASSWORD_PREFIX = "dev-NOT-A-SECRET-"
 MECHANISM = "SCRAM-SHA-512"
 # Kafka's ScramMechanism codes on the wire (AlterUserScramCredentials, DescribeUserScramCredentials).
 MECHANISM_CODES = {"SCRAM-SHA-256": 1, "SCRAM-SHA-512": 2}
@@ -108,16 +117,28 @@ def resolve_passwords(
 ) -> dict[str, Password]:
     """Every principal's password; PasswordError naming each one that has none."""
     if sources.dev and production:
-        raise PasswordError("development passwords are refused in production (INCIDENTBUS_ENVIRONMENT)")
+        raise PasswordError(
+            f"development passwords (--dev-passwords, {DEV_PASSWORDS_ENV}) are refused in production "
+            "(INCIDENTBUS_ENVIRONMENT=production)"
+        )
     from_file = read_secrets_file(sources.secrets_file) if sources.secrets_file else {}
     found: dict[str, Password] = {}
     missing: list[str] = []
+    public: list[str] = []
     for principal in principals:
         password = _one_password(principal, sources, from_file)
         if password is None:
             missing.append(f"{principal} ({password_env_var(principal)})")
-        else:
-            found[principal] = password
+            continue
+        if production:
+            try:
+                refuse_development_password(principal, password.value.get_secret_value(), password.source)
+            except DevelopmentSecretError as exc:
+                public.append(str(exc))
+                continue
+        found[principal] = password
+    if public:
+        raise PasswordError("; ".join(public))
     if missing:
         raise PasswordError(
             "no password for: " + ", ".join(missing) + f"; set the variables, {SECRETS_FILE_ENV}, "
