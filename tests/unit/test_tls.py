@@ -206,3 +206,21 @@ def test_a_client_certificate_is_loaded_for_mutual_tls(issued: tls.Issued) -> No
         ssl_keyfile=issued.broker_key,
     )
     assert settings.ssl_context() is not None
+
+
+def test_acl_env_carries_the_tls_settings(issued: tls.Issued) -> None:
+    """`incidentbus acl env PRINCIPAL` prints everything a service needs, the CA included."""
+    from typer.testing import CliRunner
+
+    from incidentbus.cli.main import app
+
+    env = {
+        "INCIDENTBUS_SECURITY_PROTOCOL": "SASL_SSL",
+        "INCIDENTBUS_SSL_CAFILE": str(issued.ca_cert),
+        "INCIDENTBUS_ENVIRONMENT": "development",
+    }
+    result = CliRunner().invoke(app, ["acl", "env", "police-service", "--dev-passwords"], env=env)
+    assert result.exit_code == 0, result.output
+    assert "export INCIDENTBUS_SECURITY_PROTOCOL=SASL_SSL" in result.output
+    assert f"export INCIDENTBUS_SSL_CAFILE={issued.ca_cert}" in result.output
+    assert "export INCIDENTBUS_SSL_CHECK_HOSTNAME=true" in result.output

@@ -222,5 +222,9 @@ def env(
         "INCIDENTBUS_SASL_USERNAME": principal,
         "INCIDENTBUS_SASL_PASSWORD": password.value.get_secret_value(),
     }
+    if mine.uses_tls:  # the same TLS trust as the settings this runs with
+        if mine.ssl_cafile is not None:
+            lines["INCIDENTBUS_SSL_CAFILE"] = str(mine.ssl_cafile)
+        lines["INCIDENTBUS_SSL_CHECK_HOSTNAME"] = str(mine.ssl_check_hostname).lower()
     for name, value in lines.items():
         print(f"export {name}={shlex.quote(value)}")
