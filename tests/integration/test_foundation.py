@@ -123,7 +123,7 @@ def test_garbage_reaches_the_dead_letter_topic_intact_and_the_service_keeps_goin
         await app.start()
         try:
             for _ in range(120):
-                letters = await read_all(applied, applied.topic("bus.deadletters.v1"), idle_ms=200)
+                letters = await read_all(applied, applied.topic("health.deadletters.v1"), idle_ms=200)
                 if letters and any(d.message.envelope.source_ref == "CAD-DLQ-1" for d in handled):  # type: ignore[attr-defined]
                     return letters
                 await asyncio.sleep(0.25)

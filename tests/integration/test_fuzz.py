@@ -142,10 +142,12 @@ async def _letters(
 ) -> dict[tuple[str, int, int], Any]:
     """Dead letters by source position, polling until every wanted position has one (or time is up)."""
     found: dict[tuple[str, int, int], Any] = {}
+    shelves = [settings.topic(t.name) for t in load_catalog(settings.catalog_path).dead_letter_topics()]
     for _ in range(120):
-        for record in await read_all(settings, settings.topic("bus.deadletters.v1"), idle_ms=300):
-            letter = decode_dead_letter(record)
-            found[(letter.source_topic, letter.source_partition, letter.source_offset)] = letter
+        for shelf in shelves:  # every writer's own dead-letter topic
+            for record in await read_all(settings, shelf, idle_ms=300):
+                letter = decode_dead_letter(record)
+                found[(letter.source_topic, letter.source_partition, letter.source_offset)] = letter
         if wanted <= found.keys():
             break
         await asyncio.sleep(1)

@@ -24,9 +24,9 @@ from incidentbus.agencies.registry import load_adapter
 from incidentbus.agencies.service import build_app
 from incidentbus.correlator.service import output_record
 from incidentbus.kernel.admin import admin_client, apply_catalog, delete_topics
-from incidentbus.kernel.catalog import Catalog
+from incidentbus.kernel.catalog import Catalog, load_catalog
 from incidentbus.kernel.codec import decode, encode
-from incidentbus.kernel.deadletter import DEAD_LETTER_TOPIC, decode_dead_letter
+from incidentbus.kernel.deadletter import decode_dead_letter
 from incidentbus.kernel.kafka import producer, read_all, send
 from incidentbus.kernel.records import OutgoingRecord, RawRecord
 from incidentbus.kernel.settings import BusSettings
@@ -41,6 +41,9 @@ from tests.unit.ops_builders import accident_reports, altered, closed_loop, from
 
 CASE_EVENTS = "case.events.v1"
 POLICE_TOPICS = ("police.inbox.v1", "police.events.v1", "police.dispatch.v1", "police.outbox.v1")
+# The dlq commands read every writer's dead-letter topic; the police service writes its own.
+DEAD_LETTER_TOPICS = tuple(t.name for t in load_catalog(BusSettings().catalog_path).dead_letter_topics())
+POLICE_LETTERS = "police.deadletters.v1"
 
 Sandbox = Callable[..., BusSettings]
 
@@ -110,7 +113,7 @@ class OldPolice(AgencyHarness):
 
 
 def letters_by_reason(settings: BusSettings) -> dict[str, RawRecord]:
-    return {decode_dead_letter(r).reason: r for r in records_of(settings, DEAD_LETTER_TOPIC)}
+    return {decode_dead_letter(r).reason: r for r in records_of(settings, POLICE_LETTERS)}
 
 
 async def rejected_by_old_police(settings: BusSettings, ref: str) -> None:
@@ -121,11 +124,11 @@ async def rejected_by_old_police(settings: BusSettings, ref: str) -> None:
         await police.send_inbox(b"\xc3\x28 not utf-8", key="broken")
         status, _ = await police.post(report | {"type_code": "TA1", "location": {"address": "no grid"}})
         assert status == 422
-        await police.wait_for(DEAD_LETTER_TOPIC, lambda rs: len(rs) >= 3)
+        await police.wait_for(POLICE_LETTERS, lambda rs: len(rs) >= 3)
 
 
 def test_dlq_list_show_and_redrive_once(sandbox: Sandbox) -> None:
-    s, ref = sandbox(*POLICE_TOPICS, DEAD_LETTER_TOPIC), f"P-{uuid.uuid4().hex[:8]}"
+    s, ref = sandbox(*POLICE_TOPICS, *DEAD_LETTER_TOPICS), f"P-{uuid.uuid4().hex[:8]}"
     asyncio.run(rejected_by_old_police(s, ref))
     by_reason = letters_by_reason(s)
     assert set(by_reason) == {"intake.unknown_code", "intake.encoding", "intake.missing_location"}

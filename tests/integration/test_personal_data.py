@@ -230,7 +230,7 @@ def test_intake_logs_carry_no_personal_values(keyed: BusSettings, log_stream: io
             await police.wait_for(
                 events_topic("police"), lambda rs: bool(event_of(rs, good) and event_of(rs, http_good))
             )
-            await police.wait_for("bus.deadletters.v1", lambda rs: any(refused(r, bad) for r in rs))
+            await police.wait_for("police.deadletters.v1", lambda rs: any(refused(r, bad) for r in rs))
 
     asyncio.run(run())
     text = log_stream.getvalue()

@@ -23,6 +23,7 @@ from incidentbus.security.acl import (
     diff,
     faust_apps,
     overlapping_apps,
+    system_groups,
 )
 
 PREFIX = "t."
@@ -90,12 +91,16 @@ def test_idempotent_write_exactly_for_principals_that_produce(catalog: Catalog) 
 def test_groups_and_internal_topics_only_for_the_faust_services(catalog: Catalog) -> None:
     plan = acl_plan(catalog, PREFIX)
     groups = {
-        (b.principal, b.resource_name, b.operation) for b in plan if b.resource_type is ResourceType.GROUP
+        (b.principal, b.resource_name, b.operation)
+        for b in plan
+        if b.resource_type is ResourceType.GROUP and b.pattern_type is PatternType.LITERAL
     }
     apps = faust_apps(catalog)
     assert groups == {(p, PREFIX + app, Operation.READ) for p, app in apps.items()}
     assert set(apps) == {f"{a}-service" for a in catalog.agencies} | {"correlator"}
-    prefixed = {b for b in plan if b.pattern_type is PatternType.PREFIXED}
+    prefixed = {
+        b for b in plan if b.pattern_type is PatternType.PREFIXED and b.resource_type is ResourceType.TOPIC
+    }
     assert {(b.principal, b.resource_name) for b in prefixed} == {
         (p, f"{PREFIX}{a}-") for p, a in apps.items()
     }
@@ -105,6 +110,43 @@ def test_groups_and_internal_topics_only_for_the_faust_services(catalog: Catalog
         Operation.WRITE,
         Operation.DESCRIBE,
     }
+
+
+def test_each_agency_system_has_a_consumer_group_prefix_of_its_own(catalog: Catalog) -> None:
+    plan = acl_plan(catalog, PREFIX)
+    prefixed_groups = {
+        (b.principal, b.resource_name, b.operation)
+        for b in plan
+        if b.resource_type is ResourceType.GROUP and b.pattern_type is PatternType.PREFIXED
+    }
+    assert prefixed_groups == {
+        (f"{a}-system", f"{PREFIX}{a}-system.", Operation.READ) for a in catalog.agencies
+    }
+    assert system_groups(catalog) == {f"{a}-system": f"{a}-system." for a in catalog.agencies}
+    group = ResourceType.GROUP
+    assert allows(plan, "police-system", f"{PREFIX}police-system.outbox", Operation.READ, group)
+    assert allows(plan, "police-system", f"{PREFIX}police-system.cad-7", Operation.READ, group)
+    assert not allows(plan, "police-system", f"{PREFIX}health-system.outbox", Operation.READ, group)
+    assert not allows(plan, "police-system", f"{PREFIX}police-system", Operation.READ, group)  # no dot
+    assert not allows(plan, "police-system", f"{PREFIX}incidentbus-police", Operation.READ, group)
+    assert not allows(plan, "police-system", "other.police-system.outbox", Operation.READ, group)
+    for principal in catalog.principals():
+        if principal != "police-system":
+            assert not allows(plan, principal, f"{PREFIX}police-system.outbox", Operation.READ, group)
+    # A group only holds offsets: what the system reads through it is still only its outbox.
+    readable = {
+        b.resource_name for b in plan if b.principal == "police-system" and b.operation is Operation.READ
+    }
+    assert readable == {f"{PREFIX}police.outbox.v1", f"{PREFIX}police-system."}
+
+
+def test_a_new_agency_system_gets_its_group_prefix_from_the_catalog_alone() -> None:
+    text = TWO_AGENCIES.replace('consumers = ["correlator"]', 'consumers = ["correlator", "{agency}-system"]')
+    plan = acl_plan(parse_catalog(text), PREFIX)
+    assert allows(plan, "fire-system", f"{PREFIX}fire-system.x", Operation.READ, ResourceType.GROUP)
+    assert not allows(plan, "fire-system", f"{PREFIX}police-system.x", Operation.READ, ResourceType.GROUP)
+    # No system named in the catalog, no group for it.
+    assert system_groups(parse_catalog(TWO_AGENCIES)) == {}
 
 
 def test_nothing_is_granted_to_anyone_outside_the_catalog(catalog: Catalog) -> None:

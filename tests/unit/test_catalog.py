@@ -29,7 +29,45 @@ consumers = ["auditor"]
 def test_the_shipped_catalog_has_no_problems() -> None:
     catalog = load_catalog(BusSettings().catalog_path)
     assert check_catalog(catalog) == []
-    assert {"police.events.v1", "case.events.v1", "bus.deadletters.v1"} <= {t.name for t in catalog.topics}
+    assert {"police.events.v1", "case.events.v1", "police.deadletters.v1"} <= {t.name for t in catalog.topics}
+
+
+def test_every_dead_letter_writer_has_a_topic_of_its_own() -> None:
+    catalog = load_catalog(BusSettings().catalog_path)
+    shelves = {t.name: t.producers for t in catalog.dead_letter_topics()}
+    assert shelves == {
+        **{f"{a}.deadletters.v1": (f"{a}-service",) for a in catalog.agencies},
+        "correlator.deadletters.v1": ("correlator",),
+    }
+    assert catalog.dead_letter_topic("police").name == "police.deadletters.v1"
+    assert catalog.dead_letter_topic("correlator").name == "correlator.deadletters.v1"
+    with pytest.raises(KeyError):
+        catalog.dead_letter_topic("operator")
+    assert catalog.logical("x.police.inbox.v1", "x.") == catalog.get("police.inbox.v1")
+    assert catalog.logical("police.inbox.v1", "x.") is None
+    assert catalog.logical("x.nope.v1", "x.") is None
+
+
+LETTERS = """
+[[topic]]
+name = "bus.deadletters.v1"
+key = "source topic"
+value = "incidentbus.v1.DeadLetter"
+producers = ["police-service", "correlator"]
+consumers = ["operator"]
+[[topic]]
+name = "more.deadletters.v1"
+key = "source topic"
+value = "incidentbus.v1.DeadLetter"
+producers = ["correlator"]
+consumers = ["operator"]
+"""
+
+
+def test_a_shared_dead_letter_topic_is_a_problem() -> None:
+    problems = check_catalog(parse_catalog(MINIMAL + LETTERS))
+    assert "bus.deadletters.v1: a dead-letter topic needs exactly one producer (its writer)" in problems
+    assert "more.deadletters.v1: correlator already writes dead letters to bus.deadletters.v1" in problems
 
 
 def test_templates_expand_per_agency_and_defaults_fill_in() -> None:

@@ -50,7 +50,7 @@ def test_dead_letters_are_deterministic_and_decodable() -> None:
     make = lambda: dead_letter(_record(), reason="r", detail="d", phase="decode", rejected_by="police")  # noqa: E731
     first, second = dead_letter_record(make(), settings), dead_letter_record(make(), settings)
     assert first == second
-    assert first.topic == "x.bus.deadletters.v1"
+    assert first.topic == "x.police.deadletters.v1"  # the writer's own dead-letter topic
     raw = RawRecord(first.topic, 0, 0, 0, first.key, first.value, first.headers)
     assert decode(raw, bus_pb2.DeadLetter).message == make()
 

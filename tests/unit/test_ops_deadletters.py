@@ -1,4 +1,5 @@
-"""dlq list/show/redrive decisions: each letter once, filters, the original bytes, idempotent redrive."""
+"""dlq list/show/redrive decisions: each letter once, filters, the original bytes, idempotent redrive,
+and a letter goes back only where the writer of its dead-letter topic could write itself."""
 
 from __future__ import annotations
 
@@ -6,38 +7,87 @@ from datetime import UTC, datetime
 
 import pytest
 
+from incidentbus.kernel.catalog import load_catalog
 from incidentbus.kernel.deadletter import dead_letter, dead_letter_record
 from incidentbus.kernel.records import Headers, RawRecord
 from incidentbus.kernel.settings import BusSettings
-from incidentbus.ops.deadletters import LetterFilter, collect, details, find, select, summary
-from incidentbus.ops.redrive import REDRIVE_HEADER, plan_redrive, redrive_record, redriven, source_topics
+from incidentbus.ops.deadletters import Letter, LetterFilter, collect, details, find, select, summary
+from incidentbus.ops.redrive import (
+    FAILED,
+    REDRIVE_HEADER,
+    TopicAccess,
+    plan_redrive,
+    redrive_record,
+    redriven,
+    refusal,
+    source_topics,
+    trusted,
+)
 from incidentbus.ops.text import bytes_view, parse_when, shorten
 
 T0 = 1_764_057_600_000  # 2025-11-25T08:00:00Z
 SETTINGS = BusSettings(topic_prefix="x.")
+PREFIX = SETTINGS.topic_prefix
+CATALOG = load_catalog(SETTINGS.catalog_path)
+WRITERS = {SETTINGS.topic(t.name): t.producers for t in CATALOG.dead_letter_topics()}
 INBOX = "x.police.inbox.v1"
+POLICE_LETTERS = "x.police.deadletters.v1"
 
 
 def rejected(
-    value: bytes, *, offset: int = 3, at: int = T0, reason: str = "intake.json", headers: Headers = ()
+    value: bytes,
+    *,
+    offset: int = 3,
+    at: int = T0,
+    reason: str = "intake.json",
+    headers: Headers = (),
+    source_topic: str = INBOX,
+    rejected_by: str = "police",
+    written_on: str | None = None,
 ) -> RawRecord:
-    """The dead-letter record a service writes for a refused inbox record."""
-    source = RawRecord(INBOX, 1, offset, at, b"k-1" if offset >= 0 else None, value, headers)
+    """The dead-letter record a service writes for a refused record (by default: police, its inbox).
+    `written_on` puts it on another dead-letter topic than its `rejected_by` would choose."""
+    source = RawRecord(source_topic, 1, offset, at, b"k-1" if offset >= 0 else None, value, headers)
     letter = dead_letter(source, reason=reason, detail="invalid JSON: Expecting value", phase="intake",
-                         rejected_by="police")  # fmt: skip
+                         rejected_by=rejected_by)  # fmt: skip
     out = dead_letter_record(letter, SETTINGS)
-    return RawRecord(out.topic, 0, offset + 100, at, out.key, out.value, out.headers)
+    return RawRecord(written_on or out.topic, 0, offset + 100, at, out.key, out.value, out.headers)
+
+
+def shelf_of(*records: RawRecord) -> list[Letter]:
+    return collect(list(records), WRITERS).letters
+
+
+def test_each_writer_writes_to_its_own_dead_letter_topic() -> None:
+    assert rejected(b"{").topic == POLICE_LETTERS
+    assert rejected(b"{", rejected_by="correlator").topic == "x.correlator.deadletters.v1"
+    with pytest.raises(KeyError, match="no dead-letter topic for 'replay'"):
+        rejected(b"{", rejected_by="replay")
+    [letter] = shelf_of(rejected(b"{"))
+    assert (letter.topic, letter.written_by) == (POLICE_LETTERS, ("police-service",))
+    assert summary(letter)["written_by"] == ["police-service"]
+    assert summary(letter)["dead_letter_topic"] == POLICE_LETTERS
 
 
 def test_repeats_are_collected_once_and_non_letters_counted() -> None:
     bad = rejected(b"{oops")
-    garbage = RawRecord("x.bus.deadletters.v1", 0, 9, T0, None, b"\xff", ())
+    garbage = RawRecord(POLICE_LETTERS, 0, 9, T0, None, b"\xff", ())
     shelf = collect([bad, bad, rejected(b"[1]", offset=4), garbage])
     assert [letter.copies for letter in shelf.letters] == [2, 1]
     assert shelf.repeats == 1
-    assert shelf.unreadable == ["0/9: header.missing_content_type"]
+    assert shelf.unreadable == [f"{POLICE_LETTERS}/0/9: header.missing_content_type"]
     assert shelf.letters[0].position == "0/103"
     assert shelf.letters[0].source == f"{INBOX}/1/3"
+
+
+def test_the_same_id_on_two_writers_topics_is_two_letters() -> None:
+    honest = rejected(b"{oops")
+    copied = RawRecord("x.health.deadletters.v1", 0, 1, T0, honest.key, honest.value, honest.headers)
+    letters = shelf_of(honest, copied)
+    assert [x.topic for x in letters] == [POLICE_LETTERS, "x.health.deadletters.v1"]
+    found, missing = find(letters, [letters[0].id])
+    assert (len(found), missing) == (2, [])
+    assert [refusal(x, CATALOG, PREFIX) is None for x in found] == [True, False]
 
 
 def test_filters_by_topic_reason_and_time() -> None:
@@ -112,16 +162,84 @@ def test_redrive_skips_what_is_already_on_the_source_topic() -> None:
     ]
     marks = redriven(on_topic)
     assert marks == {letters[0].id: f"{INBOX}/2/40"}
-    plan = plan_redrive(letters, marks, {INBOX})
+    present: dict[str, TopicAccess] = {INBOX: "present"}
+    plan = plan_redrive(letters, marks, present, CATALOG, PREFIX)
     assert [x.id for x in plan.send] == [letters[1].id]
     assert [(o.letter_id, o.action) for o in plan.skip] == [
         (letters[0].id, "already_redriven"),
         (letters[2].id, "skipped"),
     ]
     assert plan.skip[0].target == f"{INBOX}/2/40"
-    nowhere = plan_redrive(letters[1:2], {}, set())
-    assert (nowhere.send, nowhere.skip[0].note) == ([], f"source topic {INBOX!r} does not exist")
+    nowhere = plan_redrive(letters[1:2], {}, {INBOX: "missing"}, CATALOG, PREFIX)
+    assert (nowhere.send, nowhere.skip[0].action) == ([], "topic_missing")
+    assert nowhere.skip[0].note == f"source topic {INBOX!r} does not exist"
+    hidden = plan_redrive(letters[1:2], {}, {INBOX: "unauthorized"}, CATALOG, PREFIX)
+    assert (hidden.skip[0].action, hidden.skip[0].note) == (
+        "not_authorized",
+        f"not authorized to read and write source topic {INBOX}",
+    )
+    assert {"topic_missing", "not_authorized", "refused", "not_found"} == FAILED
     assert source_topics(letters) == [INBOX]
+
+
+@pytest.mark.parametrize(
+    ("source_topic", "rejected_by", "written_on", "why"),
+    [
+        # The issue's forgery: the police service names the ambulance service's inbox.
+        ("x.health.inbox.v1", "police", None, "written by police-service (on police.deadletters.v1), "
+         "which may not write health.inbox.v1"),
+        # ... and claims to be the health service while at it: the topic still says police.
+        ("x.health.inbox.v1", "health", POLICE_LETTERS, "claims rejected_by 'health' but was written on "
+         "police.deadletters.v1 (by police-service)"),
+        # A topic the police service reads but may not write (the correlator writes dispatches).
+        ("x.police.dispatch.v1", "police", None, "which may not write police.dispatch.v1"),
+        # The correlator reads the agencies' events but may not write them.
+        ("x.police.events.v1", "correlator", None, "written by correlator (on correlator.deadletters.v1), "
+         "which may not write police.events.v1"),
+        ("police.inbox.v1", "police", None, "names source topic 'police.inbox.v1', not a catalog topic"),
+        ("x.nowhere.topic.v1", "police", None, "not a catalog topic under prefix 'x.'"),
+        (INBOX, "police", "x.case.events.v1", "not a dead-letter topic of the catalog"),
+    ],
+)  # fmt: skip
+def test_a_letter_goes_back_only_where_its_writer_could_write(
+    source_topic: str, rejected_by: str, written_on: str | None, why: str
+) -> None:
+    [letter] = shelf_of(
+        rejected(b"{}", source_topic=source_topic, rejected_by=rejected_by, written_on=written_on)
+    )
+    reason = refusal(letter, CATALOG, PREFIX)
+    assert reason is not None
+    assert why in reason, reason
+    plan = plan_redrive([letter], {}, {source_topic: "present"}, CATALOG, PREFIX)
+    assert (plan.send, plan.skip[0].action, plan.skip[0].note) == ([], "refused", reason)
+    assert trusted([letter], CATALOG, PREFIX) == []  # its claimed topic is not even read
+
+
+def test_letters_of_their_writers_own_topics_may_go_back() -> None:
+    inbox = shelf_of(rejected(b"{}"))
+    own_input = shelf_of(rejected(b"{}", source_topic="x.correlator.input.v1", rejected_by="correlator"))
+    for letters in (inbox, own_input):
+        assert refusal(letters[0], CATALOG, PREFIX) is None
+        assert trusted(letters, CATALOG, PREFIX) == letters
+
+
+def test_the_operator_may_read_and_write_every_topic_a_letter_may_go_back_to() -> None:
+    """The redrive rights the catalog grants the operator: exactly the topics some dead-letter
+    writer both reads (so it can reject a record there) and may write (so the letter may go back)."""
+    targets = {
+        t.name
+        for shelf in CATALOG.dead_letter_topics()
+        for t in CATALOG.topics
+        if t not in CATALOG.dead_letter_topics()
+        and all(w in t.producers and w in t.consumers for w in shelf.producers)
+    }
+    assert targets == {f"{a}.inbox.v1" for a in CATALOG.agencies} | {"correlator.input.v1"}
+    for name in targets:
+        topic = CATALOG.get(name)
+        assert "operator" in topic.producers, name
+        assert "operator" in topic.consumers, name
+    written = {t.name for t in CATALOG.topics if "operator" in t.producers}
+    assert written == targets | {"case.commands.v1"}
 
 
 def test_times_and_text() -> None:

@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-import asyncio
 import getpass
 import json
 from datetime import UTC, datetime
 
 import typer
 
+from incidentbus.cli.reading import run
 from incidentbus.kernel.codec import encode
 from incidentbus.kernel.envelope import new_envelope, timestamp, wrap
 from incidentbus.kernel.kafka import producer, send
@@ -55,7 +55,7 @@ def split(
         async with producer(settings) as client:
             return await send(client, record)
 
-    partition, offset = asyncio.run(publish())
+    partition, offset = run(publish(), settings)  # refused by the ACLs: "not authorized", exit 2
     result = {
         "command": event.envelope.event_id,
         "topic": record.topic,

@@ -1,6 +1,10 @@
-"""`incidentbus dlq ...`: the dead letters on bus.deadletters.v1, for the operator on duty.
+"""`incidentbus dlq ...`: the dead letters, for the operator on duty.
 
-Thin on purpose: reading and producing happen here, every decision is in `incidentbus.ops`.
+Every writer has a dead-letter topic of its own (the catalog's `DeadLetter` topics:
+`<agency>.deadletters.v1`, `correlator.deadletters.v1`); the commands read them all as one
+shelf, and each letter is judged by the writer of the topic it was read from (see
+`incidentbus.ops.redrive` for why). Thin on purpose: reading and producing happen here, every
+decision is in `incidentbus.ops`.
 """
 
 from __future__ import annotations
@@ -23,25 +27,32 @@ from incidentbus.cli.reading import (
     read_topic,
     run,
     time_option,
+    who,
 )
-from incidentbus.kernel.deadletter import DEAD_LETTER_TOPIC
-from incidentbus.kernel.kafka import producer, send, topic_exists
+from incidentbus.kernel.catalog import Catalog, load_catalog
+from incidentbus.kernel.kafka import AUTHORIZATION_ERRORS, producer, send, topic_state
 from incidentbus.kernel.settings import BusSettings
 from incidentbus.ops.deadletters import Letter, LetterFilter, Shelf, collect, details, find, select, summary
 from incidentbus.ops.redrive import (
+    FAILED,
     Action,
     Outcome,
+    TopicAccess,
+    not_authorized,
     plan_redrive,
     redrive_record,
     redriven,
     sent,
     source_topics,
+    trusted,
     would_send,
 )
 from incidentbus.ops.text import clock, shorten
 
 app = typer.Typer(
-    help="Dead letters (bus.deadletters.v1): list them, show one whole, redrive them.", no_args_is_help=True
+    help="Dead letters (every writer's <writer>.deadletters.v1, read as one): list them, show one whole, "
+    "redrive them.",
+    no_args_is_help=True,
 )
 
 JSON_OPTION = typer.Option(False, "--json", help="machine-readable output")
@@ -59,11 +70,20 @@ def _filter(
     return LetterFilter(topics, reason, time_option(since, "--since"), time_option(until, "--until"))
 
 
-async def _shelf(settings: BusSettings) -> Shelf:
+def _catalog(settings: BusSettings) -> Catalog:
+    return load_catalog(settings.catalog_path)
+
+
+async def _shelf(settings: BusSettings, catalog: Catalog) -> Shelf:
+    """Every writer's dead-letter topic, read as one shelf; each letter knows its topic's writers."""
+    writers = {settings.topic(t.name): t.producers for t in catalog.dead_letter_topics()}
+    records = []
     with progress_bar() as bar:
-        shelf = collect(await read_topic(settings, settings.topic(DEAD_LETTER_TOPIC), bar))
+        for topic in writers:
+            records.extend(await read_topic(settings, topic, bar))
+    shelf = collect(records, writers)
     if shelf.unreadable:
-        errors.print(f"[yellow]{len(shelf.unreadable)} record(s) on the topic are not dead letters[/yellow]")
+        errors.print(f"[yellow]{len(shelf.unreadable)} record(s) on the topics are not dead letters[/yellow]")
     return shelf
 
 
@@ -78,12 +98,12 @@ def list_letters(
     """List dead letters, each once however often it was written, oldest first."""
     settings = BusSettings()
     wanted = _filter(settings, topic, reason, since, until)
-    letters = select(run(_shelf(settings)).letters, wanted)
+    letters = select(run(_shelf(settings, _catalog(settings)), settings).letters, wanted)
     repeats = sum(letter.copies - 1 for letter in letters)
     if as_json:
         print(json.dumps({"letters": [summary(x) for x in letters], "repeats_collapsed": repeats}))
         return
-    table = Table("letter id", "time (UTC)", "source", "reason", "rejected by", "detail")
+    table = Table("letter id", "time (UTC)", "source", "reason", "written by", "detail")
     for letter in letters:
         dl = letter.letter
         table.add_row(
@@ -94,7 +114,7 @@ def list_letters(
                     clock(dl.envelope.recorded_at),
                     letter.source,
                     dl.reason,
-                    dl.rejected_by,
+                    ", ".join(letter.written_by) or letter.topic,
                     shorten(dl.detail),
                 )
             )
@@ -109,19 +129,27 @@ def show(
     as_json: bool = JSON_OPTION,
 ) -> None:
     """Show one letter whole: reason, detail, source position, and the original key, headers and value."""
-    found, _ = find(run(_shelf(BusSettings())).letters, [letter_id])
+    settings = BusSettings()
+    catalog = _catalog(settings)
+    found, _ = find(run(_shelf(settings, catalog), settings).letters, [letter_id])
     if not found:
-        fail(f"no dead letter {letter_id} on {DEAD_LETTER_TOPIC}", EXIT_PROBLEMS)
-    view = details(found[0])
+        names = ", ".join(t.name for t in catalog.dead_letter_topics())
+        fail(f"no dead letter {letter_id} on {names}", EXIT_PROBLEMS)
+    if len(found) > 1:  # the same id on two writers' topics: one of them is not what it claims
+        where = ", ".join(x.topic for x in found)
+        errors.print(f"[yellow]{len(found)} letters have this id, on {where}[/yellow]")
+    views = [details(letter) for letter in found]
     if as_json:
-        print(json.dumps(view, ensure_ascii=False))
+        print(json.dumps(views[0] if len(views) == 1 else views, ensure_ascii=False))
         return
-    _print_letter(view)
+    for view in views:
+        _print_letter(view)
 
 
 def _print_letter(view: dict[str, object]) -> None:
     fields = Table.grid(padding=(0, 2))
-    for name in ("letter_id", "time", "reason", "detail", "phase", "rejected_by", "source", "copies"):
+    names = ("letter_id", "time", "reason", "detail", "phase", "rejected_by", "written_by")
+    for name in (*names, "dead_letter_topic", "source", "copies"):
         fields.add_row(Text(name, style="bold"), Text(str(view[name])))
     key = view["original_key"]
     assert isinstance(key, dict)
@@ -149,7 +177,10 @@ def redrive(
 
     Idempotent: a letter whose redriven record is already on its source topic is skipped, so
     running the same redrive twice produces nothing new. HTTP intake letters go to the
-    agency's inbox topic, their source.
+    agency's inbox topic, their source. A letter goes back only to a topic the writer of its
+    dead-letter topic may write itself; any other is refused with the reason. Exit 1 when a
+    letter was refused, not found, or could not be redriven (source topic missing, not
+    authorized); exit 2 when the dead letters cannot be read at all.
     """
     if not letter_ids and reason is None:
         fail("name the letters to redrive, or choose them with --reason PREFIX", EXIT_UNUSABLE)
@@ -157,34 +188,49 @@ def redrive(
         fail("give letter ids, or --reason (and --topic), not both", EXIT_UNUSABLE)
     settings = BusSettings()
     wanted = _filter(settings, topic, reason or "", None, None)
-    outcomes = run(_redrive(settings, letter_ids or [], wanted, dry_run))
+    outcomes = run(_redrive(settings, _catalog(settings), letter_ids or [], wanted, dry_run), settings)
     _report(outcomes, dry_run, as_json)
-    raise typer.Exit(EXIT_PROBLEMS if any(o.action == "not_found" for o in outcomes) else 0)
+    raise typer.Exit(EXIT_PROBLEMS if any(o.action in FAILED for o in outcomes) else 0)
 
 
 async def _redrive(
-    settings: BusSettings, ids: list[str], wanted: LetterFilter, dry_run: bool
+    settings: BusSettings, catalog: Catalog, ids: list[str], wanted: LetterFilter, dry_run: bool
 ) -> list[Outcome]:
-    shelf = await _shelf(settings)
+    shelf = await _shelf(settings, catalog)
     chosen, missing = find(shelf.letters, ids) if ids else (select(shelf.letters, wanted), [])
     marks: dict[str, str] = {}
-    existing: set[str] = set()
-    with progress_bar() as bar:
-        for topic in source_topics(chosen):
-            if await topic_exists(settings, topic):
-                existing.add(topic)
+    access: dict[str, TopicAccess] = {}
+    # Only the topics of letters that may go back are read: a forged letter's claim is not followed.
+    for topic in source_topics(trusted(chosen, catalog, settings.topic_prefix)):
+        access[topic] = await topic_state(settings, topic)
+        if access[topic] != "present":
+            continue
+        with progress_bar() as bar:
+            try:
                 marks.update(redriven(await read_topic(settings, topic, bar)))
-    plan = plan_redrive(chosen, marks, existing)
+            except AUTHORIZATION_ERRORS:
+                access[topic] = "unauthorized"
+    plan = plan_redrive(chosen, marks, access, catalog, settings.topic_prefix)
     done = [would_send(letter) for letter in plan.send] if dry_run else await _produce(settings, plan.send)
-    by_id = {o.letter_id: o for o in [*plan.skip, *done]}
-    return [by_id[letter.id] for letter in chosen] + [Outcome(i, "not_found") for i in missing]
+    by_letter = {(o.dead_letter_topic, o.letter_id): o for o in [*plan.skip, *done]}
+    return [by_letter[(x.topic, x.id)] for x in chosen] + [Outcome(i, "not_found") for i in missing]
 
 
 async def _produce(settings: BusSettings, letters: list[Letter]) -> list[Outcome]:
+    """Produce each letter's record; a write the broker refuses is that letter's `not_authorized`."""
     if not letters:
         return []
-    async with producer(settings) as client:
-        return [sent(letter, *await send(client, redrive_record(letter))) for letter in letters]
+    try:
+        async with producer(settings) as client:
+            outcomes = []
+            for letter in letters:
+                try:
+                    outcomes.append(sent(letter, *await send(client, redrive_record(letter))))
+                except AUTHORIZATION_ERRORS as exc:
+                    outcomes.append(not_authorized(letter, f"{type(exc).__name__} for {who(settings)}"))
+            return outcomes
+    except AUTHORIZATION_ERRORS as exc:  # no producer id (IDEMPOTENT_WRITE) for this principal
+        return [not_authorized(x, f"{type(exc).__name__} for {who(settings)}") for x in letters]
 
 
 def _report(outcomes: list[Outcome], dry_run: bool, as_json: bool) -> None:
@@ -195,7 +241,8 @@ def _report(outcomes: list[Outcome], dry_run: bool, as_json: bool) -> None:
         return
     table = Table("letter id", "source", "action", "where / why")
     for o in outcomes:
-        colour = {"redriven": "green", "would_redrive": "cyan", "not_found": "red"}.get(o.action, "yellow")
+        colour = {"redriven": "green", "would_redrive": "cyan"}.get(o.action, "yellow")
+        colour = "red" if o.action in FAILED else colour
         table.add_row(
             Text(o.letter_id), Text(o.source), Text(o.action, style=colour), Text(o.target or o.note)
         )

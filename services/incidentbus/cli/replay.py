@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import base64
 import json
 from pathlib import Path
@@ -12,7 +11,7 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
-from incidentbus.cli.reading import time_option
+from incidentbus.cli.reading import run, time_option
 from incidentbus.correlator.rulesfile import load_rules
 from incidentbus.correlator.service import INPUT, output_record
 from incidentbus.kernel.admin import apply_catalog
@@ -52,10 +51,12 @@ def replay_command(
     )
     settings = BusSettings()
     with console.status("reading correlator.input.v1 and case.events.v1 ..."):
-        inputs = asyncio.run(read_all(settings, settings.topic(INPUT)))
+        # A topic that is missing or that this principal may not read exits 2 with the reason,
+        # rather than replaying nothing.
+        inputs = run(read_all(settings, settings.topic(INPUT), must_exist=True), settings)
         production = [
             decode(r, case_events_pb2.CaseEvent).message
-            for r in asyncio.run(read_all(settings, settings.topic("case.events.v1")))
+            for r in run(read_all(settings, settings.topic("case.events.v1"), must_exist=True), settings)
         ]
     result = replay(inputs, load_rules(rules), window)
     diffs = compare(result.case_events(), production, result.inputs)  # type: ignore[arg-type]
@@ -101,7 +102,7 @@ def _to_sandbox(settings: BusSettings, sandbox: str, result: Replay) -> None:
                 if o.message is not None:
                     await send(client, output_record(target, o))
 
-    asyncio.run(produce())
+    run(produce(), target)
 
 
 def _report(result: Replay, diffs: list[CaseDiff], as_json: bool) -> None:

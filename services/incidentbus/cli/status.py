@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import json
 import time
 from typing import Annotated
@@ -11,23 +10,26 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
+from incidentbus.cli.reading import run
 from incidentbus.kernel.catalog import load_catalog
 from incidentbus.kernel.kafka import read_all
 from incidentbus.kernel.settings import BusSettings
 from incidentbus.ops.figures import Figures, broker_figures, from_model
-from incidentbus.ops.query import SOURCES, fold, run_forever
+from incidentbus.ops.query import fold, run_forever, sources
 from incidentbus.ops.readmodel import ReadModel
 
 console = Console(soft_wrap=True)
 
 
 async def snapshot_figures(settings: BusSettings, include_drills: bool = False) -> tuple[Figures, ReadModel]:
-    """The same figures `/metrics` serves, computed once from the topics."""
+    """The same figures `/metrics` serves, computed once from the topics (each must exist and be
+    readable by this principal: a refused read is "not authorized", never an empty figure)."""
     model = ReadModel()
-    for topic in SOURCES:
-        for record in await read_all(settings, settings.topic(topic)):
+    catalog = load_catalog(settings.catalog_path)
+    for topic in sources(catalog):
+        for record in await read_all(settings, settings.topic(topic), must_exist=True):
             fold(model, record, topic)
-    figures = await broker_figures(settings, load_catalog(settings.catalog_path))
+    figures = await broker_figures(settings, catalog)
     return from_model(figures, model, include_drills), model
 
 
@@ -42,7 +44,8 @@ def status(
     Drills (cases whose events say EXERCISE or TEST) are left out unless --include-drills.
     """
     with console.status("reading the bus ..."):
-        figures, model = asyncio.run(snapshot_figures(BusSettings(), include_drills))
+        settings = BusSettings()
+        figures, model = run(snapshot_figures(settings, include_drills), settings)
     if as_json:
         lag = [{"group": g, "topic": t, "lag": n} for (g, t), n in sorted(figures.lag.items())]
         print(

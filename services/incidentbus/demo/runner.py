@@ -22,7 +22,7 @@ from incidentbus.kernel.admin import admin_client, apply_catalog, delete_topics
 from incidentbus.kernel.catalog import load_catalog
 from incidentbus.kernel.kafka import producer, read_all
 from incidentbus.kernel.settings import BusSettings
-from incidentbus.ops.query import SOURCES, fold
+from incidentbus.ops.query import fold, sources
 from incidentbus.ops.readmodel import ReadModel
 
 console = Console(soft_wrap=True)
@@ -127,7 +127,7 @@ async def _until(start: float, at: float, progress: Progress, bar: object, syste
 
 async def read_model(settings: BusSettings) -> ReadModel:
     model = ReadModel()
-    for topic in SOURCES:
+    for topic in sources(load_catalog(settings.catalog_path)):
         for record in await read_all(settings, settings.topic(topic)):
             fold(model, record, topic)
     return model

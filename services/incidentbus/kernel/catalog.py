@@ -13,6 +13,8 @@ from incidentbus.kernel.schema import WIRE_TYPES, message_class
 
 NAME_PATTERN = re.compile(r"^[a-z][a-z0-9]*\.[a-z][a-z0-9-]*\.v[1-9][0-9]*$")
 JSON_PREFIX = "json:"
+# The value type of dead-letter topics: how the catalog marks them (one per writing principal).
+DEAD_LETTER_VALUE = "incidentbus.v1.DeadLetter"
 # LogAppendTime: the broker stamps records; used where producers must not set the bus's clock.
 TimestampType = Literal["CreateTime", "LogAppendTime"]
 
@@ -119,6 +121,25 @@ class Catalog(BaseModel):
         names = {p for t in self.topics for p in (*t.producers, *t.consumers)}
         return tuple(sorted(names))
 
+    def logical(self, physical: str, prefix: str) -> Topic | None:
+        """The catalog topic a physical name (under `prefix`) stands for, or None."""
+        if not physical.startswith(prefix):
+            return None
+        name = physical[len(prefix) :]
+        return next((t for t in self.topics if t.name == name), None)
+
+    def dead_letter_topics(self) -> tuple[Topic, ...]:
+        """Every dead-letter topic (value `DeadLetter`): one per writing principal, read as one shelf."""
+        return tuple(t for t in self.topics if t.value == DEAD_LETTER_VALUE)
+
+    def dead_letter_topic(self, writer: str) -> Topic:
+        """The dead-letter topic of a rejecting component (`police`, `correlator`: a letter's
+        `rejected_by`): the dead-letter topic of that domain, `<writer>.<entity>.v<N>`."""
+        for topic in self.dead_letter_topics():
+            if topic.name.split(".", 1)[0] == writer:
+                return topic
+        raise KeyError(f"the catalog has no dead-letter topic for {writer!r}")
+
 
 def _expand(spec: TopicSpec, agency: str) -> TopicSpec:
     def fill(text: str) -> str:
@@ -180,4 +201,21 @@ def check_catalog(catalog: Catalog) -> list[str]:
             problems.append(f"{topic.name}: {value_problem}")
         if not topic.producers or not topic.consumers:
             problems.append(f"{topic.name}: needs at least one producer and one consumer")
+    return problems + _dead_letter_problems(catalog)
+
+
+def _dead_letter_problems(catalog: Catalog) -> list[str]:
+    """A dead-letter topic names its writer only if exactly one principal may write it, and that
+    principal writes no other dead-letter topic (the letter's writer is read off the topic)."""
+    problems: list[str] = []
+    owners: dict[str, str] = {}
+    for topic in catalog.dead_letter_topics():
+        if len(topic.producers) != 1:
+            problems.append(f"{topic.name}: a dead-letter topic needs exactly one producer (its writer)")
+        for principal in topic.producers:
+            if principal in owners:
+                problems.append(
+                    f"{topic.name}: {principal} already writes dead letters to {owners[principal]}"
+                )
+            owners.setdefault(principal, topic.name)
     return problems

@@ -1,9 +1,22 @@
-"""Dead letters: a rejected record kept whole, with its reason, so nothing is ever lost."""
+"""Dead letters: a rejected record kept whole, with its reason, so nothing is ever lost.
+
+Each writer has a dead-letter topic of its own (`police.deadletters.v1` for the police service,
+`correlator.deadletters.v1` for the correlator: the catalog's topics whose value is
+`DeadLetter`, one producer each). The letter's `rejected_by` names the writer and chooses the
+topic, so no shell names a dead-letter topic itself. Why per writer: a letter names the topic
+its record came from, and `dlq redrive` writes the record back there. A field inside the letter
+is only the writer's claim; the topic a letter was read from is a fact the broker's ACLs
+guarantee (only its one producer may write it), so the redrive can hold every letter to what
+its writer could have written itself (`incidentbus.ops.redrive`).
+"""
 
 from __future__ import annotations
 
 import hashlib
+from functools import cache
+from pathlib import Path
 
+from incidentbus.kernel.catalog import Catalog, load_catalog
 from incidentbus.kernel.codec import decode, encode
 from incidentbus.kernel.envelope import new_envelope, timestamp_ms
 from incidentbus.kernel.ids import stable_id
@@ -11,7 +24,6 @@ from incidentbus.kernel.records import OutgoingRecord, RawRecord
 from incidentbus.kernel.settings import BusSettings
 from incidentbus.v1 import bus_pb2
 
-DEAD_LETTER_TOPIC = "bus.deadletters.v1"
 DEAD_LETTER_TYPE = bus_pb2.DeadLetter.DESCRIPTOR.full_name
 
 
@@ -51,9 +63,22 @@ def dead_letter(
     )
 
 
+@cache
+def _catalog(path: Path) -> Catalog:
+    return load_catalog(path)
+
+
+def dead_letter_topic(writer: str, settings: BusSettings) -> str:
+    """The physical dead-letter topic of a writer (a letter's `rejected_by`), from the catalog.
+    KeyError when the catalog gives the writer none: a letter must never go where its writer
+    may not write (the broker would refuse it) or to a topic nobody reads."""
+    return settings.topic(_catalog(settings.catalog_path).dead_letter_topic(writer).name)
+
+
 def dead_letter_record(letter: bus_pb2.DeadLetter, settings: BusSettings) -> OutgoingRecord:
-    """The record to produce on the dead-letter topic, keyed by the source topic."""
-    return encode(letter, topic=settings.topic(DEAD_LETTER_TOPIC), key=letter.source_topic)
+    """The record to produce on its writer's dead-letter topic, keyed by the source topic."""
+    topic = dead_letter_topic(letter.rejected_by, settings)
+    return encode(letter, topic=topic, key=letter.source_topic)
 
 
 # A dead letter wraps a whole original, which may itself be over the services' limit.

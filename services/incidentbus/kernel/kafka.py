@@ -4,12 +4,48 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator, Callable, Iterable
 from contextlib import asynccontextmanager
+from typing import Literal
 
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, ConsumerRecord, TopicPartition
-from aiokafka.errors import KafkaError
+from aiokafka.errors import (
+    ClusterAuthorizationFailedError,
+    GroupAuthorizationFailedError,
+    KafkaError,
+    TopicAuthorizationFailedError,
+    TransactionalIdAuthorizationFailed,
+    UnknownTopicOrPartitionError,
+    for_code,
+)
+from aiokafka.protocol.metadata import MetadataRequest
 
 from incidentbus.kernel.records import OutgoingRecord, RawRecord, normalize_headers
 from incidentbus.kernel.settings import BusSettings
+
+# The broker's "you may not": a principal without the ACL, told apart from a missing topic.
+AUTHORIZATION_ERRORS: tuple[type[KafkaError], ...] = (
+    TopicAuthorizationFailedError,
+    GroupAuthorizationFailedError,
+    ClusterAuthorizationFailedError,
+    TransactionalIdAuthorizationFailed,
+)
+
+TopicState = Literal["present", "missing", "unauthorized"]
+
+
+class TopicMissingError(Exception):
+    """The broker does not know the topic (as opposed to not letting this principal see it)."""
+
+    def __init__(self, topic: str) -> None:
+        super().__init__(f"topic {topic} does not exist")
+        self.topic = topic
+
+
+def _unreachable(settings: BusSettings, exc: KafkaError) -> Exception:
+    """A client that failed to start: refused authorization stays itself, the rest is unreachable."""
+    refused: Exception = exc
+    if isinstance(exc, AUTHORIZATION_ERRORS):
+        return refused
+    return ConnectionError(f"cannot reach Kafka at {settings.bootstrap_servers}: {exc}")
 
 
 @asynccontextmanager
@@ -23,7 +59,8 @@ async def producer(settings: BusSettings) -> AsyncIterator[AIOKafkaProducer]:
     try:
         await client.start()
     except KafkaError as exc:
-        raise ConnectionError(f"cannot reach Kafka at {settings.bootstrap_servers}: {exc}") from exc
+        await client.stop()
+        raise _unreachable(settings, exc) from exc
     try:
         yield client
     finally:
@@ -67,35 +104,75 @@ async def _reader(settings: BusSettings) -> AsyncIterator[AIOKafkaConsumer]:
         await consumer.start()
     except KafkaError as exc:
         await consumer.stop()  # release what start() opened before it failed
-        raise ConnectionError(f"cannot reach Kafka at {settings.bootstrap_servers}: {exc}") from exc
+        raise _unreachable(settings, exc) from exc
     try:
         yield consumer
     finally:
         await consumer.stop()
 
 
+async def _metadata(consumer: AIOKafkaConsumer, topic: str) -> tuple[TopicState, list[TopicPartition]]:
+    """Ask the broker about one topic by name (never creating it): a metadata request for all
+    topics silently leaves out the ones this principal may not describe, so it cannot tell "not
+    authorized" from "does not exist"; a request naming the topic answers with the error code."""
+    client = consumer._client
+    request = MetadataRequest([topic], allow_auto_topic_creation=False)
+    response = await client.send(client.get_random_node(), request)
+    for entry in response.topics:
+        error_code, name, partitions = entry[0], entry[1], entry[2 if response.API_VERSION == 0 else 3]
+        if name != topic:
+            continue
+        error = for_code(error_code)
+        if error is TopicAuthorizationFailedError:
+            return "unauthorized", []
+        if error is UnknownTopicOrPartitionError:
+            return "missing", []
+        return "present", [TopicPartition(topic, p[1]) for p in sorted(partitions, key=lambda p: p[1])]
+    return "missing", []
+
+
 async def _partitions(consumer: AIOKafkaConsumer, topic: str) -> list[TopicPartition]:
-    cluster = await consumer._client.fetch_all_metadata()  # the consumer's own view is subscription-only
-    return [TopicPartition(topic, p) for p in sorted(cluster.partitions_for_topic(topic) or [])]
+    """The topic's partitions; [] when it does not exist; TopicAuthorizationFailedError when this
+    principal may not see it (so a refused read never passes for an empty topic)."""
+    state, partitions = await _metadata(consumer, topic)
+    if state == "unauthorized":
+        raise TopicAuthorizationFailedError(topic)
+    return partitions
+
+
+async def topic_state(settings: BusSettings, topic: str) -> TopicState:
+    """Whether the topic is there for this principal, missing, or hidden by the ACLs."""
+    async with _reader(settings) as consumer:
+        return (await _metadata(consumer, topic))[0]
 
 
 async def topic_exists(settings: BusSettings, topic: str) -> bool:
-    """Whether the broker knows the topic (read_all cannot tell a missing topic from an empty one)."""
+    """Whether the broker knows the topic (read_all cannot tell a missing topic from an empty one);
+    TopicAuthorizationFailedError when this principal may not see it."""
     async with _reader(settings) as consumer:
         return bool(await _partitions(consumer, topic))
 
 
 async def read_all(
-    settings: BusSettings, topic: str, *, idle_ms: int = 1500, progress: ReadProgress | None = None
+    settings: BusSettings,
+    topic: str,
+    *,
+    idle_ms: int = 1500,
+    progress: ReadProgress | None = None,
+    must_exist: bool = False,
 ) -> list[RawRecord]:
     """Every record now in a topic, from the beginning, without joining a consumer group.
 
     `progress`, when given, is told how far the read has come after every batch, so commands
-    reading a whole topic can show a progress bar.
+    reading a whole topic can show a progress bar. A topic this principal may not read raises
+    TopicAuthorizationFailedError; a missing one reads as empty, or raises TopicMissingError
+    with `must_exist`.
     """
     async with _reader(settings) as consumer:
         partitions = await _partitions(consumer, topic)
         if not partitions:
+            if must_exist:
+                raise TopicMissingError(topic)
             return []
         consumer.assign(partitions)
         await consumer.seek_to_beginning(*partitions)

@@ -3,11 +3,17 @@
 A service that meets the same bad record twice (a redelivery, a restart before the commit)
 writes the same letter twice, byte for byte and with the same id; operators want to see the
 rejected record once, with how many copies the topic holds.
+
+Letters live on one dead-letter topic per writer (the catalog's `DeadLetter` topics) and are
+read as one shelf. Each letter keeps the topic it was read from and the principals the catalog
+lets write that topic (`written_by`): that, not the letter's own `rejected_by` field, is who
+wrote it, because the broker lets nobody else write there. The same id on two writers' topics is
+two letters (one of them is not what it claims), each judged by its own writer.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
@@ -25,6 +31,8 @@ class Letter:
     letter: bus_pb2.DeadLetter
     position: str  # "partition/offset" of the first copy on the dead-letter topic
     copies: int = 1
+    topic: str = ""  # the (physical) dead-letter topic it was read from
+    written_by: tuple[str, ...] = ()  # who may write that topic, by the catalog: the trusted writer
 
     @property
     def id(self) -> str:
@@ -54,26 +62,28 @@ class Shelf:
 
     letters: list[Letter] = field(default_factory=list)
     repeats: int = 0
-    unreadable: list[str] = field(default_factory=list)  # "partition/offset: reason"
+    unreadable: list[str] = field(default_factory=list)  # "topic/partition/offset: reason"
 
 
-def collect(records: Iterable[RawRecord]) -> Shelf:
-    """Decode every record of the dead-letter topic, keeping one Letter per letter id, in log order."""
-    first: dict[str, bus_pb2.DeadLetter] = {}
-    where: dict[str, str] = {}
-    copies: dict[str, int] = {}
+def collect(records: Iterable[RawRecord], writers: Mapping[str, tuple[str, ...]] | None = None) -> Shelf:
+    """Decode every record of the dead-letter topics, keeping one Letter per (topic, letter id),
+    in the order read. `writers` maps each dead-letter topic to the principals that may write it."""
+    first: dict[tuple[str, str], bus_pb2.DeadLetter] = {}
+    where: dict[tuple[str, str], str] = {}
+    copies: dict[tuple[str, str], int] = {}
     unreadable: list[str] = []
     for record in records:
         try:
             letter = decode_dead_letter(record)
         except DecodeError as exc:
-            unreadable.append(f"{record.partition}/{record.offset}: {exc.reason}")
+            unreadable.append(f"{record.topic}/{record.partition}/{record.offset}: {exc.reason}")
             continue
-        letter_id = letter.envelope.event_id
-        copies[letter_id] = copies.get(letter_id, 0) + 1
-        if letter_id not in first:
-            first[letter_id], where[letter_id] = letter, f"{record.partition}/{record.offset}"
-    letters = [Letter(first[i], where[i], copies[i]) for i in first]
+        key = (record.topic, letter.envelope.event_id)
+        copies[key] = copies.get(key, 0) + 1
+        if key not in first:
+            first[key], where[key] = letter, f"{record.partition}/{record.offset}"
+    known = writers or {}
+    letters = [Letter(first[k], where[k], copies[k], k[0], known.get(k[0], ())) for k in first]
     return Shelf(letters, sum(copies.values()) - len(letters), unreadable)
 
 
@@ -102,13 +112,16 @@ def select(letters: Iterable[Letter], wanted: LetterFilter) -> list[Letter]:
 
 
 def find(letters: Iterable[Letter], ids: Iterable[str]) -> tuple[list[Letter], list[str]]:
-    """The letters with the given ids, in the order asked (each once), and the ids not found."""
-    by_id = {letter.id: letter for letter in letters}
+    """The letters with the given ids, in the order asked, and the ids not found. An id found on
+    two writers' topics gives both letters (each is judged by its own writer)."""
+    by_id: dict[str, list[Letter]] = {}
+    for letter in letters:
+        by_id.setdefault(letter.id, []).append(letter)
     found: list[Letter] = []
     missing: list[str] = []
     for letter_id in dict.fromkeys(ids):
         if letter_id in by_id:
-            found.append(by_id[letter_id])
+            found.extend(by_id[letter_id])
         else:
             missing.append(letter_id)
     return found, missing
@@ -126,6 +139,8 @@ def summary(letter: Letter) -> dict[str, object]:
         "source_offset": dl.source_offset,
         "reason": dl.reason,
         "rejected_by": dl.rejected_by,
+        "dead_letter_topic": letter.topic,
+        "written_by": list(letter.written_by),
         "phase": dl.phase,
         "detail": dl.detail,
         "copies": letter.copies,

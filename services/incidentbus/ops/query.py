@@ -1,6 +1,6 @@
 """The query service: an HTTP read model over the correlator's output (snapshots and case events).
 
-It consumes case.snapshots.v1, case.events.v1 and bus.deadletters.v1 from the beginning without
+It consumes case.snapshots.v1, case.events.v1 and every dead-letter topic from the beginning without
 a consumer group (a projection, replayable at will) and answers: a case by id, open cases by
 area, overdue cases, per-agency and per-grid statistics, Prometheus metrics, its OpenAPI.
 Drills are left out of every list and figure unless `?include_drills=true`.
@@ -17,7 +17,7 @@ from contextlib import asynccontextmanager
 from aiohttp import web
 from aiokafka import AIOKafkaConsumer, TopicPartition
 
-from incidentbus.kernel.catalog import load_catalog
+from incidentbus.kernel.catalog import Catalog, load_catalog
 from incidentbus.kernel.codec import DecodeError, decode
 from incidentbus.kernel.deadletter import decode_dead_letter
 from incidentbus.kernel.kafka import raw_record
@@ -29,7 +29,14 @@ from incidentbus.ops.openapi import OPENAPI
 from incidentbus.ops.readmodel import ReadModel
 from incidentbus.v1 import case_events_pb2
 
-SOURCES = ("case.snapshots.v1", "case.events.v1", "bus.deadletters.v1")
+CASE_SOURCES = ("case.snapshots.v1", "case.events.v1")
+
+
+def sources(catalog: Catalog) -> tuple[str, ...]:
+    """The topics the read model folds: the case topics and every writer's dead-letter topic."""
+    return (*CASE_SOURCES, *(t.name for t in catalog.dead_letter_topics()))
+
+
 log = get_logger("incidentbus.query")
 
 
@@ -48,7 +55,7 @@ def fold(model: ReadModel, record: RawRecord, logical_topic: str) -> None:
 
 async def follow(settings: BusSettings, model: ReadModel, ready: asyncio.Event) -> None:
     """Keep the model current; `ready` is set once the backlog present at start is folded in."""
-    names = {settings.topic(t): t for t in SOURCES}
+    names = {settings.topic(t): t for t in sources(load_catalog(settings.catalog_path))}
     consumer = AIOKafkaConsumer(
         **settings.kafka_client_options(),
         group_id=None,

@@ -4,6 +4,23 @@ The redriven record is the original key, value and headers plus `x-redrive-of: <
 That header is the memory of the redrive: before producing, the source topic is scanned for
 it, so running the same redrive twice produces nothing the second time. (Two redrives running
 at the same moment could both produce; the services' own idempotency by event id absorbs that.)
+
+**A letter goes back only where its writer could have written itself.** A letter names its own
+source topic, and everything in it is the writer's claim: a police service could write a letter
+"from" `health.inbox.v1` and have the operator's redrive put its bytes into the ambulance
+service's inbox. So the writer is not taken from the letter but from where it was read: every
+writing principal has a dead-letter topic of its own that only it may write (the catalog's
+`DeadLetter` topics, one producer each, enforced by the broker's ACLs). A letter is redriven
+only when every principal the catalog lets write its dead-letter topic may also write the source
+topic it names (and the letter's `rejected_by` names that same dead-letter topic); anything else
+is `refused` with the reason, and its claimed source topic is not even read. A redrive therefore
+never lets anyone put on a topic what they could not have put there themselves.
+
+Chosen over a "writer" field checked against the catalog (a field is claimed by whoever writes
+the letter) and over one shared topic with per-record producer identity (Kafka records carry no
+authenticated producer). The operator who runs the redrive needs READ (the `x-redrive-of` scan)
+and WRITE on the topics letters may go back to; the catalog grants exactly those (see
+topics/catalog.toml), and the refusals here keep it to what each letter's writer could write.
 """
 
 from __future__ import annotations
@@ -12,12 +29,27 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Literal
 
+from incidentbus.kernel.catalog import Catalog
 from incidentbus.kernel.records import OutgoingRecord, RawRecord
 from incidentbus.ops.deadletters import Letter
 
 REDRIVE_HEADER = "x-redrive-of"
 
-Action = Literal["redriven", "would_redrive", "already_redriven", "skipped", "not_found"]
+Action = Literal[
+    "redriven",
+    "would_redrive",
+    "already_redriven",
+    "skipped",
+    "refused",
+    "topic_missing",
+    "not_authorized",
+    "not_found",
+]
+# Outcomes that make `dlq redrive` exit non-zero: the letter was not (and will not be) redriven
+# by this run for a reason the operator must look at.
+FAILED: frozenset[Action] = frozenset({"refused", "topic_missing", "not_authorized", "not_found"})
+# What the redriving principal may do on a source topic: as `topic_state` tells it.
+TopicAccess = Literal["present", "missing", "unauthorized"]
 
 
 @dataclass(frozen=True)
@@ -29,6 +61,7 @@ class Outcome:
     source: str = ""
     target: str = ""  # "topic/partition/offset" of the redriven record, or of the earlier one
     note: str = ""
+    dead_letter_topic: str = ""  # where the letter was read: its writer's topic
 
     def as_dict(self) -> dict[str, str]:
         return {
@@ -37,6 +70,7 @@ class Outcome:
             "source": self.source,
             "target": self.target,
             "note": self.note,
+            "dead_letter_topic": self.dead_letter_topic,
         }
 
 
@@ -68,6 +102,35 @@ def redriven(records: Iterable[RawRecord]) -> dict[str, str]:
     return marks
 
 
+def refusal(letter: Letter, catalog: Catalog, prefix: str) -> str | None:
+    """Why the letter may not go back to the source topic it names, or None when it may: every
+    principal allowed to write the letter's dead-letter topic may write that source topic."""
+    dl, shelf = letter.letter, catalog.logical(letter.topic, prefix)
+    if shelf is None or shelf not in catalog.dead_letter_topics():
+        return f"read from {letter.topic!r}, not a dead-letter topic of the catalog: its writer is unknown"
+    writers = ", ".join(shelf.producers)
+    try:
+        claimed = catalog.dead_letter_topic(dl.rejected_by).name
+    except KeyError:
+        claimed = ""
+    if claimed != shelf.name:
+        return f"claims rejected_by {dl.rejected_by!r} but was written on {shelf.name} (by {writers})"
+    target = catalog.logical(dl.source_topic, prefix)
+    if target is None:
+        return f"names source topic {dl.source_topic!r}, not a catalog topic under prefix {prefix!r}"
+    if not shelf.producers or any(w not in target.producers for w in shelf.producers):
+        return (
+            f"written by {writers} (on {shelf.name}), which may not write {target.name}: "
+            "a letter goes back only to a topic its writer could write itself"
+        )
+    return None
+
+
+def trusted(letters: Iterable[Letter], catalog: Catalog, prefix: str) -> list[Letter]:
+    """The letters a redrive may send (refusal is None); only their source topics are read."""
+    return [letter for letter in letters if refusal(letter, catalog, prefix) is None]
+
+
 def source_topics(letters: Iterable[Letter]) -> list[str]:
     """The topics a redrive of these letters writes to (and must scan first)."""
     return sorted({letter.letter.source_topic for letter in letters if letter.letter.source_topic})
@@ -81,24 +144,42 @@ class RedrivePlan:
     skip: list[Outcome]
 
 
-def _skip_reason(letter: Letter, marks: dict[str, str], existing: set[str]) -> Outcome | None:
+def _outcome(letter: Letter, action: Action, target: str = "", note: str = "") -> Outcome:
+    return Outcome(letter.id, action, letter.source, target, note, letter.topic)
+
+
+def _skip_reason(
+    letter: Letter, marks: dict[str, str], access: dict[str, TopicAccess], catalog: Catalog, prefix: str
+) -> Outcome | None:
     dl = letter.letter
+    if (refused := refusal(letter, catalog, prefix)) is not None:
+        return _outcome(letter, "refused", note=refused)
     if letter.id in marks:
-        return Outcome(letter.id, "already_redriven", letter.source, marks[letter.id])
-    if not dl.source_topic or dl.source_topic not in existing:
-        note = f"source topic {dl.source_topic!r} does not exist"
-        return Outcome(letter.id, "skipped", letter.source, note=note)
+        return _outcome(letter, "already_redriven", marks[letter.id])
+    state = access.get(dl.source_topic, "missing")
+    if state == "unauthorized":
+        note = f"not authorized to read and write source topic {dl.source_topic}"
+        return _outcome(letter, "not_authorized", note=note)
+    if state == "missing":
+        return _outcome(letter, "topic_missing", note=f"source topic {dl.source_topic!r} does not exist")
     if not dl.original_value:
-        return Outcome(letter.id, "skipped", letter.source, note="original value is empty; nothing to send")
+        return _outcome(letter, "skipped", note="original value is empty; nothing to send")
     return None
 
 
-def plan_redrive(chosen: Iterable[Letter], marks: dict[str, str], existing: set[str]) -> RedrivePlan:
-    """Split the chosen letters into those to produce and those already redriven or unsendable."""
+def plan_redrive(
+    chosen: Iterable[Letter],
+    marks: dict[str, str],
+    access: dict[str, TopicAccess],
+    catalog: Catalog,
+    prefix: str,
+) -> RedrivePlan:
+    """Split the chosen letters into those to produce and those refused, already redriven or
+    unsendable. `access` says, per physical source topic, what the redriving principal found."""
     send: list[Letter] = []
     skip: list[Outcome] = []
     for letter in chosen:
-        reason = _skip_reason(letter, marks, existing)
+        reason = _skip_reason(letter, marks, access, catalog, prefix)
         if reason is None:
             send.append(letter)
         else:
@@ -107,8 +188,14 @@ def plan_redrive(chosen: Iterable[Letter], marks: dict[str, str], existing: set[
 
 
 def sent(letter: Letter, partition: int, offset: int) -> Outcome:
-    return Outcome(letter.id, "redriven", letter.source, f"{letter.letter.source_topic}/{partition}/{offset}")
+    return _outcome(letter, "redriven", f"{letter.letter.source_topic}/{partition}/{offset}")
 
 
 def would_send(letter: Letter) -> Outcome:
-    return Outcome(letter.id, "would_redrive", letter.source, letter.letter.source_topic)
+    return _outcome(letter, "would_redrive", letter.letter.source_topic)
+
+
+def not_authorized(letter: Letter, detail: str) -> Outcome:
+    """The broker refused the redriving principal's write."""
+    note = f"not authorized to write {letter.letter.source_topic}: {detail}"
+    return _outcome(letter, "not_authorized", note=note)

@@ -3,8 +3,12 @@
 Every principal a topic names as a producer may write it, every consumer may read it; nothing
 else is granted (the broker runs with `allow.everyone.if.no.acl.found=false`). The faust
 services additionally own a consumer group and the internal topics faust creates under their
-app id. `acl_plan` is pure: the same catalog and prefix always give the same set of bindings,
-so `incidentbus acl apply` can compare it with the broker and change only the difference.
+app id. Each agency's own system (`<agency>-system`) may use any consumer group whose name starts
+with `<agency>-system.` (PREFIXED, under the topic prefix), e.g. `police-system.outbox`, so it can
+keep its outbox offsets on the broker; it can use no other principal's group, and no other
+principal can use its groups. `acl_plan` is pure: the same catalog and prefix always give the
+same set of bindings, so `incidentbus acl apply` can compare it with the broker and change only
+the difference.
 """
 
 from __future__ import annotations
@@ -24,6 +28,11 @@ ANY_HOST = "*"
 # convention (agencies/service.py, correlator/service.py); tests/unit/test_acl.py checks it.
 APP_ID_PREFIX = "incidentbus-"
 AGENCY_SERVICE_SUFFIX = "-service"
+AGENCY_SYSTEM_SUFFIX = "-system"
+# An agency system's consumer groups are `<agency>-system` + this + any name. The dot keeps one
+# system's prefix from covering another principal's name: agency names are [a-z][a-z0-9]* (they
+# are the first part of topic names), so no `<agency>-system.` is a prefix of another's.
+SYSTEM_GROUP_SEPARATOR = "."
 CORRELATOR = "correlator"
 
 
@@ -128,13 +137,21 @@ def faust_apps(catalog: Catalog) -> dict[str, str]:
     """Principal -> faust app id (before the topic prefix) for every service the catalog names.
 
     Each agency's `<agency>-service` runs app `incidentbus-<agency>`, the `correlator` runs
-    `incidentbus-correlator`. Other principals (agency systems, operator, auditor) read without
-    a consumer group, so they get none.
+    `incidentbus-correlator`. The agency systems get consumer-group prefixes of their own
+    (`system_groups`); the operator and auditor read without a consumer group and get none.
     """
     apps = {f"{a}{AGENCY_SERVICE_SUFFIX}": f"{APP_ID_PREFIX}{a}" for a in catalog.agencies}
     apps[CORRELATOR] = f"{APP_ID_PREFIX}{CORRELATOR}"
     named = set(catalog.principals())
     return {principal: app for principal, app in sorted(apps.items()) if principal in named}
+
+
+def system_groups(catalog: Catalog) -> dict[str, str]:
+    """Principal -> consumer-group prefix (before the topic prefix) of every agency system the
+    catalog names: `<agency>-system.`, so `police-system.outbox` is police's system's group."""
+    named = set(catalog.principals())
+    systems = (f"{agency}{AGENCY_SYSTEM_SUFFIX}" for agency in catalog.agencies)
+    return {p: f"{p}{SYSTEM_GROUP_SEPARATOR}" for p in sorted(systems) if p in named}
 
 
 def _topic_bindings(topic: Topic, prefix: str) -> Iterator[Binding]:
@@ -162,6 +179,15 @@ def _faust_bindings(catalog: Catalog, prefix: str) -> Iterator[Binding]:
             yield Binding(principal, ResourceType.TOPIC, f"{group}-", PatternType.PREFIXED, operation)
 
 
+def _system_group_bindings(catalog: Catalog, prefix: str) -> Iterator[Binding]:
+    """An agency system's consumer groups (READ on the group: join, commit and fetch offsets).
+    What it reads through them is still bounded by its topic grants (its outbox)."""
+    for principal, group_prefix in system_groups(catalog).items():
+        yield Binding(
+            principal, ResourceType.GROUP, f"{prefix}{group_prefix}", PatternType.PREFIXED, Operation.READ
+        )
+
+
 def acl_plan(catalog: Catalog, prefix: str = "") -> frozenset[Binding]:
     """Every binding the bus needs under a topic prefix, and nothing more."""
     bindings: set[Binding] = set()
@@ -169,6 +195,7 @@ def acl_plan(catalog: Catalog, prefix: str = "") -> frozenset[Binding]:
         bindings.update(_topic_bindings(topic, prefix))
     bindings.update(_producer_bindings(catalog))
     bindings.update(_faust_bindings(catalog, prefix))
+    bindings.update(_system_group_bindings(catalog, prefix))
     return frozenset(bindings)
 
 
@@ -227,14 +254,21 @@ def by_principal(bindings: Iterable[Binding]) -> Mapping[str, list[Binding]]:
     return grouped
 
 
-def allows(plan: Iterable[Binding], principal: str, topic: str, operation: Operation) -> bool:
-    """Whether the plan lets `principal` do `operation` on a (physical) topic name.
+def allows(
+    plan: Iterable[Binding],
+    principal: str,
+    topic: str,
+    operation: Operation,
+    resource_type: ResourceType = ResourceType.TOPIC,
+) -> bool:
+    """Whether the plan lets `principal` do `operation` on a (physical) topic name, or on a
+    consumer group's name with `resource_type=GROUP`.
 
     The broker's rule for ALLOW bindings: a LITERAL binding on the name, or a PREFIXED binding on
     a prefix of it. Used by tests to predict the broker's answers.
     """
     for b in plan:
-        if b.principal != principal or b.resource_type is not ResourceType.TOPIC or b.operation != operation:
+        if b.principal != principal or b.resource_type is not resource_type or b.operation != operation:
             continue
         literal = b.pattern_type is PatternType.LITERAL and b.resource_name == topic
         prefixed = b.pattern_type is PatternType.PREFIXED and topic.startswith(b.resource_name)

@@ -21,7 +21,6 @@ from tests.integration.agencies.harness import AgencyHarness, as_bytes
 from tests.integration.agencies.samples import SAMPLES
 
 AGENCIES = sorted(SAMPLES)
-DEADLETTERS = "bus.deadletters.v1"
 
 
 def events_with_ref(records: list[RawRecord], ref: str) -> list[agency_events_pb2.AgencyEvent]:
@@ -151,7 +150,8 @@ def test_malformed_input_goes_to_dead_letters_with_reason_and_bytes(
                     if lt.source_topic == inbox
                 }  # type: ignore[attr-defined]
 
-            records = await h.wait_for(DEADLETTERS, lambda rs: set(positions) <= set(mine(rs)))
+            letters_topic = f"{agency}.deadletters.v1"  # the agency service's own dead-letter topic
+            records = await h.wait_for(letters_topic, lambda rs: set(positions) <= set(mine(rs)))
             found = mine(records)
             return [found[p] for p in positions]
 
