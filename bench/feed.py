@@ -42,7 +42,9 @@ class Feed:
         payload = json.dumps(native, ensure_ascii=False).encode()
         event = canonical_event(self.adapters[agency], payload, at_ms, MAX_BYTES, self.places)
         offset = next(self.offsets)
-        return Input(event, Position(INPUT_TOPIC, 0, offset), Position(f"{agency}.events.v1", 0, offset))
+        return Input(
+            event, Position(INPUT_TOPIC, 0, offset), Position(f"{agency}.events.v1", 0, offset), agency
+        )
 
     def tick(self, at_ms: int) -> Input:
         """A ClockTicked as the correlator shell writes it into an input partition."""
@@ -56,4 +58,4 @@ class Feed:
         )
         event: agency_events_pb2.AgencyEvent = wrap(agency_events_pb2.AgencyEvent, body, env)  # type: ignore[assignment]
         offset = next(self.offsets)
-        return Input(event, Position(INPUT_TOPIC, 0, offset), Position(INPUT_TOPIC, 0, offset))
+        return Input(event, Position(INPUT_TOPIC, 0, offset), Position(INPUT_TOPIC, 0, offset), "correlator")

@@ -30,7 +30,7 @@ def accident_reports(feed: Feed) -> list[Input]:
 
 def from_source(item: Input, topic: str, partition: int, offset: int) -> Input:
     """The same input, as if its agency had published it at that position."""
-    return Input(item.event, item.at, Position(topic, partition, offset))
+    return Input(item.event, item.at, Position(topic, partition, offset), item.publisher)
 
 
 def closed_loop(run: Run, reports: list[Input]) -> str:

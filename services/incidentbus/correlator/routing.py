@@ -12,11 +12,14 @@ from __future__ import annotations
 
 import re
 
+from incidentbus.correlator.domain.inputs import CORRELATOR, OPERATOR
 from incidentbus.kernel.jurisdictions import Jurisdictions, shipped_jurisdictions
 from incidentbus.v1 import agency_events_pb2
 
 CASE_ID = re.compile(r"^C-(\d{6})-")
-SOURCE_HEADERS = ("x-source-topic", "x-source-partition", "x-source-offset")
+SOURCE_HEADERS = ("x-source-topic", "x-source-partition", "x-source-offset", "x-source-agency")
+AGENCY_EVENTS_SUFFIX = ".events.v1"  # <agency>.events.v1, as the catalog's template names it
+COMMANDS = "case.commands.v1"  # operators' commands, routed like agency events
 
 
 MAX_AHEAD_MS = 5 * 60_000  # recorded_at may lead the record's log time by clock skew, not more
@@ -28,6 +31,29 @@ class UnroutableError(Exception):
     def __init__(self, detail: str, reason: str = "correlator.unroutable") -> None:
         super().__init__(detail)
         self.reason = reason
+
+
+def publisher_of(topic: str) -> str:
+    """The agency a routed topic belongs to (catalog name, without the deployment prefix).
+
+    Only that agency's service may write `<agency>.events.v1` and only the operator
+    `case.commands.v1` (the broker's ACLs, from the catalog), so the topic says who spoke.
+    """
+    if topic == COMMANDS:
+        return OPERATOR
+    if topic.endswith(AGENCY_EVENTS_SUFFIX) and "." not in topic.removesuffix(AGENCY_EVENTS_SUFFIX):
+        return topic.removesuffix(AGENCY_EVENTS_SUFFIX)
+    raise UnroutableError(f"{topic!r} is not a topic the correlator routes from")
+
+
+def check_publisher(event: agency_events_pb2.AgencyEvent, publisher: str) -> None:
+    """An event speaks only for the agency whose topic carried it."""
+    claimed = event.envelope.source_agency
+    if claimed != publisher:
+        raise UnroutableError(
+            f"the event claims source agency {claimed!r} but was published on {publisher!r}'s topic",
+            "authz.agency_mismatch",
+        )
 
 
 def check_time(event: agency_events_pb2.AgencyEvent, logged_ms: int) -> None:
@@ -43,9 +69,15 @@ def check_time(event: agency_events_pb2.AgencyEvent, logged_ms: int) -> None:
 
 
 def route_key(
-    event: agency_events_pb2.AgencyEvent, logged_ms: int, places: Jurisdictions | None = None
+    event: agency_events_pb2.AgencyEvent,
+    logged_ms: int,
+    places: Jurisdictions | None = None,
+    publisher: str | None = None,
 ) -> str:
-    """The area to key the event by, once its time and (for a report) its district are admissible."""
+    """The area to key the event by, once its publisher, time and (for a report) its district are
+    admissible. `publisher` is the agency of the topic it came from (None: not checked)."""
+    if publisher is not None:
+        check_publisher(event, publisher)
     check_time(event, logged_ms)
     area = area_of(event)
     known = places or shipped_jurisdictions()
@@ -78,3 +110,18 @@ def _from_case(case_id: str) -> str:
     if match is None:
         raise UnroutableError(f"{case_id!r} is not a correlator case id")
     return match.group(1)
+
+
+def publisher_from_headers(source_topic: str | None, recorded: str | None) -> str:
+    """Who published a correlator input: the router's `x-source-agency`; for inputs routed before
+    it was recorded, the agency of the source topic's name; without a source, the correlator
+    itself (its ticks, written straight to its input topic, which only it may write)."""
+    if recorded:
+        return recorded
+    if not source_topic:
+        return CORRELATOR
+    name = source_topic.rsplit(".", 3)[-3:]
+    try:
+        return publisher_of(".".join(name))
+    except UnroutableError:
+        return ""

@@ -17,7 +17,15 @@ from incidentbus.correlator.domain.outputs import Output
 from incidentbus.correlator.domain.rules import Rules
 from incidentbus.correlator.domain.statecodec import dumps, loads
 from incidentbus.correlator.engine import steps_for
-from incidentbus.correlator.routing import SOURCE_HEADERS, UnroutableError, check_time, route_key
+from incidentbus.correlator.routing import (
+    COMMANDS,
+    SOURCE_HEADERS,
+    UnroutableError,
+    check_time,
+    publisher_from_headers,
+    publisher_of,
+    route_key,
+)
 from incidentbus.kernel.codec import Decoded, encode
 from incidentbus.kernel.deadletter import dead_letter_record
 from incidentbus.kernel.envelope import new_envelope, timestamp_ms, wrap
@@ -31,7 +39,6 @@ from incidentbus.kernel.settings import BusSettings
 from incidentbus.v1 import agency_events_pb2
 
 INPUT = "correlator.input.v1"
-COMMANDS = "case.commands.v1"  # operators' commands (split), routed like agency events
 INPUT_PARTITIONS = 6
 TOPIC_OF = {"case_event": "case.events.v1", "alert": "bus.alerts.v1", "snapshot": "case.snapshots.v1"}
 log = get_logger("incidentbus.correlator")
@@ -44,9 +51,9 @@ def output_record(settings: BusSettings, output: Output) -> OutgoingRecord:
     return encode(output.message, topic=settings.topic(topic), key=output.key)
 
 
-def routed_record(settings: BusSettings, record: RawRecord, area: str) -> OutgoingRecord:
-    """The agency record, unchanged, keyed by area, with where it came from."""
-    source = (record.topic, str(record.partition), str(record.offset))
+def routed_record(settings: BusSettings, record: RawRecord, area: str, publisher: str) -> OutgoingRecord:
+    """The agency record, unchanged, keyed by area, with where it came from and who published it."""
+    source = (record.topic, str(record.partition), str(record.offset), publisher)
     headers = tuple(h for h in record.headers if h[0] not in SOURCE_HEADERS)
     headers += tuple((k, v.encode()) for k, v in zip(SOURCE_HEADERS, source, strict=True))
     return OutgoingRecord(settings.topic(INPUT), area.encode(), record.value or b"", headers)
@@ -54,13 +61,14 @@ def routed_record(settings: BusSettings, record: RawRecord, area: str) -> Outgoi
 
 def input_of(decoded: Decoded) -> Input:
     record = decoded.record
-    topic, partition, offset = ((record.header(h) or b"").decode() for h in SOURCE_HEADERS)
+    topic, partition, offset, publisher = ((record.header(h) or b"").decode() for h in SOURCE_HEADERS)
     source = (
         Position(topic, int(partition or -1), int(offset or -1))
         if topic
         else Position(record.topic, record.partition, record.offset)
     )
-    return Input(decoded.message, Position(record.topic, record.partition, record.offset), source)  # type: ignore[arg-type]
+    at = Position(record.topic, record.partition, record.offset)
+    return Input(decoded.message, at, source, publisher_from_headers(topic, publisher))  # type: ignore[arg-type]
 
 
 class Correlator:
@@ -98,7 +106,8 @@ class Correlator:
     async def route(self, decoded: Decoded) -> list[OutgoingRecord]:
         try:
             places = load_jurisdictions(self.settings.jurisdictions_path)
-            area = route_key(decoded.message, decoded.record.timestamp_ms, places)  # type: ignore[arg-type]
+            publisher = publisher_of(decoded.record.topic.removeprefix(self.settings.topic_prefix))
+            area = route_key(decoded.message, decoded.record.timestamp_ms, places, publisher)  # type: ignore[arg-type]
         except UnroutableError as exc:
             letter = reject(
                 decoded.record,
@@ -108,7 +117,7 @@ class Correlator:
                 rejected_by="correlator",
             )
             return [dead_letter_record(letter.letter, self.settings)]
-        return [routed_record(self.settings, decoded.record, area)]
+        return [routed_record(self.settings, decoded.record, area, publisher)]
 
     async def correlate(self, decoded: Decoded) -> list[OutgoingRecord]:
         """Step every area the record concerns: produce its outputs, then store its state."""

@@ -282,14 +282,16 @@ class CasesMerged(_message.Message):
     def __init__(self, merged_case_id: _Optional[str] = ..., moved_reports: _Optional[_Iterable[_Union[ReportRef, _Mapping]]] = ..., evidence: _Optional[_Union[MatchScore, _Mapping]] = ...) -> None: ...
 
 class CaseSplit(_message.Message):
-    __slots__ = ("new_case_id", "moved_reports", "reason")
+    __slots__ = ("new_case_id", "moved_reports", "reason", "requested_by")
     NEW_CASE_ID_FIELD_NUMBER: _ClassVar[int]
     MOVED_REPORTS_FIELD_NUMBER: _ClassVar[int]
     REASON_FIELD_NUMBER: _ClassVar[int]
+    REQUESTED_BY_FIELD_NUMBER: _ClassVar[int]
     new_case_id: str
     moved_reports: _containers.RepeatedCompositeFieldContainer[ReportRef]
     reason: str
-    def __init__(self, new_case_id: _Optional[str] = ..., moved_reports: _Optional[_Iterable[_Union[ReportRef, _Mapping]]] = ..., reason: _Optional[str] = ...) -> None: ...
+    requested_by: str
+    def __init__(self, new_case_id: _Optional[str] = ..., moved_reports: _Optional[_Iterable[_Union[ReportRef, _Mapping]]] = ..., reason: _Optional[str] = ..., requested_by: _Optional[str] = ...) -> None: ...
 
 class VerificationRequested(_message.Message):
     __slots__ = ("verification_id", "agency", "deadline")
@@ -314,7 +316,7 @@ class CaseVerified(_message.Message):
     def __init__(self, verification_id: _Optional[str] = ..., verified_by: _Optional[str] = ..., satisfaction: _Optional[int] = ..., comment: _Optional[str] = ...) -> None: ...
 
 class CaseEvent(_message.Message):
-    __slots__ = ("envelope", "case_id", "sequence", "previous_hash", "hash", "cause_event_ids", "actor", "case_opened", "report_linked", "task_assigned", "task_status_changed", "case_escalated", "response_level_changed", "case_resolved", "case_closed", "case_reopened", "cases_merged", "case_split", "verification_requested", "case_verified", "report_corrected", "reminder_issued")
+    __slots__ = ("envelope", "case_id", "sequence", "previous_hash", "hash", "cause_event_ids", "actor", "source_topic", "case_opened", "report_linked", "task_assigned", "task_status_changed", "case_escalated", "response_level_changed", "case_resolved", "case_closed", "case_reopened", "cases_merged", "case_split", "verification_requested", "case_verified", "report_corrected", "reminder_issued")
     ENVELOPE_FIELD_NUMBER: _ClassVar[int]
     CASE_ID_FIELD_NUMBER: _ClassVar[int]
     SEQUENCE_FIELD_NUMBER: _ClassVar[int]
@@ -322,6 +324,7 @@ class CaseEvent(_message.Message):
     HASH_FIELD_NUMBER: _ClassVar[int]
     CAUSE_EVENT_IDS_FIELD_NUMBER: _ClassVar[int]
     ACTOR_FIELD_NUMBER: _ClassVar[int]
+    SOURCE_TOPIC_FIELD_NUMBER: _ClassVar[int]
     CASE_OPENED_FIELD_NUMBER: _ClassVar[int]
     REPORT_LINKED_FIELD_NUMBER: _ClassVar[int]
     TASK_ASSIGNED_FIELD_NUMBER: _ClassVar[int]
@@ -344,6 +347,7 @@ class CaseEvent(_message.Message):
     hash: bytes
     cause_event_ids: _containers.RepeatedScalarFieldContainer[str]
     actor: str
+    source_topic: str
     case_opened: CaseOpened
     report_linked: ReportLinked
     task_assigned: TaskAssigned
@@ -359,7 +363,7 @@ class CaseEvent(_message.Message):
     case_verified: CaseVerified
     report_corrected: ReportCorrected
     reminder_issued: ReminderIssued
-    def __init__(self, envelope: _Optional[_Union[_common_pb2.Envelope, _Mapping]] = ..., case_id: _Optional[str] = ..., sequence: _Optional[int] = ..., previous_hash: _Optional[bytes] = ..., hash: _Optional[bytes] = ..., cause_event_ids: _Optional[_Iterable[str]] = ..., actor: _Optional[str] = ..., case_opened: _Optional[_Union[CaseOpened, _Mapping]] = ..., report_linked: _Optional[_Union[ReportLinked, _Mapping]] = ..., task_assigned: _Optional[_Union[TaskAssigned, _Mapping]] = ..., task_status_changed: _Optional[_Union[TaskStatusChanged, _Mapping]] = ..., case_escalated: _Optional[_Union[CaseEscalated, _Mapping]] = ..., response_level_changed: _Optional[_Union[ResponseLevelChanged, _Mapping]] = ..., case_resolved: _Optional[_Union[CaseResolved, _Mapping]] = ..., case_closed: _Optional[_Union[CaseClosed, _Mapping]] = ..., case_reopened: _Optional[_Union[CaseReopened, _Mapping]] = ..., cases_merged: _Optional[_Union[CasesMerged, _Mapping]] = ..., case_split: _Optional[_Union[CaseSplit, _Mapping]] = ..., verification_requested: _Optional[_Union[VerificationRequested, _Mapping]] = ..., case_verified: _Optional[_Union[CaseVerified, _Mapping]] = ..., report_corrected: _Optional[_Union[ReportCorrected, _Mapping]] = ..., reminder_issued: _Optional[_Union[ReminderIssued, _Mapping]] = ...) -> None: ...
+    def __init__(self, envelope: _Optional[_Union[_common_pb2.Envelope, _Mapping]] = ..., case_id: _Optional[str] = ..., sequence: _Optional[int] = ..., previous_hash: _Optional[bytes] = ..., hash: _Optional[bytes] = ..., cause_event_ids: _Optional[_Iterable[str]] = ..., actor: _Optional[str] = ..., source_topic: _Optional[str] = ..., case_opened: _Optional[_Union[CaseOpened, _Mapping]] = ..., report_linked: _Optional[_Union[ReportLinked, _Mapping]] = ..., task_assigned: _Optional[_Union[TaskAssigned, _Mapping]] = ..., task_status_changed: _Optional[_Union[TaskStatusChanged, _Mapping]] = ..., case_escalated: _Optional[_Union[CaseEscalated, _Mapping]] = ..., response_level_changed: _Optional[_Union[ResponseLevelChanged, _Mapping]] = ..., case_resolved: _Optional[_Union[CaseResolved, _Mapping]] = ..., case_closed: _Optional[_Union[CaseClosed, _Mapping]] = ..., case_reopened: _Optional[_Union[CaseReopened, _Mapping]] = ..., cases_merged: _Optional[_Union[CasesMerged, _Mapping]] = ..., case_split: _Optional[_Union[CaseSplit, _Mapping]] = ..., verification_requested: _Optional[_Union[VerificationRequested, _Mapping]] = ..., case_verified: _Optional[_Union[CaseVerified, _Mapping]] = ..., report_corrected: _Optional[_Union[ReportCorrected, _Mapping]] = ..., reminder_issued: _Optional[_Union[ReminderIssued, _Mapping]] = ...) -> None: ...
 
 class TaskSummary(_message.Message):
     __slots__ = ("task_id", "agency", "role", "status", "deadlines")

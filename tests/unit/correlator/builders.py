@@ -48,7 +48,10 @@ class Feed:
     offsets: itertools.count[int] = field(default_factory=itertools.count)
     refs: itertools.count[int] = field(default_factory=lambda: itertools.count(1))
 
-    def _input(self, agency: str, ref: str, body: object, at_ms: int, **env: int | str) -> Input:
+    def _input(
+        self, agency: str, ref: str, body: object, at_ms: int, by: str | None = None, **env: int | str
+    ) -> Input:
+        """`agency` is what the envelope claims; `by` whose topic carried it (default: the same)."""
         envelope = new_envelope(
             event_type=body.DESCRIPTOR.full_name,
             source=agency,
@@ -58,9 +61,11 @@ class Feed:
         )
         event = wrap(agency_events_pb2.AgencyEvent, body, envelope)  # type: ignore[arg-type]
         offset = next(self.offsets)
-        return Input(
-            event, Position("correlator.input.v1", 0, offset), Position(f"{agency}.events.v1", 0, offset)
-        )  # type: ignore[arg-type]
+        publisher = by or agency
+        own = {"operator": "case.commands.v1", "correlator": "correlator.input.v1"}
+        topic = own.get(publisher, f"{publisher}.events.v1")
+        at, source = Position("correlator.input.v1", 0, offset), Position(topic, 0, offset)
+        return Input(event, at, source, publisher)  # type: ignore[arg-type]
 
     def report(
         self,
@@ -78,6 +83,7 @@ class Feed:
         revision: int = 0,
         status: int = common_pb2.EVENT_STATUS_ACTUAL,
         address: str = "somewhere",
+        by: str | None = None,
     ) -> Input:
         """A canonical report; `ref` and `revision` make later revisions of one native record."""
         family = incident_type.split(".", maxsplit=1)[0]
@@ -96,10 +102,18 @@ class Feed:
             case_ref=case_ref,
         )
         ref = ref or f"{agency}-{next(self.refs)}"
-        return self._input(agency, ref, body, at_ms, revision=revision, status=status)
+        return self._input(agency, ref, body, at_ms, by, revision=revision, status=status)
 
     def reply(
-        self, agency: str, kind: str, task_id: str, case_id: str, at_ms: int, **fields: object
+        self,
+        agency: str,
+        kind: str,
+        task_id: str,
+        case_id: str,
+        at_ms: int,
+        *,
+        by: str | None = None,
+        **fields: object,
     ) -> Input:
         cls = {
             "ack": agency_events_pb2.TaskAcknowledged,
@@ -111,9 +125,11 @@ class Feed:
             "assist": agency_events_pb2.AssistanceRequested,
         }[kind]
         body = cls(task_id=task_id, case_id=case_id, **fields)
-        return self._input(agency, f"{agency}-r{next(self.refs)}", body, at_ms)
+        return self._input(agency, f"{agency}-r{next(self.refs)}", body, at_ms, by)
 
-    def verification(self, case_id: str, verification_id: str, at_ms: int, *, ok: bool = True) -> Input:
+    def verification(
+        self, case_id: str, verification_id: str, at_ms: int, *, ok: bool = True, by: str = "community"
+    ) -> Input:
         body: object
         if ok:
             body = agency_events_pb2.ResolutionVerified(
@@ -123,13 +139,13 @@ class Feed:
             body = agency_events_pb2.ResolutionDisputed(
                 case_id=case_id, verification_id=verification_id, disputed_by="gw-1", reason="still blocked"
             )
-        return self._input("community", f"v-{next(self.refs)}", body, at_ms)
+        return self._input(by, f"v-{next(self.refs)}", body, at_ms)
 
-    def split(self, case_id: str, report_ids: list[str], at_ms: int) -> Input:
+    def split(self, case_id: str, report_ids: list[str], at_ms: int, *, by: str = "operator") -> Input:
         body = agency_events_pb2.SplitCase(
             case_id=case_id, report_event_ids=report_ids, reason="two incidents", requested_by="op-1"
         )
-        return self._input("operator", f"split-{next(self.refs)}", body, at_ms)
+        return self._input(by, f"split-{next(self.refs)}", body, at_ms)
 
     def tick(self, at_ms: int) -> Input:
         return self._input("correlator", f"tick-{at_ms}", agency_events_pb2.ClockTicked(partition=0), at_ms)

@@ -83,9 +83,12 @@ def test_no_input_makes_the_core_raise(data: st.DataObject) -> None:
         else:
             event = data.draw(hostile(case_ids))
         item = Input(
-            event, Position("correlator.input.v1", 0, offset), Position("police.events.v1", 0, offset)
+            event,
+            Position("correlator.input.v1", 0, offset),
+            Position("police.events.v1", 0, offset),
+            "police",
         )
         before = state
         state, outputs = step(state, item, RULES)
         assert violations(before, outputs, state, RULES) == []
-        assert all(o.reason.startswith("correlator.") for o in outputs if o.kind == "reject")
+        assert all(o.reason.startswith(("correlator.", "authz.")) for o in outputs if o.kind == "reject")

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 from incidentbus.v1 import bus_pb2
 from tests.unit.correlator.builders import MIN, T0
 from tests.unit.correlator.conftest import Run
@@ -132,7 +134,7 @@ def test_redelivered_and_duplicate_inputs_change_nothing(run: Run) -> None:
     first = run(report)
     assert first
     assert run(report) == []  # same position: redelivery
-    moved = type(report)(report.event, type(report.at)(report.at.topic, 0, 99), report.source)
+    moved = replace(report, at=replace(report.at, offset=99))
     assert run(moved) == []  # same event id at another offset: duplicate fact
 
 

@@ -16,7 +16,8 @@ from hypothesis import strategies as st
 from hypothesis.stateful import RuleBasedStateMachine, invariant, precondition, rule
 
 from incidentbus.correlator.domain.inputs import Input
-from incidentbus.correlator.domain.invariants import violations
+from incidentbus.correlator.domain.invariants import spoken_for, violations
+from incidentbus.correlator.domain.outputs import Output
 from incidentbus.v1 import case_events_pb2, common_pb2
 from tests.unit.correlator.builders import MIN, T0
 from tests.unit.correlator.conftest import RULES, Run
@@ -47,11 +48,13 @@ class Lifecycle(RuleBasedStateMachine):
         self.records: dict[tuple[str, str], tuple[int, int]] = {}  # identity -> (revision, status)
         self.problems: list[str] = []
 
-    def step(self, item: Input) -> None:
+    def step(self, item: Input) -> list[Output]:
         before = self.run.state
         out = self.run(item)
         self.problems += violations(before, out, self.run.state, RULES)
+        self.problems += spoken_for(item, out, RULES)
         self.now = max(self.now, item.recorded_ms)
+        return out
 
     def later(self, minutes: int) -> int:
         return self.now + minutes * MIN
@@ -120,8 +123,37 @@ class Lifecycle(RuleBasedStateMachine):
         }.get(reply, {})
         self.step(self.run.feed.reply(agency, reply, task_id, case_id, self.later(dt), **extra))
 
-    @rule(ok=st.booleans(), pick=st.integers(0, 10_000), dt=st.integers(0, 60))
-    def verify(self, ok: bool, pick: int, dt: int) -> None:
+    @rule(
+        reply=st.sampled_from(REPLIES),
+        pick=st.integers(0, 10_000),
+        claimed=st.sampled_from(AGENCIES),
+        by=st.sampled_from([*AGENCIES, "operator"]),
+        dt=st.integers(0, 30),
+    )
+    def impersonate(self, reply: str, pick: int, claimed: str, by: str, dt: int) -> None:
+        """Someone other than the task's agency answers it, in its own name or claiming another's."""
+        tasks = sorted(
+            (c.case_id, t.task_id, t.agency) for c in self.run.state.cases.values() for t in c.tasks
+        )
+        if not tasks:
+            return
+        case_id, task_id, agency = tasks[pick % len(tasks)]
+        if agency == by:
+            return
+        out = self.step(self.run.feed.reply(claimed, reply, task_id, case_id, self.later(dt), by=by))
+        refused = [o.reason for o in out if o.kind == "reject"]
+        assert any(r.startswith("authz.") for r in refused), refused
+        acted = [o for o in out if o.kind == "case_event" and o.message.actor != "correlator"]  # type: ignore[union-attr]
+        assert acted == []
+
+    @rule(
+        ok=st.booleans(),
+        pick=st.integers(0, 10_000),
+        dt=st.integers(0, 60),
+        by=st.sampled_from(["community", "community", "community", "police"]),
+    )
+    def verify(self, ok: bool, pick: int, dt: int, by: str) -> None:
+        """Verification answers, now and then from an agency they were not addressed to."""
         asked = sorted(
             (c.case_id, f"{c.case_id}/v{n}")
             for c in self.run.state.cases.values()
@@ -129,18 +161,25 @@ class Lifecycle(RuleBasedStateMachine):
         )
         if asked:
             case_id, vid = asked[pick % len(asked)]
-            self.step(self.run.feed.verification(case_id, vid, self.later(dt), ok=ok))
+            out = self.step(self.run.feed.verification(case_id, vid, self.later(dt), ok=ok, by=by))
+            if by != RULES.verifier:
+                assert "authz.not_addressed" in [o.reason for o in out if o.kind == "reject"]
 
     @rule(minutes=st.one_of(st.integers(1, 60), st.integers(60, 3 * 24 * 60)))
     def tick(self, minutes: int) -> None:
         self.step(self.run.feed.tick(self.later(minutes)))
 
-    @rule(pick=st.integers(0, 10_000))
-    def split(self, pick: int) -> None:
+    @rule(pick=st.integers(0, 10_000), by=st.sampled_from(["operator", "operator", "operator", "urban"]))
+    def split(self, pick: int, by: str) -> None:
+        """Operators' splits, now and then published by an agency (refused)."""
         cases = sorted(c.case_id for c in self.run.state.open_cases() if len(c.reports) > 1)
         if cases:
             case = self.run.state.cases[cases[pick % len(cases)]]
-            self.step(self.run.feed.split(case.case_id, [case.reports[-1].event_id], self.later(1)))
+            out = self.step(
+                self.run.feed.split(case.case_id, [case.reports[-1].event_id], self.later(1), by=by)
+            )
+            if by != "operator":
+                assert "authz.wrong_publisher" in [o.reason for o in out if o.kind == "reject"]
 
     @invariant()
     def every_step_keeps_the_invariants(self) -> None:

@@ -3,10 +3,11 @@ other producer, is either admitted or refused here with a named reason; the core
 
 from __future__ import annotations
 
-from incidentbus.correlator.domain.inputs import Input
+from incidentbus.correlator.domain.inputs import CORRELATOR, OPERATOR, Input
 from incidentbus.correlator.domain.model import AreaState
 
 Refusal = tuple[str, str]  # (dead-letter reason, detail)
+OPERATOR_COMMANDS = frozenset({"split_case"})
 
 
 def refusal(state: AreaState, item: Input) -> Refusal | None:
@@ -14,8 +15,30 @@ def refusal(state: AreaState, item: Input) -> Refusal | None:
     kind = item.event.WhichOneof("body")
     if kind is None:
         return "correlator.invalid_event", "the event has no body"
+    refused = authority(item, kind)
+    if refused is not None:
+        return refused
     if kind == "incident_reported":
         return _report_refusal(state, item)
+    return None
+
+
+def authority(item: Input, kind: str) -> Refusal | None:
+    """Whether the publisher may say this: each speaks only in its own name, and only operators
+    command. (Whether a reply's task is addressed to its publisher is checked with the task.)"""
+    claimed, publisher = item.event.envelope.source_agency, item.publisher
+    if kind == "clock_ticked":
+        if publisher != CORRELATOR:
+            return "authz.agency_mismatch", f"only the correlator keeps the clock, not {publisher!r}"
+        return None
+    if claimed != publisher:
+        return (
+            "authz.agency_mismatch",
+            f"the event claims source agency {claimed!r} but was published by {publisher!r}",
+        )
+    if (kind in OPERATOR_COMMANDS) != (publisher == OPERATOR):
+        what = "an operator command" if kind in OPERATOR_COMMANDS else "an agency's fact"
+        return "authz.wrong_publisher", f"{kind} is {what}; {publisher!r} may not publish it"
     return None
 
 

@@ -48,7 +48,14 @@ def step(state: AreaState, item: Input, rules: Rules) -> tuple[AreaState, list[O
     """Decide one input and fold its case events into the state."""
     if already_processed(state, item):
         return state, []
-    d = Decision(state, rules, item.event_id, item.recorded_ms)
+    d = Decision(
+        state,
+        rules,
+        item.event_id,
+        item.recorded_ms,
+        source_topic=item.source.topic,
+        publisher=item.publisher,
+    )
     d.fire_deadlines()
     kind = item.event.WhichOneof("body") or ""
     refused = refusal(d.state, item)

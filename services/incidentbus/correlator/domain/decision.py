@@ -24,8 +24,19 @@ TASK_DEADLINES = ("ACKNOWLEDGE", "ARRIVE", "RESOLVE")
 class Decision:
     """Mutable only while one input is decided; what it leaves is a new state and a list of outputs."""
 
-    def __init__(self, state: AreaState, rules: Rules, cause: str, clock_ms: int) -> None:
+    def __init__(
+        self,
+        state: AreaState,
+        rules: Rules,
+        cause: str,
+        clock_ms: int,
+        *,
+        source_topic: str = "",
+        publisher: str = "correlator",
+    ) -> None:
         self.input_ms = clock_ms  # the input's own bus time; the clock never goes back
+        # Where the cause was published, and by whom (the topic's agency): who spoke, for the record.
+        self.source_topic, self.publisher = source_topic, publisher
         self.state = replace(state, clock_ms=max(state.clock_ms, clock_ms))
         self.rules, self.cause = rules, cause
         self.outputs: list[Output] = []
@@ -53,6 +64,7 @@ class Decision:
             previous_hash=previous.last_hash if previous else b"",
             cause_event_ids=[self.cause],
             actor=actor,
+            source_topic=self.source_topic,
             envelope=outputs.envelope(
                 body,
                 ref=f"{case_id}#{sequence}",

@@ -119,13 +119,13 @@ def _start(
         fast_path=fast,
         first_report=outputs.report_ref(first),
     )
-    d.emit(case_id, "case_opened", opened, actor=first.source_agency, status=status)
+    d.emit(case_id, "case_opened", opened, actor=d.publisher, status=status)
     for report in reports:
         d.emit(
             case_id,
             "report_linked",
             linked_body(report, Score(1.0, 1.0, 1.0, 1.0, rule), body),
-            actor=report.source_agency,
+            actor=d.publisher,
         )
     case = d.raise_level(d.case(case_id), level_for(d, d.case(case_id)), rule)
     route = d.rules.route(first.incident_type, case.area)
@@ -144,7 +144,7 @@ def _start(
 
 def on_split(d: Decision, item: Input) -> None:
     """An operator splits wrongly merged reports into a case of their own, with its own tasks."""
-    command, actor = item.event.split_case, item.event.envelope.source_agency or "operator"
+    command, actor = item.event.split_case, item.publisher
     case = d.state.resolve(command.case_id)
     wanted = set(command.report_event_ids)
     moving = [r for r in case.reports if r.event_id in wanted] if case is not None and case.is_open else []
@@ -160,7 +160,10 @@ def on_split(d: Decision, item: Input) -> None:
     digest = stable_id("split", case.case_id, item.event.envelope.event_id, *sorted(wanted))
     new_id = f"C-{case.area}-{digest[:13].replace('-', '')}"
     split = case_events_pb2.CaseSplit(
-        new_case_id=new_id, moved_reports=[outputs.report_ref(r) for r in moving], reason=command.reason
+        new_case_id=new_id,
+        moved_reports=[outputs.report_ref(r) for r in moving],
+        reason=command.reason,
+        requested_by=command.requested_by,
     )
     d.emit(case.case_id, "case_split", split, actor=actor)
     _start(d, new_id, moving, "split", status=case.event_status)

@@ -17,13 +17,25 @@ class Position:
     offset: int
 
 
+# Who publishes on the topics that are not an agency's own: operators' commands, and the
+# correlator's clock (written straight to its input topic).
+OPERATOR = "operator"
+CORRELATOR = "correlator"
+
+
 @dataclass(frozen=True)
 class Input:
-    """An event of the correlator's input, where it sits there, and where its agency published it."""
+    """An event of the correlator's input, where it sits there, and where its agency published it.
+
+    `publisher` is the agency whose topic carried the event (`<agency>.events.v1`; "operator"
+    for case.commands.v1; "correlator" for its own ticks). The router sets it from the topic, which
+    the broker lets only that agency's service write; the event's own `source_agency` is a claim.
+    """
 
     event: agency_events_pb2.AgencyEvent
     at: Position
     source: Position
+    publisher: str
 
     @property
     def event_id(self) -> str:
@@ -39,7 +51,7 @@ def report_of(item: Input) -> Report:
     r, env = item.event.incident_reported, item.event.envelope
     return Report(
         env.event_id,
-        env.source_agency,
+        item.publisher,
         env.source_ref,
         item.source.topic,
         item.source.partition,

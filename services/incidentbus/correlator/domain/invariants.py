@@ -11,7 +11,10 @@ words; an empty list means the step kept every invariant):
 5. every task and dispatch names an agency of the rules;
 6. a report (agency, native reference) is in at most one live case;
 7. every output about a case carries the case's status (ACTUAL, EXERCISE, TEST);
-8. the state is the fold of the case events (evolve), nothing else.
+8. the state is the fold of the case events (evolve), nothing else;
+9. (`spoken_for`, given the input) every case event names the topic that carried its cause, and
+   acts in no name but the correlator's or that topic's publisher's; an agency changes only its
+   own tasks, and only the verifier verifies.
 """
 
 from __future__ import annotations
@@ -20,6 +23,7 @@ from collections import Counter
 
 from incidentbus.correlator.domain import names
 from incidentbus.correlator.domain.evolve import evolve
+from incidentbus.correlator.domain.inputs import CORRELATOR, Input
 from incidentbus.correlator.domain.model import AreaState, Case
 from incidentbus.correlator.domain.outputs import Output
 from incidentbus.correlator.domain.rules import Rules
@@ -123,4 +127,25 @@ def _outputs(outputs: list[Output], before: AreaState, after: AreaState, rules: 
             change = event.task_status_changed
             if names.task_status_name(change.status) == "CANCELLED" and change.task_id not in cancels:
                 found.append(f"{out.key}: task {change.task_id} cancelled without a CancelTask")
+    return found
+
+
+def spoken_for(item: Input, outputs: list[Output], rules: Rules) -> list[str]:
+    """Every case event of this input that misnames who spoke, or acts for someone who did not."""
+    found: list[str] = []
+    for output in outputs:
+        event = output.message
+        if output.kind != "case_event" or not isinstance(event, case_events_pb2.CaseEvent):
+            continue
+        where = f"{event.case_id}#{event.sequence}"
+        body = event.WhichOneof("body")
+        if event.source_topic != item.source.topic:
+            found.append(f"{where}: source topic {event.source_topic!r}, input from {item.source.topic!r}")
+        if event.actor not in (CORRELATOR, item.publisher):
+            found.append(f"{where}: acts as {event.actor!r}, input published by {item.publisher!r}")
+        agency = event.task_status_changed.agency if body == "task_status_changed" else ""
+        if event.actor != CORRELATOR and agency and agency != event.actor:
+            found.append(f"{where}: {event.actor!r} changed {agency!r}'s task")
+        if body in ("case_verified", "case_reopened") and event.actor not in (CORRELATOR, rules.verifier):
+            found.append(f"{where}: {body} by {event.actor!r}, not the verifier")
     return found

@@ -40,12 +40,19 @@ def on_reply(d: Decision, item: Input) -> None:
         )
         return
     case, task = found
+    actor = item.publisher
+    if task.agency != actor:
+        d.reject(
+            case.case_id,
+            "authz.not_addressed",
+            f"{kind} by {actor!r} for task {task.task_id}, which is addressed to {task.agency!r}",
+        )
+        return
     if not task.active:
         d.reject(
             case.case_id, "correlator.stale_reply", f"{kind} for task {task.task_id} that is {task.status}"
         )
         return
-    actor = item.event.envelope.source_agency
     if kind == "assistance_requested":
         _assistance(d, case, body, actor)
     elif kind == "progress_noted":
@@ -153,7 +160,14 @@ def on_verification(d: Decision, item: Input) -> None:
     kind = item.event.WhichOneof("body") or ""
     body = getattr(item.event, kind)
     case = d.state.resolve(body.case_id)
-    actor = item.event.envelope.source_agency
+    actor = item.publisher
+    if actor != d.rules.verifier:
+        d.reject(
+            body.case_id,
+            "authz.not_addressed",
+            f"{kind} by {actor!r}: verifications are addressed to {d.rules.verifier!r}",
+        )
+        return
     if case is not None and _reopens_closed(case, kind, body):
         _reopen_closed(d, case, body, actor)
         return
