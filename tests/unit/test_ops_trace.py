@@ -28,7 +28,8 @@ def test_every_step_of_a_closed_loop_is_on_the_timeline() -> None:
         "case_closed",
         "CLOSED",
     )
-    assert found.steps[0].actor == "police"
+    assert (found.steps[0].actor, found.steps[0].source_topic) == ("police", "police.events.v1")
+    assert {s.source_topic for s in found.steps} >= {"health.events.v1", "community.events.v1"}
     assert all(s.causes and s.time.endswith("Z") for s in found.steps)
     assert not found.warnings
 

@@ -174,14 +174,18 @@ def _print_trace(t: Trace) -> None:
     if t.split_into:
         console.print(Text(f"split off: {', '.join(t.split_into)}"))
     labels = {r.ref.event_id: f"{r.ref.source_agency}/{r.ref.source_ref}" for r in t.reports}
-    table = Table("seq", "time (UTC)", "event", "actor", "cause", "what happened", "pending deadlines after")
+    table = Table(
+        "seq", "time (UTC)", "event", "actor (via topic)", "cause", "what happened", "pending deadlines after"
+    )
     for s in t.steps:
         causes = ", ".join(labels.get(c, c[:8]) for c in s.causes)
         table.add_row(
             str(s.sequence),
             s.time.replace("T", " ").rstrip("Z")[:19],
             s.event_type,
-            Text(s.actor),
+            Text(
+                s.actor + (f"\nvia {'.'.join(s.source_topic.rsplit('.', 3)[-3:])}" if s.source_topic else "")
+            ),
             Text(causes),
             Text(s.summary.replace(f"{t.case_id}/", "")),
             Text(_deadlines(s, t.case_id)),

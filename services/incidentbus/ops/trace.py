@@ -43,6 +43,7 @@ class Step:
     time: str
     event_type: str
     actor: str
+    source_topic: str  # where the cause was published: the broker's ACLs say who could write it
     causes: tuple[str, ...]
     summary: str
     status: str
@@ -56,6 +57,7 @@ class Step:
             "time": self.time,
             "event_type": self.event_type,
             "actor": self.actor,
+            "source_topic": self.source_topic,
             "cause_event_ids": list(self.causes),
             "summary": self.summary,
             "status": self.status,
@@ -181,6 +183,7 @@ def timeline(case_id: str, events: list[Stored]) -> list[Step]:
                 time=iso(event.envelope.recorded_at),
                 event_type=event.WhichOneof("body") or "",
                 actor=event.actor,
+                source_topic=event.source_topic,
                 causes=tuple(event.cause_event_ids),
                 summary=summarize(event),
                 status=case.status if case is not None else "?",
