@@ -29,7 +29,15 @@ from incidentbus.cli.main import app as cli
 from incidentbus.kernel.admin import admin_client
 from incidentbus.kernel.catalog import Catalog, Topic
 from incidentbus.kernel.kafka import producer, read_all
-from incidentbus.security.acl import Binding, Operation, PatternType, ResourceType, acl_plan, faust_apps
+from incidentbus.security.acl import (
+    Binding,
+    Operation,
+    PatternType,
+    ResourceType,
+    acl_plan,
+    faust_apps,
+    system_groups,
+)
 from incidentbus.security.broker import (
     AclReport,
     apply_acls,
@@ -233,9 +241,11 @@ def _readable_topic(catalog: Catalog, principal: str) -> Topic:
 
 
 def test_only_a_service_may_use_its_own_consumer_group(bus: SecuredBus) -> None:
-    """Every principal tries every faust app's group (the app id, under the prefix)."""
-    apps = faust_apps(bus.catalog)
-    groups = sorted(set(apps.values()))
+    """Every principal tries every faust app's group (the app id, under the prefix) and a group
+    under every agency system's own prefix (`<agency>-system.outbox`)."""
+    owners = {app: p for p, app in faust_apps(bus.catalog).items()}
+    owners |= {f"{prefix}outbox": p for p, prefix in system_groups(bus.catalog).items()}
+    groups = sorted(owners)
 
     async def tries(principal: str) -> list[tuple[str, str, Outcome]]:
         topic = bus.admin.topic(_readable_topic(bus.catalog, principal).name)
@@ -253,11 +263,11 @@ def test_only_a_service_may_use_its_own_consumer_group(bus: SecuredBus) -> None:
     wrong = [
         f"{p} in group {g}: {o.verdict} {o.error}"
         for p, g, o in results
-        if (o.verdict == "allowed") != (apps.get(p) == g)
+        if (o.verdict == "allowed") != (owners[g] == p)
     ]
     assert not wrong, "\n".join(wrong)
     assert {o.error for _, _, o in results if o.verdict == "denied"} == {"GroupAuthorizationFailedError"}
-    assert sum(o.verdict == "allowed" for _, _, o in results) == len(apps)
+    assert sum(o.verdict == "allowed" for _, _, o in results) == len(owners)
 
 
 def test_faust_internal_topics_belong_to_their_service(bus: SecuredBus) -> None:

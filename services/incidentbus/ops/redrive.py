@@ -19,8 +19,11 @@ never lets anyone put on a topic what they could not have put there themselves.
 Chosen over a "writer" field checked against the catalog (a field is claimed by whoever writes
 the letter) and over one shared topic with per-record producer identity (Kafka records carry no
 authenticated producer). The operator who runs the redrive needs READ (the `x-redrive-of` scan)
-and WRITE on the topics letters may go back to; the catalog grants exactly those (see
-topics/catalog.toml), and the refusals here keep it to what each letter's writer could write.
+and WRITE on the topics letters may go back to; the catalog grants it the agencies' inboxes (the
+source of the agency services' letters), and the refusals here keep each letter to what its
+writer could write. Not `correlator.input.v1`: the router records there which agency published
+each event, so only the correlator writes it, and the correlator's letters from there are
+reported `not_authorized` to the operator (the broker's super user can redrive them).
 """
 
 from __future__ import annotations
