@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import sys
 
 import typer
@@ -10,6 +9,7 @@ from pydantic import ValidationError
 
 from incidentbus.cli import acl, audit, broker, cases, dlq, tls, topics
 from incidentbus.cli.demo import demo
+from incidentbus.cli.reading import run as run_io
 from incidentbus.cli.replay import replay_command
 from incidentbus.cli.run import run
 from incidentbus.cli.sample import render, round_trip
@@ -40,7 +40,8 @@ app.command("demo")(demo)
 @app.command()
 def sample(as_json: bool = typer.Option(False, "--json", help="machine-readable output")) -> None:
     """Publish a sample canonical report on police.events.v1 and read it back."""
-    result = asyncio.run(round_trip(BusSettings()))
+    settings = BusSettings()
+    result = run_io(round_trip(settings), settings)  # "not authorized" / unreachable: one line, exit 2
     print(render(result, as_json))
     raise typer.Exit(0 if result.identical else 1)
 
