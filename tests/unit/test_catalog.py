@@ -70,6 +70,27 @@ def test_a_shared_dead_letter_topic_is_a_problem() -> None:
     assert "more.deadletters.v1: correlator already writes dead letters to bus.deadletters.v1" in problems
 
 
+COMMANDS = """
+[[topic]]
+name = "case.commands.v1"
+key = "case_id"
+value = "incidentbus.v1.AgencyEvent"
+producers = ["operator", "police-service"]
+consumers = ["correlator"]
+"""
+
+
+def test_a_topic_whose_writer_says_who_spoke_has_that_one_producer() -> None:
+    shared = MINIMAL.replace(
+        'producers = ["{agency}-service"]', 'producers = ["{agency}-service", "operator"]'
+    )
+    problems = check_catalog(parse_catalog(shared + COMMANDS))
+    assert any(p.startswith("police.events.v1: its writer says who spoke") for p in problems), problems
+    assert any(p.startswith("fire.events.v1: its writer says who spoke") for p in problems), problems
+    assert any(p.startswith("case.commands.v1: its writer says who spoke") for p in problems), problems
+    assert check_catalog(parse_catalog(MINIMAL)) == []
+
+
 def test_templates_expand_per_agency_and_defaults_fill_in() -> None:
     catalog = parse_catalog(MINIMAL)
     fire = catalog.get("fire.events.v1")

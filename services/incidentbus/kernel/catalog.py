@@ -201,7 +201,32 @@ def check_catalog(catalog: Catalog) -> list[str]:
             problems.append(f"{topic.name}: {value_problem}")
         if not topic.producers or not topic.consumers:
             problems.append(f"{topic.name}: needs at least one producer and one consumer")
-    return problems + _dead_letter_problems(catalog)
+    return problems + _dead_letter_problems(catalog) + _speaker_problems(catalog)
+
+
+# Topics whose writer is who spoke: the correlator acts in the name of the agency whose events
+# topic carried an event, of the operator for commands, and trusts the publisher its router
+# recorded on its input (correlator/routing.py). Each must have exactly this one producer.
+SPEAKERS = {
+    "{agency}.events.v1": "{agency}-service",
+    "case.commands.v1": "operator",
+    "correlator.input.v1": "correlator",
+}
+
+
+def _speaker_problems(catalog: Catalog) -> list[str]:
+    problems: list[str] = []
+    topics = {t.name: t for t in catalog.topics}
+    for pattern, writer in SPEAKERS.items():
+        for agency in catalog.agencies if "{agency}" in pattern else [""]:
+            name, only = pattern.format(agency=agency), writer.format(agency=agency)
+            topic = topics.get(name)
+            if topic is not None and list(topic.producers) != [only]:
+                problems.append(
+                    f"{name}: its writer says who spoke, so {only} must be its only producer, "
+                    f"not {', '.join(topic.producers) or 'nobody'}"
+                )
+    return problems
 
 
 def _dead_letter_problems(catalog: Catalog) -> list[str]:
