@@ -64,7 +64,9 @@ pytestmark = pytest.mark.broker
 
 def test_every_principal_got_a_user_and_the_plan_was_applied(bus: SecuredBus) -> None:
     assert sorted(c.principal for c in bus.users) == sorted(bus.catalog.principals())
-    assert {c.action for c in bus.users} == {"create"}
+    # created on a fresh node; updated when an earlier module of the session made them (the node is
+    # shared per session and every module sets fresh passwords), never kept
+    assert {c.action for c in bus.users} <= {"create", "update"}
     assert set(bus.acls.created) == acl_plan(bus.catalog, bus.admin.topic_prefix)
     assert not bus.acls.deleted
 
