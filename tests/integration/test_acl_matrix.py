@@ -99,6 +99,28 @@ def test_the_commands_say_no_changes(bus: SecuredBus) -> None:
     assert f"no changes: {len(bus.catalog.principals())} users" in users.output
 
 
+def test_admin_commands_as_another_principal_say_not_authorized(bus: SecuredBus) -> None:
+    """Topics, ACLs and users are the super user's: anyone else is told so, exit 2, no traceback."""
+    client_env = bus.broker.client_env()
+    operator = {
+        **bus.env,
+        **client_env,
+        "INCIDENTBUS_TOPIC_PREFIX": bus.admin.topic_prefix,
+        "INCIDENTBUS_SASL_USERNAME": "operator",
+        "INCIDENTBUS_SASL_PASSWORD": bus.password("operator").get_secret_value(),
+    }
+    runner = CliRunner()
+    for args in (["topics", "apply"], ["acl", "apply"], ["acl", "list"], ["acl", "users"]):
+        result = runner.invoke(cli, args, env=operator)
+        assert result.exit_code == 2, (args, result.output, result.exception)
+        assert "not authorized" in result.output, (args, result.output)
+    wrong = {**operator, "INCIDENTBUS_SASL_PASSWORD": "not-the-password"}
+    for args in (["acl", "list"], ["dlq", "list"]):  # a refused login is not "cannot reach Kafka"
+        result = runner.invoke(cli, args, env=wrong)
+        assert result.exit_code == 2, (args, result.output, result.exception)
+        assert "refused operator's login" in result.output, (args, result.output)
+
+
 def test_only_the_right_password_logs_in(bus: SecuredBus) -> None:
     async def tries() -> list[bool]:
         return [

@@ -139,7 +139,7 @@ def apply(
         report = asyncio.run(apply_acls(settings, catalog, dry_run=dry_run, prune=prune))
     except BrokerError as exc:
         errors.print(f"[red]{exc}[/red]")
-        raise typer.Exit(1) from exc
+        raise typer.Exit(2 if exc.not_authorized else 1) from exc
     if as_json:
         print(_report_json(report, dry_run))
     else:
@@ -160,7 +160,7 @@ def list_acls(
         bindings = asyncio.run(list_bindings(settings))
     except BrokerError as exc:
         errors.print(f"[red]{exc}[/red]")
-        raise typer.Exit(1) from exc
+        raise typer.Exit(2 if exc.not_authorized else 1) from exc
     shown = [b for b in bindings if everyone or b.principal in principals]
     if as_json:
         print(json.dumps([b.as_json() for b in shown]))
@@ -189,7 +189,7 @@ def users(dry_run: bool = DRY_RUN_OPTION, dev: bool = DEV_OPTION, as_json: bool 
         changes = asyncio.run(apply_users(settings, passwords, dry_run=dry_run))
     except BrokerError as exc:
         errors.print(f"[red]{exc}[/red]")
-        raise typer.Exit(1) from exc
+        raise typer.Exit(2 if exc.not_authorized else 1) from exc
     if as_json:
         rows = [
             {"principal": c.principal, "action": c.action, "detail": c.detail, "password_from": p.origin}

@@ -72,7 +72,7 @@ def apply(as_json: bool = typer.Option(False, "--json")) -> None:
         changes = asyncio.run(apply_catalog(settings, catalog))
     except BrokerError as exc:
         console.print(f"[red]{exc}[/red]")
-        raise typer.Exit(1) from exc
+        raise typer.Exit(2 if exc.not_authorized else 1) from exc
     if as_json:
         print(
             json.dumps({"changes": [{"kind": c.kind, "topic": c.topic, "detail": c.detail} for c in changes]})

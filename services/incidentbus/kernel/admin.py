@@ -8,15 +8,33 @@ from typing import Any
 
 from aiokafka.admin import AIOKafkaAdminClient, NewPartitions, NewTopic
 from aiokafka.admin.config_resource import ConfigResource, ConfigResourceType
-from aiokafka.errors import KafkaError, for_code
+from aiokafka.errors import KafkaError, SaslAuthenticationFailed, for_code
 
 from incidentbus.kernel.catalog import Catalog
+from incidentbus.kernel.kafka import AUTHORIZATION_ERRORS
+from incidentbus.kernel.login import try_login
 from incidentbus.kernel.settings import BusSettings
 from incidentbus.kernel.topicplan import Change, ObservedTopic, plan
 
 
 class BrokerError(Exception):
-    """The broker refused or could not be reached; the message says which topic and why."""
+    """The broker refused or could not be reached; the message says which topic and why.
+
+    `not_authorized` is true when the refusal came from the broker's ACLs (the message then says
+    "not authorized"), as opposed to a missing topic, a bad request or an unreachable broker.
+    """
+
+    def __init__(self, message: str, *, not_authorized: bool = False) -> None:
+        super().__init__(message)
+        self.not_authorized = not_authorized
+
+
+def refusal(what: str, code: int, detail: str | None = None) -> BrokerError:
+    """A BrokerError for an error code of a broker response, saying "not authorized" for ACLs."""
+    error = for_code(code)
+    denied = issubclass(error, AUTHORIZATION_ERRORS)
+    words = "not authorized: " if denied else ""
+    return BrokerError(f"{words}{what}: {error.__name__} {detail or ''}".strip(), not_authorized=denied)
 
 
 @asynccontextmanager
@@ -24,7 +42,25 @@ async def admin_client(settings: BusSettings) -> AsyncIterator[AIOKafkaAdminClie
     client = AIOKafkaAdminClient(**settings.kafka_client_options(), request_timeout_ms=30000)
     try:
         await client.start()
+    except SaslAuthenticationFailed as exc:
+        who = settings.sasl_username or "this client"
+        raise BrokerError(
+            f"not authorized: the broker refused {who}'s login: {exc}", not_authorized=True
+        ) from exc
+    except AUTHORIZATION_ERRORS as exc:
+        raise BrokerError(f"not authorized: {type(exc).__name__} {exc}", not_authorized=True) from exc
     except KafkaError as exc:
+        if settings.sasl_username and settings.sasl_password:  # a refused login looks like this too
+            user, password = settings.sasl_username, settings.sasl_password
+            accepted, _ = await try_login(
+                settings, user, password, settings.sasl_mechanism or "SCRAM-SHA-512"
+            )
+            if accepted is False:
+                raise BrokerError(
+                    f"not authorized: the broker refused {settings.sasl_username}'s login "
+                    "(wrong password, or no such user)",
+                    not_authorized=True,
+                ) from exc
         raise BrokerError(f"cannot reach Kafka at {settings.bootstrap_servers}: {exc}") from exc
     try:
         yield client
@@ -45,7 +81,7 @@ async def _topic_configs(client: AIOKafkaAdminClient, names: list[str]) -> dict[
     for response in await client.describe_configs(resources):
         for error_code, _msg, _type, name, entries in response.resources:
             if error_code:
-                raise BrokerError(f"describe configs of {name}: {for_code(error_code).__name__}")
+                raise refusal(f"describe configs of {name}", error_code)
             configs[name] = {e[0]: e[1] for e in entries}
     return configs
 
@@ -71,8 +107,7 @@ def _raise_errors(kind: str, errors: list[tuple[Any, ...]]) -> None:
     for item in errors:
         topic, code = item[0], item[1]
         if code:
-            detail = item[2] if len(item) > 2 else ""
-            raise BrokerError(f"{kind} {topic}: {for_code(code).__name__} {detail or ''}".strip())
+            raise refusal(f"{kind} {topic}", code, item[2] if len(item) > 2 else None)
 
 
 async def perform(client: AIOKafkaAdminClient, change: Change) -> None:

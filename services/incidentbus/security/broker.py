@@ -14,12 +14,11 @@ from dataclasses import dataclass
 from typing import Any
 
 from aiokafka.admin import AIOKafkaAdminClient
-from aiokafka.conn import create_conn
-from aiokafka.errors import KafkaError, SaslAuthenticationFailed, for_code
 from pydantic import SecretStr
 
-from incidentbus.kernel.admin import BrokerError, admin_client
+from incidentbus.kernel.admin import BrokerError, admin_client, refusal
 from incidentbus.kernel.catalog import Catalog
+from incidentbus.kernel.login import sasl_protocol, try_login
 from incidentbus.kernel.settings import BusSettings
 from incidentbus.security.acl import (
     USER_PRINCIPAL,
@@ -57,7 +56,7 @@ ANY_ACL: AclRow = (ResourceType.ANY, None, PatternType.ANY, None, None, Operatio
 
 def _raise_for(code: int, message: str | None, what: str) -> None:
     if code:
-        raise BrokerError(f"{what}: {for_code(code).__name__} {message or ''}".strip())
+        raise refusal(what, code, message)
 
 
 def _row(binding: Binding) -> AclRow:
@@ -212,13 +211,6 @@ async def upsert_users(client: AIOKafkaAdminClient, passwords: Sequence[Password
         _raise_for(result["error_code"], result["error_message"], f"set SCRAM credential of {result['user']}")
 
 
-def _sasl_protocol(settings: BusSettings) -> str:
-    """SASL over whatever transport the settings use (TLS stays TLS)."""
-    if settings.security_protocol.startswith("SASL"):
-        return settings.security_protocol
-    return "SASL_SSL" if settings.security_protocol == "SSL" else "SASL_PLAINTEXT"
-
-
 def as_principal(settings: BusSettings, principal: str, password: SecretStr) -> BusSettings:
     """The same connection settings (TLS included), logged in as `principal` with SCRAM-SHA-512.
 
@@ -227,7 +219,7 @@ def as_principal(settings: BusSettings, principal: str, password: SecretStr) -> 
     """
     mine = settings.model_copy(
         update={
-            "security_protocol": _sasl_protocol(settings),
+            "security_protocol": sasl_protocol(settings),
             "sasl_mechanism": MECHANISM,
             "sasl_username": principal,
             "sasl_password": password,
@@ -238,40 +230,12 @@ def as_principal(settings: BusSettings, principal: str, password: SecretStr) -> 
     return mine
 
 
-def _servers(settings: BusSettings) -> list[tuple[str, int]]:
-    servers = []
-    for server in settings.bootstrap_servers.split(","):
-        host, _, port = server.strip().rpartition(":")
-        servers.append((host.strip("[]"), int(port)))
-    return servers
-
-
 async def can_login(settings: BusSettings, principal: str, password: SecretStr) -> bool:
     """Whether the broker accepts this principal's password: one SASL handshake, nothing else."""
-    # The settings' own TLS context: their CA, their client certificate, host names checked.
-    tls = settings.model_copy(update={"security_protocol": _sasl_protocol(settings)}).ssl_context()
-    problems: list[str] = []
-    for host, port in _servers(settings):
-        try:
-            conn = await create_conn(
-                host,
-                port,
-                client_id=f"incidentbus-login-check-{principal}",
-                request_timeout_ms=10000,
-                ssl_context=tls,
-                security_protocol=_sasl_protocol(settings),
-                sasl_mechanism=MECHANISM,
-                sasl_plain_username=principal,
-                sasl_plain_password=password.get_secret_value(),
-            )
-        except SaslAuthenticationFailed:
-            return False
-        except (OSError, KafkaError) as exc:  # unreachable: try the next bootstrap server
-            problems.append(f"{host}:{port}: {exc}")
-            continue
-        conn.close()
-        return True
-    raise BrokerError(f"cannot reach Kafka to check {principal}'s login: {'; '.join(problems)}")
+    accepted, problems = await try_login(settings, principal, password, MECHANISM)
+    if accepted is None:
+        raise BrokerError(f"cannot reach Kafka to check {principal}'s login: {'; '.join(problems)}")
+    return accepted
 
 
 async def _wait_logins(settings: BusSettings, passwords: Sequence[Password]) -> None:
