@@ -161,7 +161,7 @@ def test_redrive_skips_what_is_already_on_the_source_topic() -> None:
         RawRecord(INBOX, 2, 41, T0, b"k", b"{}", ()),
     ]
     marks = redriven(on_topic)
-    assert marks == {letters[0].id: f"{INBOX}/2/40"}
+    assert marks == {(INBOX, letters[0].id): f"{INBOX}/2/40"}
     present: dict[str, TopicAccess] = {INBOX: "present"}
     plan = plan_redrive(letters, marks, present, CATALOG, PREFIX)
     assert [x.id for x in plan.send] == [letters[1].id]
@@ -180,6 +180,18 @@ def test_redrive_skips_what_is_already_on_the_source_topic() -> None:
     )
     assert {"topic_missing", "not_authorized", "refused", "not_found"} == FAILED
     assert source_topics(letters) == [INBOX]
+
+
+def test_a_mark_on_another_topic_does_not_stand_for_a_redrive() -> None:
+    """Letter ids are predictable: a record on some other topic claiming `x-redrive-of` the letter
+    (planted by whoever may write that topic) must not make its redrive look done."""
+    letters = collect([rejected(b"{a", offset=1)]).letters
+    planted = redrive_record(letters[0])
+    elsewhere = "x.urban.inbox.v1"
+    marks = redriven([RawRecord(elsewhere, 0, 0, T0, planted.key, planted.value, planted.headers)])
+    plan = plan_redrive(letters, marks, {INBOX: "present", elsewhere: "present"}, CATALOG, PREFIX)
+    assert [x.id for x in plan.send] == [letters[0].id]
+    assert plan.skip == []
 
 
 @pytest.mark.parametrize(

@@ -36,6 +36,7 @@ from incidentbus.ops.deadletters import Letter, LetterFilter, Shelf, collect, de
 from incidentbus.ops.redrive import (
     FAILED,
     Action,
+    Marks,
     Outcome,
     TopicAccess,
     not_authorized,
@@ -198,7 +199,7 @@ async def _redrive(
 ) -> list[Outcome]:
     shelf = await _shelf(settings, catalog)
     chosen, missing = find(shelf.letters, ids) if ids else (select(shelf.letters, wanted), [])
-    marks: dict[str, str] = {}
+    marks: Marks = {}
     access: dict[str, TopicAccess] = {}
     # Only the topics of letters that may go back are read: a forged letter's claim is not followed.
     for topic in source_topics(trusted(chosen, catalog, settings.topic_prefix)):

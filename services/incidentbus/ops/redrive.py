@@ -93,15 +93,21 @@ def redrive_record(letter: Letter) -> OutgoingRecord:
     )
 
 
-def redriven(records: Iterable[RawRecord]) -> dict[str, str]:
-    """Letter id -> position of the first record on a source topic that redrove it."""
-    marks: dict[str, str] = {}
+Marks = dict[tuple[str, str], str]  # (source topic, letter id) -> "topic/partition/offset"
+
+
+def redriven(records: Iterable[RawRecord]) -> Marks:
+    """(Topic, letter id) -> position of the first record on that topic that redrove the letter.
+
+    Keyed by topic too: a letter counts as redriven only by a mark on its own source topic, which
+    only that topic's writers can put there (letter ids are predictable, so a mark planted on
+    another topic must not stand for it)."""
+    marks: Marks = {}
     for record in records:
         raw = record.header(REDRIVE_HEADER)
         if raw is not None:
-            marks.setdefault(
-                raw.decode("utf-8", "replace"), f"{record.topic}/{record.partition}/{record.offset}"
-            )
+            key = (record.topic, raw.decode("utf-8", "replace"))
+            marks.setdefault(key, f"{record.topic}/{record.partition}/{record.offset}")
     return marks
 
 
@@ -152,13 +158,13 @@ def _outcome(letter: Letter, action: Action, target: str = "", note: str = "") -
 
 
 def _skip_reason(
-    letter: Letter, marks: dict[str, str], access: dict[str, TopicAccess], catalog: Catalog, prefix: str
+    letter: Letter, marks: Marks, access: dict[str, TopicAccess], catalog: Catalog, prefix: str
 ) -> Outcome | None:
     dl = letter.letter
     if (refused := refusal(letter, catalog, prefix)) is not None:
         return _outcome(letter, "refused", note=refused)
-    if letter.id in marks:
-        return _outcome(letter, "already_redriven", marks[letter.id])
+    if (dl.source_topic, letter.id) in marks:
+        return _outcome(letter, "already_redriven", marks[(dl.source_topic, letter.id)])
     state = access.get(dl.source_topic, "missing")
     if state == "unauthorized":
         note = f"not authorized to read and write source topic {dl.source_topic}"
@@ -172,7 +178,7 @@ def _skip_reason(
 
 def plan_redrive(
     chosen: Iterable[Letter],
-    marks: dict[str, str],
+    marks: Marks,
     access: dict[str, TopicAccess],
     catalog: Catalog,
     prefix: str,
