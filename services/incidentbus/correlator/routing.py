@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import re
 
+from incidentbus.correlator.domain.admission import identity
 from incidentbus.correlator.domain.inputs import CORRELATOR, OPERATOR
 from incidentbus.kernel.jurisdictions import Jurisdictions, shipped_jurisdictions
 from incidentbus.v1 import agency_events_pb2
@@ -22,7 +23,10 @@ AGENCY_EVENTS_SUFFIX = ".events.v1"  # <agency>.events.v1, as the catalog's temp
 COMMANDS = "case.commands.v1"  # operators' commands, routed like agency events
 
 
-MAX_AHEAD_MS = 5 * 60_000  # recorded_at may lead the record's log time by clock skew, not more
+# recorded_at (the inbox record's log time) may lead the events record's log time (LogAppendTime
+# too) only by the skew between two brokers' clocks. Kept below the rules' allowed lateness
+# (10 s), so a service stamping events ahead cannot make any deadline fire early.
+MAX_AHEAD_MS = 5_000
 
 
 class UnroutableError(Exception):
@@ -47,20 +51,19 @@ def publisher_of(topic: str) -> str:
 
 
 def check_publisher(event: agency_events_pb2.AgencyEvent, publisher: str) -> None:
-    """An event speaks only for the agency whose topic carried it."""
-    claimed = event.envelope.source_agency
-    if claimed != publisher:
-        raise UnroutableError(
-            f"the event claims source agency {claimed!r} but was published on {publisher!r}'s topic",
-            "authz.agency_mismatch",
-        )
+    """An event speaks only for the agency whose topic carried it, under an id of its own."""
+    kind = event.WhichOneof("body")
+    refused = identity(event, kind, publisher) if kind else None
+    if refused is not None:
+        reason, detail = refused
+        raise UnroutableError(detail, reason)
 
 
 def check_time(event: agency_events_pb2.AgencyEvent, logged_ms: int) -> None:
     """Refuse a bus time from the future.
 
-    `recorded_at` is the bus's clock for the correlator; a producer that stamps it far ahead of
-    when the record was logged would fire every deadline at once, so such an event is refused.
+    `recorded_at` is the bus's clock for the correlator; a producer that stamps it ahead of when
+    the broker logged the record would fire deadlines early, so such an event is refused.
     """
     recorded = event.envelope.recorded_at.ToMilliseconds()
     if logged_ms > 0 and recorded > logged_ms + MAX_AHEAD_MS:

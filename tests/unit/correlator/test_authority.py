@@ -4,6 +4,8 @@ case event names the topic of its cause (issue 12, point 1)."""
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 from incidentbus.correlator.domain.invariants import spoken_for, violations
 from incidentbus.correlator.domain.outputs import Output
 from tests.unit.correlator.builders import MIN, T0
@@ -100,7 +102,32 @@ def test_case_events_name_the_topic_and_publisher_that_caused_them(run: Run) -> 
 
 
 def test_only_the_correlator_keeps_the_clock(run: Run) -> None:
-    """(Its bus time still advances stream time, as every input's does; the router bounds it.)"""
     tick = run.feed.tick(T0 + 60 * MIN)
-    forged = type(tick)(tick.event, tick.at, tick.source, "police")
+    forged = replace(tick, publisher="police")
     assert refused(checked(run, forged)) == ["authz.agency_mismatch"]
+    assert run.state.clock_ms < T0 + 60 * MIN
+
+
+def test_a_refused_input_neither_moves_the_clock_nor_fires_anyones_deadlines(run: Run) -> None:
+    """Found by review: a refused reply stamped ahead used to escalate another agency's task."""
+    case_id, tasks = opened(run)
+    clock = run.state.clock_ms
+    far = T0 + 6 * 60 * MIN  # every acknowledge deadline long past
+    out = checked(run, run.feed.reply("police", "progress", tasks["urban"], case_id, far))
+    assert refused(out) == ["authz.not_addressed"]
+    assert acted(out) == []
+    assert run.state.clock_ms == clock
+    assert [o for o in out if o.kind == "alert"] == []
+
+
+def test_an_agency_cannot_take_the_id_of_another_agencys_future_event(run: Run) -> None:
+    """Found by review: ids are predictable and a seen id is dropped as a duplicate, so police
+    published, in its own name, an event under the id health's acknowledgement would have."""
+    case_id, tasks = opened(run)
+    decoy = run.feed.reply("police", "ack", tasks["police"], case_id, T0 + MIN)
+    real = run.feed.reply("health", "ack", tasks["health"], case_id, T0 + 2 * MIN)  # logged after it
+    decoy.event.envelope.event_id = real.event.envelope.event_id
+    assert refused(checked(run, decoy)) == ["authz.event_id_mismatch"]
+    checked(run, real)
+    assert run.state.cases[case_id].task(tasks["health"]).status == "ACKNOWLEDGED"  # type: ignore[union-attr]
+    assert run.state.cases[case_id].task(tasks["police"]).status == "ASSIGNED"  # type: ignore[union-attr]

@@ -60,6 +60,21 @@ def test_an_event_claiming_another_agency_than_its_topic_is_refused_before_routi
     assert route_key(event, logged_ms=T0, publisher="health") == "310101"
 
 
+def test_an_event_under_an_id_its_publisher_does_not_derive_is_refused_before_routing() -> None:
+    """Ids are predictable: one agency must not take the id of another agency's future event."""
+    f = Feed()
+    theirs = f.reply("health", "ack", "C-310101-abc/t2", "C-310101-abc", T0).event
+    decoy = f.reply("police", "ack", "C-310101-abc/t1", "C-310101-abc", T0).event
+    decoy.envelope.event_id = theirs.envelope.event_id
+    with pytest.raises(UnroutableError) as caught:
+        route_key(decoy, logged_ms=T0, publisher="police")
+    assert caught.value.reason == "authz.event_id_mismatch"
+    decoy.envelope.event_type = "incidentbus.v1.TaskCompleted"  # a type the body is not
+    with pytest.raises(UnroutableError) as caught:
+        route_key(decoy, logged_ms=T0, publisher="police")
+    assert caught.value.reason == "authz.event_id_mismatch"
+
+
 @pytest.mark.parametrize(
     ("source_topic", "recorded", "publisher"),
     [

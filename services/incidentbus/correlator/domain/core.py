@@ -9,7 +9,7 @@ from __future__ import annotations
 from dataclasses import replace
 from types import MappingProxyType
 
-from incidentbus.correlator.domain.admission import refusal
+from incidentbus.correlator.domain.admission import TASK_REPLIES, VERIFICATION_ANSWERS, refusal
 from incidentbus.correlator.domain.decision import Decision
 from incidentbus.correlator.domain.evolve import evolve
 from incidentbus.correlator.domain.handlers import on_split
@@ -27,15 +27,6 @@ SEEN_RETENTION_MS = 7 * 24 * 3_600_000
 # cases closed on verification stay the reopen window longer (a dissatisfied answer reopens them):
 # their history stays on case.events.v1; a late reply to one is dead-lettered as unknown.
 CLOSED_RETENTION_MS = 24 * 3_600_000
-REPLIES = (
-    "task_acknowledged",
-    "task_declined",
-    "unit_dispatched",
-    "unit_arrived",
-    "progress_noted",
-    "task_completed",
-    "assistance_requested",
-)
 
 
 def already_processed(state: AreaState, item: Input) -> bool:
@@ -48,24 +39,25 @@ def step(state: AreaState, item: Input, rules: Rules) -> tuple[AreaState, list[O
     """Decide one input and fold its case events into the state."""
     if already_processed(state, item):
         return state, []
+    refused = refusal(state, item, rules)
+    # A refused input does not move the clock (nor fire deadlines): it changes nothing but the
+    # read position, whatever time it claims.
+    clock_ms = state.clock_ms if refused is not None else item.recorded_ms
     d = Decision(
-        state,
-        rules,
-        item.event_id,
-        item.recorded_ms,
-        source_topic=item.source.topic,
-        publisher=item.publisher,
+        state, rules, item.event_id, clock_ms, source_topic=item.source.topic, publisher=item.publisher
     )
-    d.fire_deadlines()
-    kind = item.event.WhichOneof("body") or ""
-    refused = refusal(d.state, item)
     if refused is not None:
         d.reject(item.event.envelope.source_ref or item.event_id, *refused)
-    elif kind == "incident_reported":
+        # Its id is not remembered either: it may be someone else's (a later event with that id
+        # must not be dropped as a duplicate); a redelivery is still known by its position.
+        return _remember(d.state, item, rules, remember_id=False), d.outputs
+    d.fire_deadlines()
+    kind = item.event.WhichOneof("body") or ""
+    if kind == "incident_reported":
         on_report(d, item)
-    elif kind in REPLIES:
+    elif kind in TASK_REPLIES:
         on_reply(d, item)
-    elif kind in ("resolution_verified", "resolution_disputed"):
+    elif kind in VERIFICATION_ANSWERS:
         on_verification(d, item)
     elif kind == "split_case":
         on_split(d, item)
@@ -78,13 +70,13 @@ def decide(state: AreaState, item: Input, rules: Rules) -> list[Output]:
     return step(state, item, rules)[1]
 
 
-def _remember(state: AreaState, item: Input, rules: Rules) -> AreaState:
+def _remember(state: AreaState, item: Input, rules: Rules, *, remember_id: bool = True) -> AreaState:
     """Remember the input (position, event id) and let expired ids and cases go.
 
     Runs on every step, over every held id and case: a map is rebuilt only when something
     expires or is added (most steps are ticks that change neither), and never copied twice."""
     horizon = state.clock_ms - SEEN_RETENTION_MS
-    remembered = item.event.WhichOneof("body") != "clock_ticked"  # ticks are positional
+    remembered = remember_id and item.event.WhichOneof("body") != "clock_ticked"  # ticks: positional
     seen = state.seen
     if remembered or any(v < horizon for v in seen.values()):
         fresh = {k: v for k, v in seen.items() if v >= horizon}

@@ -169,6 +169,14 @@ class AreaState:
     def case_of_task(self, task_id: str) -> Case | None:
         return next((c for c in self.cases.values() if c.task(task_id) is not None), None)
 
+    def find_task(self, case_id: str, task_id: str) -> tuple[Case, Task] | None:
+        """The case and task a reply names: by its case id (following merges), else by task id."""
+        case = self.resolve(case_id) if case_id else None
+        if case is None or case.task(task_id) is None:
+            case = self.case_of_task(task_id)
+        task = case.task(task_id) if case else None
+        return (case, task) if case is not None and task is not None else None
+
     def case_of_report(self, identity: tuple[str, str]) -> tuple[Case, Report] | None:
         """The live (not merged) case holding a report of this (agency, native reference)."""
         for case in self.cases.values():

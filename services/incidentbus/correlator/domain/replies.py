@@ -20,18 +20,10 @@ STATUS_OF_REPLY = {
 ORDER = ("ASSIGNED", "ACKNOWLEDGED", "UNIT_DISPATCHED", "ON_SCENE", "COMPLETED")
 
 
-def _find(d: Decision, body: Any) -> tuple[Case, Task] | None:
-    case = d.state.resolve(body.case_id) if body.case_id else None
-    if case is None or case.task(body.task_id) is None:
-        case = d.state.case_of_task(body.task_id)
-    task = case.task(body.task_id) if case else None
-    return (case, task) if case is not None and task is not None else None
-
-
 def on_reply(d: Decision, item: Input) -> None:
     kind = item.event.WhichOneof("body") or ""
     body = getattr(item.event, kind)
-    found = _find(d, body)
+    found = d.state.find_task(body.case_id, body.task_id)
     if found is None:
         d.reject(
             body.case_id or body.task_id,
@@ -40,14 +32,7 @@ def on_reply(d: Decision, item: Input) -> None:
         )
         return
     case, task = found
-    actor = item.publisher
-    if task.agency != actor:
-        d.reject(
-            case.case_id,
-            "authz.not_addressed",
-            f"{kind} by {actor!r} for task {task.task_id}, which is addressed to {task.agency!r}",
-        )
-        return
+    actor = item.publisher  # the task's own agency: admission refused anyone else
     if not task.active:
         d.reject(
             case.case_id, "correlator.stale_reply", f"{kind} for task {task.task_id} that is {task.status}"
@@ -160,14 +145,7 @@ def on_verification(d: Decision, item: Input) -> None:
     kind = item.event.WhichOneof("body") or ""
     body = getattr(item.event, kind)
     case = d.state.resolve(body.case_id)
-    actor = item.publisher
-    if actor != d.rules.verifier:
-        d.reject(
-            body.case_id,
-            "authz.not_addressed",
-            f"{kind} by {actor!r}: verifications are addressed to {d.rules.verifier!r}",
-        )
-        return
+    actor = item.publisher  # the verifier: admission refused anyone else
     if case is not None and _reopens_closed(case, kind, body):
         _reopen_closed(d, case, body, actor)
         return
