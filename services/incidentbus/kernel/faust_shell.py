@@ -8,10 +8,13 @@ deterministic ids making repeats harmless. Faust's exactly-once mode is not used
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Awaitable, Callable
 from typing import Any
 
 import faust
+from aiokafka.errors import KafkaConnectionError, KafkaError, KafkaTimeoutError
+from faust.exceptions import PartitionsMismatch
 from faust.types import EventT
 from google.protobuf.message import Message
 
@@ -115,19 +118,41 @@ async def handle_record(
     if isinstance(outcome, Rejected):
         await _dead_letter(app, settings, outcome, record)
         return
-    try:
-        outputs = await handler(outcome)
-    except Exception as exc:  # a handler bug must not stop the service or lose the record
-        failed = reject(
-            record,
-            reason=f"process.{type(exc).__name__}",
-            detail=str(exc),
-            phase="process",
-            rejected_by=rejected_by,
-        )
-        await _dead_letter(app, settings, failed, record)
-        return
+    for delay in (*RETRY_DELAYS, None):
+        try:
+            outputs = await handler(outcome)
+            break
+        except Exception as exc:  # a handler bug must not stop the service or lose the record
+            if delay is not None and transient(exc):
+                log.warning(
+                    "transient failure, retrying", error=repr(exc), delay=delay, **record_context(record)
+                )
+                await asyncio.sleep(delay)
+                continue
+            failed = reject(
+                record,
+                reason=f"process.{type(exc).__name__}",
+                detail=str(exc),
+                phase="process",
+                rejected_by=rejected_by,
+            )
+            await _dead_letter(app, settings, failed, record)
+            return
     await publish_all(app, outputs)
+
+
+# A fault of the infrastructure, not of the record, is retried (about a minute in all) before the
+# record is dead-lettered: a table's changelog topic not yet in the consumer's metadata right after
+# it was created (faust's PartitionsMismatch with 0 partitions), a broker answer worth retrying.
+# Handlers are idempotent (deterministic ids; state stored last), so a retry repeats nothing new.
+RETRY_DELAYS = (0.5, 1.0, 2.0, 4.0, 8.0, 15.0, 30.0)
+
+
+def transient(exc: BaseException) -> bool:
+    """Whether a handler's failure is the infrastructure's and worth retrying."""
+    if isinstance(exc, PartitionsMismatch | KafkaTimeoutError | KafkaConnectionError):
+        return True
+    return isinstance(exc, KafkaError) and bool(exc.retriable)
 
 
 async def _dead_letter(app: faust.App, settings: BusSettings, rejected: Rejected, record: RawRecord) -> None:
