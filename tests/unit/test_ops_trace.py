@@ -97,9 +97,10 @@ def test_catalog_topic_names_are_put_under_the_prefix() -> None:
 def test_an_absorbed_case_says_where_it_went() -> None:
     run = Run()
     f = run.feed
-    run(f.report("police", "traffic.collision", T0, grid="310101-002-003-06"))
-    run(f.report("urban", "urban.road_damage", T0 + MIN, grid="310101-002-003-08"))
-    run(f.report("health", "medical.injury", T0 + 2 * MIN, grid="310101-002-003-07"))
+    far = "310101-009-001-01"  # a grid-only case, then a report that places it at the first one's point
+    run(f.report("police", "traffic.collision", T0, lat=31.23, lon=121.47))
+    run(f.report("urban", "traffic.collision", T0 + MIN, grid=far))
+    run(f.report("health", "traffic.collision", T0 + 2 * MIN, grid=far, lat=31.23, lon=121.47))
     survivor = run.only_case().case_id
     [absorbed] = [c.case_id for c in run.state.cases.values() if c.status == "MERGED"]
     log = records(case_events(run))

@@ -78,18 +78,22 @@ CLOSURE_REASON_MERGED: ClosureReason
 CLOSURE_REASON_SUPERSEDED: ClosureReason
 
 class MatchScore(_message.Message):
-    __slots__ = ("total", "place", "category", "time", "rule")
+    __slots__ = ("total", "place", "category", "time", "rule", "distance_m", "radius_m")
     TOTAL_FIELD_NUMBER: _ClassVar[int]
     PLACE_FIELD_NUMBER: _ClassVar[int]
     CATEGORY_FIELD_NUMBER: _ClassVar[int]
     TIME_FIELD_NUMBER: _ClassVar[int]
     RULE_FIELD_NUMBER: _ClassVar[int]
+    DISTANCE_M_FIELD_NUMBER: _ClassVar[int]
+    RADIUS_M_FIELD_NUMBER: _ClassVar[int]
     total: float
     place: float
     category: float
     time: float
     rule: str
-    def __init__(self, total: _Optional[float] = ..., place: _Optional[float] = ..., category: _Optional[float] = ..., time: _Optional[float] = ..., rule: _Optional[str] = ...) -> None: ...
+    distance_m: float
+    radius_m: float
+    def __init__(self, total: _Optional[float] = ..., place: _Optional[float] = ..., category: _Optional[float] = ..., time: _Optional[float] = ..., rule: _Optional[str] = ..., distance_m: _Optional[float] = ..., radius_m: _Optional[float] = ...) -> None: ...
 
 class ReportRef(_message.Message):
     __slots__ = ("event_id", "source_agency", "source_ref", "topic", "partition", "offset", "revision")

@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
+from itertools import combinations
+
 from incidentbus.correlator.domain.chain import check_chain
+from incidentbus.correlator.domain.matching import distance_m
+from incidentbus.correlator.domain.model import Case
 from tests.unit.correlator.builders import MIN, T0
 from tests.unit.correlator.conftest import Run
 
@@ -45,8 +49,86 @@ def test_points_within_the_radius_match_across_grids(run: Run) -> None:
     case = run.only_case()
     assert len(case.reports) == 2
     link = run.links(case.case_id)[-1]
-    assert link.score.rule == "radius"
+    assert (link.score.rule, link.score.radius_m) == ("distance", 150.0)  # traffic and medical: 150 m
+    assert 88 < link.score.distance_m < 90  # 0.0008 degrees of latitude
     assert 0 < link.score.place < 1
+
+
+def test_when_both_have_points_the_distance_decides_not_the_grid(run: Run) -> None:
+    """The review's encampment report joined a party case 871 m away: same grid, place 1.0."""
+    f = run.feed
+    run(f.report("police", "public_safety.noise", T0, lat=31.2300, lon=121.4700))
+    run(f.report("community", "public_safety.disturbance", T0 + MIN, lat=31.2300, lon=121.4792))  # ~871 m
+    assert len(run.state.cases) == 2
+    run(f.report("urban", "public_safety.noise", T0 + 2 * MIN))  # no point: the grid decides
+    assert len(run.state.cases) == 2
+    assert "grid" in [link.score.rule for c in run.state.cases for link in run.links(c)]
+
+
+def test_each_category_has_its_own_reach(run: Run) -> None:
+    f = run.feed
+    run(f.report("police", "public_safety.noise", T0, lat=31.2300, lon=121.4700))
+    run(f.report("police", "public_safety.noise", T0 + MIN, lat=31.2311, lon=121.4700))  # ~122 m: > 100 m
+    assert len(run.state.cases) == 2
+    run(f.report("police", "traffic.collision", T0, lat=31.2400, lon=121.4700))
+    run(f.report("health", "traffic.collision", T0 + MIN, lat=31.2411, lon=121.4700))  # ~122 m: < 150 m
+    assert len(run.state.cases) == 3
+
+
+def test_a_case_does_not_chain_from_neighbour_to_neighbour(run: Run) -> None:
+    """Each report is near the last one; only those near the anchor (and every point) join."""
+    f = run.feed
+    for n in range(4):  # 0, 80, 160, 240 m east, one minute apart
+        run(f.report("police", "traffic.collision", T0 + n * MIN, lat=31.2300, lon=121.4700 + n * 0.00084))
+    sizes = sorted(len(c.reports) for c in run.state.cases.values())
+    assert sizes == [2, 2]  # 0 and 80 m; 160 m is within 150 m of 80 but not of the anchor
+    assert max(_extent(c) for c in run.state.cases.values()) <= 150
+
+
+def test_a_case_has_a_bounded_age(run: Run) -> None:
+    """The window runs from the case's first report, not from its latest (traffic: 45 min)."""
+    f = run.feed
+    for minutes in (0, 30, 60):
+        run(f.report("police", "traffic.collision", T0 + minutes * MIN))
+    assert sorted(len(c.reports) for c in run.state.cases.values()) == [1, 2]
+
+
+def test_a_report_bridging_two_cases_merges_them_only_on_strong_evidence(run: Run) -> None:
+    f = run.feed
+    run(f.report("police", "traffic.collision", T0, grid="310101-002-003-06"))
+    run(f.report("urban", "urban.road_damage", T0 + MIN, grid="310101-002-003-08"))
+    assert len(run.state.cases) == 2  # 06 and 08 are not neighbours of each other
+    run(f.report("health", "medical.injury", T0 + 2 * MIN, grid="310101-002-003-07"))  # neighbour of both
+    assert [c.status for c in run.state.cases.values()].count("MERGED") == 0  # 0.7 and 0.7 prove nothing
+    assert sorted(len(c.reports) for c in run.state.cases.values()) == [1, 2]
+
+
+def test_a_case_opened_without_a_point_merges_when_a_report_places_both(run: Run) -> None:
+    f = run.feed
+    run(f.report("police", "traffic.collision", T0, lat=31.2300, lon=121.4700))
+    run(f.report("community", "traffic.collision", T0 + MIN, grid="310101-009-001-01"))  # no point, elsewhere
+    assert len(run.state.cases) == 2
+    # in the second's grid, a few metres from the first: one incident
+    run(
+        f.report(
+            "health", "traffic.collision", T0 + 2 * MIN, grid="310101-009-001-01", lat=31.2301, lon=121.47
+        )
+    )
+    merged = [c for c in run.state.cases.values() if c.status == "MERGED"]
+    assert len(merged) == 1
+    [live] = [c for c in run.state.cases.values() if c.status != "MERGED"]
+    assert len(live.reports) == 3
+    assert run.state.resolve(merged[0].case_id) == live
+    assert all(not t.active for t in merged[0].tasks)
+    [evidence] = [
+        e.cases_merged.evidence for e in run.events(live.case_id) if e.WhichOneof("body") == "cases_merged"
+    ]  # type: ignore[attr-defined]
+    assert evidence.total >= 0.9
+
+
+def _extent(case: Case) -> float:
+    pairs = [distance_m(a.place, b.place) for a, b in combinations(case.reports, 2)]
+    return max((d for d in pairs if d is not None), default=0.0)
 
 
 def test_a_report_naming_a_case_always_links(run: Run) -> None:
@@ -56,24 +138,6 @@ def test_a_report_naming_a_case_always_links(run: Run) -> None:
     run(f.report("urban", "urban.garbage", T0 + 300 * MIN, grid="310101-009-001-01", case_ref=case_id))
     assert len(run.only_case().reports) == 2
     assert run.links(case_id)[-1].score.rule == "named_case"
-
-
-def test_a_report_bridging_two_open_cases_merges_them(run: Run) -> None:
-    f = run.feed
-    run(f.report("police", "traffic.collision", T0, grid="310101-002-003-06"))
-    run(f.report("urban", "urban.road_damage", T0 + MIN, grid="310101-002-003-08"))
-    assert len(run.state.cases) == 2  # 06 and 08 are not neighbours of each other
-    run(f.report("health", "medical.injury", T0 + 2 * MIN, grid="310101-002-003-07"))  # neighbour of both
-    live = run.only_case()
-    merged = [c for c in run.state.cases.values() if c.status == "MERGED"]
-    assert len(merged) == 1
-    assert merged[0].merged_into == live.case_id
-    assert len(live.reports) == 3
-    assert {r.source_agency for r in live.reports} == {"police", "urban", "health"}
-    assert run.state.resolve(merged[0].case_id) == live
-    assert "cases_merged" in run.bodies(live.case_id)
-    assert run.bodies(merged[0].case_id)[-1] == "case_closed"
-    assert all(not t.active for t in merged[0].tasks)
 
 
 def test_ties_are_broken_by_case_id_and_runs_are_identical() -> None:

@@ -1,6 +1,7 @@
 """The lifecycle's invariants over random interleavings (hypothesis stateful testing).
 
-Reports (actual and drill, with and without points, in neighbouring grids so that cases merge),
+Reports (actual and drill, in neighbouring grids, with and without points tens to hundreds of metres
+apart, so that cases link by distance or grid and merge when a report places a grid-only case),
 later revisions (some stale), replies of every kind to any task (active or not, naming known and
 unknown agencies), verifications (pending, stale, after closing), clock ticks from seconds to
 days, and operator splits are driven through the core in random order; after every step
@@ -66,12 +67,12 @@ class Lifecycle(RuleBasedStateMachine):
         dt=st.integers(0, 30),
         casualties=st.integers(0, 12),
         status=st.sampled_from(STATUS),
-        point=st.booleans(),
+        point=st.sampled_from([None, 0.0, 0.0005, 0.001, 0.0025]),  # degrees east: 0, ~50, ~95, ~240 m
     )
     def report(
-        self, *, agency: str, kind: str, grid: str, dt: int, casualties: int, status: int, point: bool
+        self, *, agency: str, kind: str, grid: str, dt: int, casualties: int, status: int, point: float | None
     ) -> None:
-        lat, lon = (31.23, 121.47) if point else (None, None)
+        lat, lon = (31.23, 121.47 + point) if point is not None else (None, None)
         item = self.run.feed.report(
             agency, kind, self.later(dt), grid=grid, casualties=casualties, status=status, lat=lat, lon=lon
         )

@@ -55,14 +55,17 @@ def test_work_joining_a_resolved_case_reopens_it_and_the_old_verification_cannot
 
 def test_a_merge_into_a_resolved_case_voids_its_verification(run: Run) -> None:
     f = run.feed
-    checked(run, f.report("police", "traffic.collision", T0, grid="310101-002-003-06", severity=2))
-    first = run.only_case().case_id
+    far = "310101-009-001-01"
+    checked(run, f.report("community", "traffic.collision", T0, grid=far, severity=2))  # no point
+    checked(run, f.report("police", "traffic.collision", T0 + MIN, severity=2, lat=31.23, lon=121.47))
+    first = next(c.case_id for c in run.state.cases.values() if c.reports[0].source_agency == "police")
     checked(run, f.reply("police", "complete", task_of(run, first, "police"), first, T0 + MIN, disposition=1))
-    checked(run, f.report("health", "medical.injury", T0 + 2 * MIN, grid="310101-002-003-08", severity=2))
-    # G neighbours both grids: the report links one case and merges the other into it
-    checked(run, f.report("community", "traffic.road_obstruction", T0 + 3 * MIN, grid=G, severity=2))
-    assert "cases_merged" in [b for c in run.state.cases for b in run.bodies(c)]
+    assert run.state.cases[first].status == "RESOLVED"
+    # at the police report's very point, in the community report's grid: both cases are this one
+    checked(run, f.report("health", "traffic.collision", T0 + 2 * MIN, grid=far, lat=31.23, lon=121.47))
+    assert "cases_merged" in run.bodies(first)
     [live] = [c for c in run.state.cases.values() if c.status != "MERGED"]
+    assert live.case_id == first
     assert live.active_tasks()
     assert live.status != "RESOLVED"
     checked(run, f.verification(first, f"{first}/v1", T0 + 4 * MIN))

@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 from incidentbus.correlator.domain import names, outputs
 from incidentbus.correlator.domain.decision import Decision
 from incidentbus.correlator.domain.inputs import Input
-from incidentbus.correlator.domain.matching import Score, best_matches
+from incidentbus.correlator.domain.matching import Score, best_matches, may_merge
 from incidentbus.correlator.domain.model import Case, Report
 from incidentbus.correlator.domain.names import category_family
+from incidentbus.correlator.domain.repeats import reopens, repeated_case
+from incidentbus.correlator.domain.replies import last_lead
 from incidentbus.correlator.domain.rules import LEVELS
 from incidentbus.kernel.ids import stable_id
 from incidentbus.v1 import agency_events_pb2, bus_pb2, case_events_pb2
@@ -21,9 +25,7 @@ def linked_body(
 ) -> case_events_pb2.ReportLinked:
     body = case_events_pb2.ReportLinked(
         report=outputs.report_ref(report),
-        score=case_events_pb2.MatchScore(
-            total=score.total, place=score.place, category=score.category, time=score.time, rule=score.rule
-        ),
+        score=match_pb(score),
         category=names.category_of(report.category),
         incident_type=report.incident_type,
         severity=names.severity_of(report.severity),
@@ -34,6 +36,21 @@ def linked_body(
         item_report.location if item_report is not None else outputs.location_pb(report.place)
     )
     return body
+
+
+def match_pb(score: Score) -> case_events_pb2.MatchScore:
+    """Every part of a score, as recorded with a link or a merge."""
+    found = case_events_pb2.MatchScore(
+        total=score.total,
+        place=score.place,
+        category=score.category,
+        time=score.time,
+        rule=score.rule,
+        radius_m=score.radius_m,
+    )
+    if score.distance_m is not None:
+        found.distance_m = round(score.distance_m, 1)
+    return found
 
 
 def level_for(d: Decision, case: Case) -> str:
@@ -63,12 +80,35 @@ def correlate(
         return
     matches = _matches(d, report, status, skip)
     if not matches:
-        _open(d, report, body, status)
+        if not repeat(d, report, body, status):
+            _open(d, report, body, status)
         return
     score, best = matches[0]
     link(d, best, report, score, body)
-    for other_score, other in matches[1:]:
-        _merge(d, d.case(best.case_id), d.case(other.case_id), other_score)
+    for _, other in matches[1:]:
+        survivor, absorbed = d.case(best.case_id), d.case(other.case_id)
+        evidence = may_merge(report, survivor, absorbed, d.rules)
+        if evidence is not None:
+            _merge(d, survivor, absorbed, evidence)
+
+
+def repeat(d: Decision, report: Report, body: agency_events_pb2.IncidentReported, status: str) -> bool:
+    """Link the report to the recently closed case it repeats, reopening it with a lead task
+    where the rules say; False when it repeats none (repeats.py)."""
+    found = repeated_case(d, report, status)
+    if found is None:
+        return False
+    score, case = found
+    if not reopens(d, case):
+        d.emit(case.case_id, "report_linked", linked_body(report, score, body), actor=d.publisher)
+        return True
+    minutes = (report.reported_ms - case.updated_ms) // 60_000
+    reason = f"repeat report {report.source_agency} {report.source_ref} {minutes} min after closing"
+    reopened = case_events_pb2.CaseReopened(reason=reason)
+    case = d.emit(case.case_id, "case_reopened", reopened, actor=d.publisher)
+    d.assign(case.case_id, last_lead(d, case), "LEAD", "repeat")
+    link(d, d.case(case.case_id), report, score, body)
+    return True
 
 
 def destination(d: Decision, report: Report, status: str, skip: str) -> str:
@@ -196,9 +236,7 @@ def ensure_routing(d: Decision, case: Case, incident_type: str) -> None:
 def _merge(d: Decision, survivor: Case, absorbed: Case, score: Score) -> None:
     """Two open cases turned out to be one: the survivor takes the reports and the work."""
     moved = [outputs.report_ref(r) for r in absorbed.reports]
-    evidence = case_events_pb2.MatchScore(
-        total=score.total, place=score.place, category=score.category, time=score.time, rule="merged"
-    )
+    evidence = match_pb(score)  # what the report that bridged them scored against the absorbed case
     d.emit(
         survivor.case_id,
         "cases_merged",
@@ -208,7 +246,7 @@ def _merge(d: Decision, survivor: Case, absorbed: Case, score: Score) -> None:
         d.emit(
             survivor.case_id,
             "report_linked",
-            linked_body(report, Score(score.total, score.place, score.category, score.time, "merged"), None),
+            linked_body(report, replace(score, rule="merged"), None),
         )
     holding = {t.agency for t in d.case(survivor.case_id).active_tasks()}
     for task in absorbed.active_tasks():

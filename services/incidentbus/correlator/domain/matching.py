@@ -1,12 +1,26 @@
-"""Does a new report belong to an open case? Place, category and time, each scored in [0, 1].
+"""Does a new report belong to a case? Place, category and time, each scored in [0, 1].
 
-A report joins the best-scoring open case at or above the threshold; ties go to the older case
-id (deterministic). Every part of the score is recorded with the link.
+A case is held to its **anchor**, its first report, and to a bounded extent and age, so that a
+busy case cannot chain from neighbour to neighbour across a district:
+
+- *place*: when both the report and the anchor carry a point, the distance decides, within the
+  category's radius (`1 − d/radius`); and the report must also be within that radius of every
+  other point of the case, so no case grows wider than its radius. Only when either lacks a
+  point does the grid decide: same grid, or a neighbouring grid;
+- *category*: the report's type against the case's type (same, or one compatibility group);
+- *time*: the case's span with the report — from its earliest to its latest report — within the
+  category's window (`1 − span/window`), so a case has a bounded age, not a window that
+  restarts at every new report.
+
+A report joins the best case at or above the link threshold (ties to the older case id); it
+merges another case it also matches only on stronger evidence (the merge threshold) and when
+the two together still fit one radius and one window. Every part of the score is recorded.
 """
 
 from __future__ import annotations
 
 import math
+from collections.abc import Iterable
 from dataclasses import dataclass
 
 from incidentbus.correlator.domain.model import Case, Place, Report
@@ -18,15 +32,20 @@ EARTH_RADIUS_M = 6_371_000.0
 
 @dataclass(frozen=True)
 class Score:
+    """The parts of a match. `rule` names what decided the place ("distance", "grid",
+    "neighbour_grid") or why there was no scoring ("named_case", "opened", "split", ...)."""
+
     total: float
     place: float
     category: float
     time: float
     rule: str
+    distance_m: float | None = None  # report to anchor, when both have points
+    radius_m: float = 0.0  # the radius that applied
 
 
 def distance_m(a: Place, b: Place) -> float | None:
-    """Great-circle distance between two points; None when either place has no point."""
+    """Great-circle distance between two points (metres); None when either place has no point."""
     if a.lat is None or a.lon is None or b.lat is None or b.lon is None:
         return None
     p1, p2 = math.radians(a.lat), math.radians(b.lat)
@@ -35,40 +54,85 @@ def distance_m(a: Place, b: Place) -> float | None:
     return 2 * EARTH_RADIUS_M * math.asin(min(1.0, math.sqrt(h)))
 
 
-def place_score(a: Place, b: Place, rules: Rules) -> tuple[float, str]:
-    """Same grid, neighbouring grid (from the grid table), or within the radius."""
-    c = rules.correlation
-    if a.grid == b.grid:
-        return c.same_grid_score, "grid"
-    if b.grid in rules.neighbours(a.grid) or a.grid in rules.neighbours(b.grid):
-        return c.neighbour_grid_score, "neighbour_grid"
-    d = distance_m(a, b)
-    if d is not None and d <= c.radius_m:
-        return round(1.0 - d / c.radius_m, 6), "radius"
-    return 0.0, ""
+def reach_m(a: Report, b: Report, rules: Rules) -> float:
+    """The radius two reports are held to: the smaller of their types' radii."""
+    return min(rules.radius_m(a.incident_type, a.category), rules.radius_m(b.incident_type, b.category))
 
 
-def _time_score(report: Report, case: Case, rules: Rules) -> float:
+def place_score(report: Report, anchor: Report, rules: Rules) -> tuple[float, str, float | None, float]:
+    """(score, basis, distance, radius): the distance when both have points, else the grid."""
+    radius = reach_m(report, anchor, rules)
+    d = distance_m(report.place, anchor.place)
+    if d is not None:
+        return (round(1.0 - d / radius, 6), "distance", d, radius) if d <= radius else (0.0, "", d, radius)
+    c, a, b = rules.correlation, report.place.grid, anchor.place.grid
+    if a == b:
+        return c.same_grid_score, "grid", None, radius
+    if b in rules.neighbours(a) or a in rules.neighbours(b):
+        return c.neighbour_grid_score, "neighbour_grid", None, radius
+    return 0.0, "", None, radius
+
+
+def near_all(report: Report, others: Iterable[Report], rules: Rules) -> bool:
+    """The report's point is within the radius of every other point (no point: nothing to hold)."""
+    for other in others:
+        d = distance_m(report.place, other.place)
+        if d is not None and d > reach_m(report, other, rules):
+            return False
+    return True
+
+
+def fits_extent(a: list[Report], b: list[Report], rules: Rules) -> bool:
+    """Every point of `a` is within its radius of every point of `b` (each side already fits)."""
+    return all(near_all(report, b, rules) for report in a)
+
+
+def span_ms(reports: list[Report]) -> int:
+    times = [r.reported_ms for r in reports]
+    return max(times) - min(times) if times else 0
+
+
+def time_score(reports: list[Report], case: Case, rules: Rules) -> float:
+    """1 − span/window over the case's reports and the newcomers; 0 past the window."""
     window = rules.window_ms(category_family(case.category))
-    gap = abs(report.reported_ms - case.last_report_ms)
-    return 0.0 if gap > window else round(1.0 - gap / window, 6)
+    span = span_ms([*case.reports, *reports])
+    return 0.0 if span > window else round(1.0 - span / window, 6)
 
 
-def score(report: Report, case: Case, rules: Rules) -> Score | None:
-    """The match of a report against one open case, or None when any part rules it out."""
-    place, rule = max((place_score(report.place, r.place, rules) for r in case.reports), default=(0.0, ""))
-    category = max(
-        (rules.compatibility(report.incident_type, r.incident_type) for r in case.reports), default=0.0
-    )
-    time = _time_score(report, case, rules)
-    if not (place and category and time):
+def score(report: Report, case: Case, rules: Rules, threshold: float | None = None) -> Score | None:
+    """The match of a report against one case (its anchor, extent and age), or None when any
+    part rules it out or the total stays below the threshold (default: the link threshold)."""
+    if not case.reports:
+        return None
+    anchor = case.reports[0]
+    place, basis, d, radius = place_score(report, anchor, rules)
+    category = rules.compatibility(report.incident_type, case.incident_type)
+    time = time_score([report], case, rules)
+    if not (place and category and time) or not near_all(report, case.reports[1:], rules):
         return None
     w = rules.correlation.weights
     total = round(w.place * place + w.category * category + w.time * time, 6)
-    return Score(total, place, category, time, rule) if total >= rules.correlation.threshold else None
+    floor = rules.correlation.threshold if threshold is None else threshold
+    return Score(total, place, category, time, basis, d, radius) if total >= floor else None
 
 
 def best_matches(report: Report, cases: list[Case], rules: Rules) -> list[tuple[Score, Case]]:
-    """Matching open cases, best first; equal scores ordered by case id."""
+    """Matching cases, best first; equal scores ordered by case id."""
     scored = [(s, c) for c in cases if (s := score(report, c, rules)) is not None]
     return sorted(scored, key=lambda sc: (-sc[0].total, sc[1].case_id))
+
+
+def may_merge(report: Report, survivor: Case, other: Case, rules: Rules) -> Score | None:
+    """The evidence for merging `other` into `survivor` (which the report joined), or None.
+
+    The report must match `other` at the merge threshold, and the two cases with the report
+    must still be one place and one time: every point within its radius of every other, the
+    whole span within the survivor's window, the types compatible."""
+    evidence = score(report, other, rules, rules.correlation.merge_threshold)
+    if evidence is None or not rules.compatibility(survivor.incident_type, other.incident_type):
+        return None
+    if not fits_extent(list(other.reports), [*survivor.reports, report], rules):
+        return None
+    if time_score([*other.reports, report], survivor, rules) == 0:
+        return None
+    return evidence

@@ -169,10 +169,10 @@ def on_verification(d: Decision, item: Input) -> None:
         return
     reopened = case_events_pb2.CaseReopened(reason=body.reason, verification_id=body.verification_id)
     case = d.emit(case.case_id, "case_reopened", reopened, actor=actor)
-    d.assign(case.case_id, _last_lead(d, case), "LEAD", "reopen")
+    d.assign(case.case_id, last_lead(d, case), "LEAD", "reopen")
 
 
-def _last_lead(d: Decision, case: Case) -> str:
+def last_lead(d: Decision, case: Case) -> str:
     return next((t.agency for t in reversed(case.tasks) if t.role == "LEAD"), d.rules.default_owner)
 
 
@@ -209,4 +209,4 @@ def _reopen_closed(d: Decision, case: Case, body: Any, actor: str) -> None:
         reason=f"disputed after closing: {body.reason}", verification_id=body.verification_id
     )
     case = d.emit(case.case_id, "case_reopened", reopened, actor=actor)
-    d.assign(case.case_id, _last_lead(d, case), "LEAD", "reopen")
+    d.assign(case.case_id, last_lead(d, case), "LEAD", "reopen")

@@ -40,7 +40,7 @@ def _fits(d: Decision, case: Case, old: Report, new: Report) -> bool:
     others = tuple(r for r in case.reports if r.identity != new.identity)
     if others:
         return score(new, replace(case, reports=others), d.rules) is not None
-    place, _ = place_score(new.place, old.place, d.rules)
+    place = place_score(new, old, d.rules)[0]
     return bool(place and d.rules.compatibility(new.incident_type, old.incident_type))
 
 

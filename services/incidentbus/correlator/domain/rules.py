@@ -6,7 +6,7 @@ import tomllib
 from fnmatch import fnmatchcase
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 Level = Literal["NONE", "IV", "III", "II", "I"]
 LEVELS: tuple[str, ...] = ("NONE", "IV", "III", "II", "I")
@@ -32,9 +32,31 @@ class Weights(Frozen):
     time: float = 0.2
 
 
+class Repeat(Frozen):
+    """Reports that match a recently closed case: linked to it as a repeat, on the record."""
+
+    # Minutes after a case closed (event time) that a matching report is its repeat, per
+    # category family ("default" for the rest; 0 = never). Must end before the closed case
+    # leaves the working state (a day).
+    window_minutes: dict[str, float] = Field(default_factory=lambda: {"default": 0.0})
+    # Families whose repeat reopens the case (the incident is evidently not over); others are
+    # recorded only.
+    reopen: tuple[str, ...] = ()
+
+    @model_validator(mode="after")
+    def _within_retention(self) -> Repeat:
+        if any(v < 0 or v > 1440 for v in self.window_minutes.values()):
+            raise ValueError("repeat window_minutes must be within 0..1440 (closed cases are held a day)")
+        return self
+
+
 class Correlation(Frozen):
     threshold: float = Field(default=0.55, ge=0, le=1)
-    radius_m: float = Field(default=300.0, gt=0)
+    # A merge of two live cases needs more evidence than a link (tasks, agencies, deadlines move).
+    merge_threshold: float = Field(default=0.9, ge=0, le=1)
+    # Metres within which two points are one place, by incident type, category family or
+    # "default" (a bare number is the default for all).
+    radius_m: dict[str, float] = Field(default_factory=lambda: {"default": 300.0})
     weights: Weights = Weights()
     same_type_score: float = 1.0
     compatible_score: float = 0.7
@@ -42,6 +64,20 @@ class Correlation(Frozen):
     neighbour_grid_score: float = 0.7
     compatible: tuple[Compatible, ...] = ()
     window_minutes: dict[str, float] = Field(default_factory=lambda: {"default": 60.0})
+    repeat: Repeat = Repeat()
+
+    @field_validator("radius_m", mode="before")
+    @classmethod
+    def _one_radius(cls, value: object) -> object:
+        return {"default": value} if isinstance(value, int | float) else value
+
+    @model_validator(mode="after")
+    def _positive(self) -> Correlation:
+        if any(v <= 0 for v in self.radius_m.values()):
+            raise ValueError("every radius_m must be positive")
+        if self.merge_threshold < self.threshold:
+            raise ValueError("merge_threshold must be at least the link threshold")
+        return self
 
 
 class Route(Frozen):
@@ -165,6 +201,16 @@ class Rules(Frozen):
         windows = self.correlation.window_minutes
         return round(windows.get(category, windows.get("default", 60.0)) * 60_000)
 
+    def radius_m(self, incident_type: str, category: str) -> float:
+        """The radius of a report: its type's, else its category family's, else the default."""
+        radii = self.correlation.radius_m
+        family = "unknown" if category.startswith("unknown_") else category
+        return radii.get(incident_type) or radii.get(family) or radii.get("default", 300.0)
+
+    def repeat_window_ms(self, family: str) -> int:
+        windows = self.correlation.repeat.window_minutes
+        return round(windows.get(family, windows.get("default", 0.0)) * 60_000)
+
     def compressed(self, factor: float) -> Rules:
         """The same rules with every duration divided by `factor` (demos and drills run a day in minutes)."""
 
@@ -177,7 +223,12 @@ class Rules(Frozen):
             allowed_lateness_seconds=self.deadlines.allowed_lateness_seconds / factor,
         )
         windows = {k: v / factor for k, v in self.correlation.window_minutes.items()}
-        correlation = self.correlation.model_copy(update={"window_minutes": windows})
+        repeat = self.correlation.repeat.model_copy(
+            update={
+                "window_minutes": {k: v / factor for k, v in self.correlation.repeat.window_minutes.items()}
+            }
+        )
+        correlation = self.correlation.model_copy(update={"window_minutes": windows, "repeat": repeat})
         levels = self.response_levels
         escalation = levels.escalation.model_copy(
             update={"reminder_max_minutes": levels.escalation.reminder_max_minutes / factor}
