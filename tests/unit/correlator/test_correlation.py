@@ -184,3 +184,43 @@ def test_splitting_all_or_foreign_reports_is_refused(run: Run) -> None:
     run(f.split(case.case_id, ["not-a-report"], T0 + MIN))
     assert [r.reason for r in run.kinds("reject")] == ["correlator.split_invalid"] * 2
     assert len(run.state.cases) == 1
+
+
+def _close_by_lead(run: Run, case_id: str, at: int) -> None:
+    lead = next(t for t in run.state.cases[case_id].tasks if t.active and t.role == "LEAD")
+    run(run.feed.reply(lead.agency, "complete", lead.task_id, case_id, at, disposition=1))
+
+
+def test_a_repeat_call_after_a_noise_case_closed_reopens_it(run: Run) -> None:
+    """The review's repeat: noise closes when the police complete; a call four minutes later."""
+    f = run.feed
+    run(f.report("police", "public_safety.noise", T0))
+    case_id = run.only_case().case_id
+    _close_by_lead(run, case_id, T0 + 20 * MIN)
+    assert run.only_case().status == "CLOSED"  # minor-nuisance-auto-close
+    run(f.report("community", "public_safety.noise", T0 + 24 * MIN))
+    case = run.only_case()
+    assert (case.case_id, len(case.reports)) == (case_id, 2)
+    assert run.links(case_id)[-1].score.rule == "repeat"
+    assert case.status != "CLOSED"
+    assert [t.agency for t in case.active_tasks() if t.role == "LEAD"] == ["police"]
+    assert run.bodies(case_id)[-4:].count("case_reopened") == 1
+
+
+def test_a_repeat_in_a_family_that_does_not_reopen_is_recorded_only(run: Run) -> None:
+    f = run.feed
+    run(f.report("police", "traffic.illegal_parking", T0))
+    case_id = run.only_case().case_id
+    _close_by_lead(run, case_id, T0 + 10 * MIN)
+    run(f.report("police", "traffic.illegal_parking", T0 + 15 * MIN))
+    case = run.only_case()
+    assert (case.status, len(case.reports), case.active_tasks()) == ("CLOSED", 2, ())
+    assert run.links(case_id)[-1].score.rule == "repeat"
+
+
+def test_a_call_after_the_repeat_window_is_a_new_incident(run: Run) -> None:
+    f = run.feed
+    run(f.report("police", "public_safety.noise", T0))
+    _close_by_lead(run, run.only_case().case_id, T0 + 20 * MIN)
+    run(f.report("police", "public_safety.noise", T0 + 90 * MIN))  # 70 min after closing: window 60
+    assert sorted(c.status for c in run.state.cases.values()) == ["CLOSED", "DISPATCHED"]
