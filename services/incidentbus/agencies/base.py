@@ -18,10 +18,12 @@ from datetime import datetime
 from enum import Enum
 from pathlib import Path
 from typing import Any, ClassVar
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from google.protobuf.message import Message
 from pydantic import BaseModel, ConfigDict, TypeAdapter
 
+from incidentbus.agencies.bounds import TIME_ZONE
 from incidentbus.agencies.taxonomy import (
     IncidentType,
     decline_reason_value,
@@ -71,9 +73,28 @@ class CodeTables:
     agency: str
     tables: dict[str, dict[str, Any]] = field(default_factory=dict)
 
+    def __post_init__(self) -> None:
+        self.time_zone()  # a zone that does not exist fails when the tables load, not at the first report
+
     @classmethod
     def load(cls, agency: str, path: Path) -> CodeTables:
         return cls(agency, tomllib.loads(path.read_text("utf-8")))
+
+    def time_zone(self) -> ZoneInfo | None:
+        """The agency's declared time zone (table `time`, key `zone`, an IANA name such as
+        "Asia/Shanghai"), used only for native times that carry no UTC offset; None when it declares
+        none (such times are then refused). ValueError for a name the zone database lacks."""
+        name = self.tables.get("time", {}).get("zone")
+        if name is None:
+            return None
+        try:
+            if not isinstance(name, str):
+                raise TypeError(name)
+            return ZoneInfo(name)
+        except (ZoneInfoNotFoundError, ValueError, TypeError) as exc:
+            raise ValueError(
+                f"{self.agency} code tables: time zone {name!r} is not an IANA zone name"
+            ) from exc
 
     def lookup(self, table: str, code: str) -> Any:
         """The table's entry for a code; MappingError('intake.unknown_code') when absent."""
@@ -267,13 +288,15 @@ class AgencyAdapter(ABC):
         module = sys.modules[type(self).__module__].__file__ or ""
         self.codes = codes or CodeTables.load(self.name, codes_path(module))
         self.native: TypeAdapter[Any] = TypeAdapter(self.message_type)
+        self.time_zone = self.codes.time_zone()
 
     def parse(self, text: str) -> Native:
         """Validate JSON text against the native models (pydantic ValidationError).
 
-        JSON mode keeps strict types (no "1" for 1) while reading ISO 8601 times.
+        JSON mode keeps strict types (no "1" for 1) while reading ISO 8601 times; a time without
+        an offset is read in the agency's declared zone, if any (agencies/bounds.py, `ProtoTime`).
         """
-        result: Native = self.native.validate_json(text)
+        result: Native = self.native.validate_json(text, context={TIME_ZONE: self.time_zone})
         return result
 
     @abstractmethod

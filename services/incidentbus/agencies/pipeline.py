@@ -12,6 +12,7 @@ import json
 from pydantic import ValidationError
 
 from incidentbus.agencies.base import AgencyAdapter, Mapped, MappingError
+from incidentbus.agencies.bounds import validation_reason
 from incidentbus.agencies.places import settle_location
 from incidentbus.kernel.codec import Decoded, encode
 from incidentbus.kernel.envelope import new_envelope, timestamp, timestamp_ms, wrap
@@ -105,7 +106,7 @@ def canonical_event(
     try:
         native = adapter.parse(text)
     except ValidationError as exc:
-        raise IntakeError("intake.validation", _validation_detail(exc)) from exc
+        raise IntakeError(validation_reason(exc), _validation_detail(exc)) from exc
     try:
         mapped = adapter.canonical(native)
         if isinstance(mapped.body, agency_events_pb2.IncidentReported):

@@ -197,7 +197,11 @@ SAMPLES: dict[str, AgencySamples] = {
             (b"{oops", "intake.json"),
             (_community_report("C-BAD-1") | {"event_type": "E99"}, "intake.unknown_code"),
             (_community_report("C-BAD-2") | {"grid_code": "grid 7"}, "intake.bad_location"),
-            (_community_report("C-BAD-3") | {"observed_at": "2026-11-25T10:15:00"}, "intake.validation"),
+            # local time (no offset) in the hour Shanghai skipped on 1991-04-14, its last DST spring
+            (
+                _community_report("C-BAD-3") | {"observed_at": "1991-04-14T02:30:00"},
+                "intake.nonexistent_time",
+            ),
             (_oversized(), "intake.oversized"),
         ],
     ),

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from zoneinfo import ZoneInfo
+
 import pytest
 
 from incidentbus.agencies.base import ReplyKind
@@ -38,6 +40,7 @@ CHECKS = {
     "dispositions": disposition_value,
     "agencies": catalog_agency,
     "event_status": drill_status,
+    "time": ZoneInfo,  # zone = an IANA name
 }
 
 

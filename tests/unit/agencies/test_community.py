@@ -306,7 +306,7 @@ REFUSALS = [
     (patrol(injured="0"), "intake.validation"),
     (patrol(injured=-2), "intake.validation"),
     (patrol(attachments=[""]), "intake.validation"),
-    (patrol(observed_at="2026-11-25T10:15:00"), "intake.validation"),
+    (patrol(observed_at="2026-13-25T10:15:00+08:00"), "intake.validation"),
     (patrol(observed_at="yesterday"), "intake.validation"),
     (patrol(report_kind="inspection"), "intake.validation"),
     ({k: v for k, v in patrol().items() if k != "report_kind"}, "intake.validation"),
@@ -318,7 +318,7 @@ REFUSALS = [
     (answer("satisfied", score="5"), "intake.validation"),
     (answer("satisfied", case_id=""), "intake.validation"),
     ({k: v for k, v in answer("satisfied").items() if k != "verification_id"}, "intake.validation"),
-    (answer("satisfied", answered_at="2026-11-26T15:00:00"), "intake.validation"),
+    (answer("satisfied", answered_at="2026-11-26T15:00:00+25:00"), "intake.validation"),
 ]
 
 

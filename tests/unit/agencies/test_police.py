@@ -135,7 +135,7 @@ REFUSALS = [
     (incident(location={"grid": "310101-002-003-07", "lat": 31.0}), "intake.bad_location"),
     (incident(injured="2"), "intake.validation"),
     (incident(injured=-1), "intake.validation"),
-    (incident(reported_at="2026-11-25T16:30:00"), "intake.validation"),
+    (incident(reported_at="2026-11-25T24:30:00+08:00"), "intake.validation"),
     (incident(msg_type="weather"), "intake.validation"),
     ({k: v for k, v in incident().items() if k != "incident_no"}, "intake.validation"),
 ]
