@@ -8,6 +8,7 @@ import typer
 from pydantic import ValidationError
 
 from incidentbus.cli import acl, audit, broker, cases, dlq, tls, topics
+from incidentbus.cli.correlate import correlate_command
 from incidentbus.cli.demo import demo
 from incidentbus.cli.reading import run as run_io
 from incidentbus.cli.replay import replay_command
@@ -32,6 +33,7 @@ app.command("verify")(audit.verify)
 app.command("trace")(audit.trace)
 app.add_typer(cases.app, name="case")
 app.command("replay")(replay_command)
+app.command("correlate")(correlate_command)
 app.command("status")(status)
 app.command("query")(query)
 app.command("demo")(demo)
