@@ -51,6 +51,11 @@ def _drills(path: dict[str, Any]) -> dict[str, Any]:
     return path
 
 
+def _not_found(path: dict[str, Any], why: str) -> dict[str, Any]:
+    path["get"]["responses"]["404"] = {"description": why, "content": {_JSON: {"schema": _ERROR}}}
+    return path
+
+
 _STATS = {"type": "object", "additionalProperties": {"$ref": "#/components/schemas/Stats"}}
 
 OPENAPI: dict[str, Any] = {
@@ -77,6 +82,18 @@ OPENAPI: dict[str, Any] = {
             "The latest snapshot of a case, drill or not (404 if unknown)",
             {"$ref": "#/components/schemas/CaseSnapshot"},
             [_param("case_id", "path", "case id, C-<district>-<hash>", required=True)],
+        ),
+        "/reports/{agency}/{ref}": _not_found(
+            _get(
+                "The live case holding an agency's report (its native reference, any revision), "
+                "following merges; drill or not",
+                {"$ref": "#/components/schemas/ReportCase"},
+                [
+                    _param("agency", "path", "the reporting agency: police, health, urban, community", True),
+                    _param("ref", "path", "the agency's own reference (incident_no, call_id, ...)", True),
+                ],
+            ),
+            "no case holds that report (never reported, refused, or its case has left the read model)",
         ),
         "/stats/agencies": _drills(
             _get(
@@ -124,6 +141,25 @@ OPENAPI: dict[str, Any] = {
                     "tasks": {"type": "array", "items": {"type": "object"}},
                     "reports": {"type": "array", "items": {"type": "object"}},
                 },
+            },
+            "ReportCase": {
+                "allOf": [
+                    {"$ref": "#/components/schemas/CaseSnapshot"},
+                    {
+                        "type": "object",
+                        "properties": {
+                            "report": {
+                                "type": "object",
+                                "properties": {"agency": {"type": "string"}, "ref": {"type": "string"}},
+                            },
+                            "merged_from": {
+                                "type": "array",
+                                "items": {"type": "string"},
+                                "description": "merged cases followed to reach this one (absent if none)",
+                            },
+                        },
+                    },
+                ]
             },
             "Stats": {
                 "type": "object",

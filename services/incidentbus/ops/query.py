@@ -2,7 +2,8 @@
 
 It consumes case.snapshots.v1, case.events.v1 and every dead-letter topic from the beginning without
 a consumer group (a projection, replayable at will) and answers: a case by id, open cases by
-area, overdue cases, per-agency and per-grid statistics, Prometheus metrics, its OpenAPI.
+area, the case holding an agency's report, overdue cases, per-agency and per-grid statistics,
+Prometheus metrics, its OpenAPI.
 Drills are left out of every list and figure unless `?include_drills=true`.
 """
 
@@ -113,6 +114,13 @@ def build_web(settings: BusSettings, model: ReadModel) -> web.Application:
         found = model.case(request.match_info["case_id"])
         if found is None:
             return web.json_response({"error": "not_found", "detail": "no such case"}, status=404)
+        return web.json_response(found)
+
+    @routes.get("/reports/{agency}/{ref}")
+    async def report_case(request: web.Request) -> web.Response:
+        found, why = model.case_of_report(request.match_info["agency"], request.match_info["ref"])
+        if found is None:
+            return web.json_response({"error": "not_found", "detail": why}, status=404)
         return web.json_response(found)
 
     @routes.get("/cases")

@@ -39,12 +39,28 @@ class ReadModel:
     seen: set[tuple[str, int]] = field(default_factory=set)
     statuses: dict[str, int] = field(default_factory=dict)  # case id -> EventStatus (drills stick)
     clock_ms: int = 0  # the latest bus time among the case events folded
+    # (agency, native reference) -> the cases whose latest snapshot lists that report
+    holders: dict[tuple[str, str], set[str]] = field(default_factory=dict)
+    merged_into: dict[str, str] = field(default_factory=dict)  # merged case -> survivor
 
     def apply_snapshot(self, snap: case_events_pb2.CaseSnapshot) -> None:
         self._mark(snap.case_id, snap.envelope.status)
         current = self.snapshots.get(snap.case_id)
         if current is None or snap.last_sequence >= current.last_sequence:
+            self._index(current, drop=True)
             self.snapshots[snap.case_id] = snap
+            self._index(snap)
+            if snap.merged_into:
+                self.merged_into[snap.case_id] = snap.merged_into
+
+    def _index(self, snap: case_events_pb2.CaseSnapshot | None, *, drop: bool = False) -> None:
+        """Keep `holders` in step with the latest snapshots (a report moves on merges and splits)."""
+        for ref in snap.reports if snap is not None else ():
+            held = self.holders.setdefault((ref.source_agency, ref.source_ref), set())
+            if drop:
+                held.discard(snap.case_id)  # type: ignore[union-attr]
+            else:
+                held.add(snap.case_id)  # type: ignore[union-attr]
 
     def apply_event(self, event: case_events_pb2.CaseEvent) -> None:
         """Fold one case event (byte-identical repeats are ignored by (case, sequence))."""
@@ -122,9 +138,14 @@ class ReadModel:
         if case_id in self.cases:
             self.cases[case_id].reopened += 1
 
-    def _on_case_closed(self, case_id: str, _body: Any, _at: int) -> None:
+    def _on_case_closed(self, case_id: str, body: Any, _at: int) -> None:
         if case_id in self.cases:
             self.cases[case_id].closed = True
+        if body.merged_into:
+            self.merged_into[case_id] = body.merged_into
+
+    def _on_cases_merged(self, case_id: str, body: Any, _at: int) -> None:
+        self.merged_into[body.merged_case_id] = case_id
 
     # -- queries ---------------------------------------------------------------------------------
 
@@ -132,6 +153,31 @@ class ReadModel:
         """Any case by id, drill or not: asking for it by name is asking for it."""
         snap = self.snapshots.get(case_id)
         return self._shown(snap) if snap is not None else None
+
+    def case_of_report(self, agency: str, ref: str) -> tuple[dict[str, Any] | None, str]:
+        """The live case holding an agency's report (its native reference), following merges:
+        (the case, "") or (None, why not)."""
+        held = sorted(self.holders.get((agency, ref), ()))
+        if not held:
+            return None, f"no case holds a {agency} report {ref!r}"
+        live = [c for c in held if self.snapshots[c].status != case_events_pb2.CASE_STATUS_MERGED]
+        case_id, via = (live[0], []) if live else self._survivor(held[0])
+        snap = self.snapshots.get(case_id)
+        if snap is None:
+            return (
+                None,
+                f"{agency} report {ref!r} was in {held[0]}, merged into {case_id}, which is not known",
+            )
+        found = self._shown(snap) | {"report": {"agency": agency, "ref": ref}}
+        return (found | {"merged_from": via} if via else found), ""
+
+    def _survivor(self, case_id: str) -> tuple[str, list[str]]:
+        """The end of a case's merge chain, and the merged cases passed on the way."""
+        via: list[str] = []
+        while case_id in self.merged_into and case_id not in via:
+            via.append(case_id)
+            case_id = self.merged_into[case_id]
+        return case_id, via
 
     def _shown(self, snap: case_events_pb2.CaseSnapshot) -> dict[str, Any]:
         return as_dict(snap) | {"event_status": self.event_status(snap.case_id)}

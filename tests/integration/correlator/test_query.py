@@ -60,8 +60,9 @@ async def escalated(bus: Bus, ref: str) -> str:
 
 def test_query_api_and_metrics(isolated: BusSettings) -> None:
     async def run() -> dict[str, Any]:
+        police_ref = f"P-{uuid.uuid4().hex[:6]}"
         async with Bus(isolated, RULES) as bus:
-            closed = await closed_loop(bus, f"P-{uuid.uuid4().hex[:6]}")
+            closed = await closed_loop(bus, police_ref)
         async with Bus(isolated, fast_rules()) as bus:
             late = await escalated(bus, f"U-{uuid.uuid4().hex[:6]}")
         port = free_port()
@@ -76,6 +77,8 @@ def test_query_api_and_metrics(isolated: BusSettings) -> None:
                 ("grids", "/stats/grids"),
                 ("openapi", "/openapi.json"),
                 ("missing", "/cases/C-nope"),
+                ("report", f"/reports/police/{police_ref}"),
+                ("no_report", "/reports/police/P-never"),
                 ("drills", "/cases?area=310122&include_drills=true"),
                 ("bad", "/stats/agencies?include_drills=perhaps"),
             ]:
@@ -99,6 +102,12 @@ def test_query_api_and_metrics(isolated: BusSettings) -> None:
     assert (late_grid["deadline_compliance"], late_grid["reminders"]) == (0.0, 0)
     assert late_grid["escalations"] >= 1
     assert a["missing"][0] == 404
+    assert (a["report"][0], a["report"][1]["case_id"]) == (200, a["closed"])  # report -> its case
+    assert a["no_report"] == (
+        404,
+        {"error": "not_found", "detail": "no case holds a police report 'P-never'"},
+    )
+    assert "/reports/{agency}/{ref}" in a["openapi"][1]["paths"]
     assert "/cases/overdue" in a["openapi"][1]["paths"]
     assert a["drills"][1]["cases"] == a["open"][1]["cases"]  # no drill on this bus: the same cases
     assert a["bad"][0] == 400
