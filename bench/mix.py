@@ -155,10 +155,13 @@ class Mix:
     real: bool  # False: the synthetic fallback
 
 
-def grid_of(lat: float, lng: float) -> str:
-    """A stable synthetic grid code for a point: 0.01° cells, 25 × 25 cells per district."""
-    i = max(0, int((lat - LAT0) / CELL))
-    j = max(0, int((lng - LNG0) / CELL))
+def grid_of(lat: float, lng: float, origin: tuple[float, float] = (LAT0, LNG0)) -> str:
+    """A stable synthetic grid code for a point: 0.01° cells, 25 × 25 cells per district.
+
+    `origin` is the lattice's south-west corner: Montgomery County's by default; bench/quality.py
+    lays the same lattice over New York City (`bench.places.NYC_ORIGIN`)."""
+    i = max(0, int((lat - origin[0]) / CELL))
+    j = max(0, int((lng - origin[1]) / CELL))
     di, dj = min(i // DISTRICT_CELLS, 1), min(j // DISTRICT_CELLS, DISTRICT_COLUMNS - 1)
     district = 310101 + di * DISTRICT_COLUMNS + dj
     li, lj = i - di * DISTRICT_CELLS, j - dj * DISTRICT_CELLS

@@ -46,24 +46,13 @@ MAX_BYTES = 1_000_000
 REPORT = "incident_reported"
 
 
-@dataclass(frozen=True)
-class Score:
-    """The score the core recorded when it linked a report (`ReportLinked.score`)."""
-
-    total: float
-    place: float
-    category: float
-    time: float
-    rule: str
-
-    def as_dict(self) -> dict[str, Any]:
-        return {
-            "total": round(self.total, 4),
-            "place": round(self.place, 4),
-            "category": round(self.category, 4),
-            "time": round(self.time, 4),
-            "rule": self.rule,
-        }
+def score_of(score: case_events_pb2.MatchScore) -> dict[str, Any]:
+    """The score the core recorded when it linked a report (`ReportLinked.score`), every field of
+    it (total, place, category, time, rule, and whatever parts the rules add), floats rounded."""
+    return {
+        f.name: round(v, 4) if isinstance(v := getattr(score, f.name), float) else v
+        for f in score.DESCRIPTOR.fields
+    }
 
 
 @dataclass
@@ -88,7 +77,7 @@ class Outcome:
     case_id: str = ""
     joined: str = ""
     case_status: str = ""  # the case's status at the end of the run ("" if it left the state)
-    score: Score | None = None
+    score: dict[str, Any] | None = None  # score_of(ReportLinked.score)
     reason: str = ""
     detail: str = ""
 
@@ -282,10 +271,9 @@ class _Stepper:
                 continue
             body = event.WhichOneof("body")
             if body == "report_linked" and event.report_linked.report.event_id == outcome.event_id:
-                s = event.report_linked.score
-                outcome.score = Score(s.total, s.place, s.category, s.time, s.rule)
+                outcome.score = score_of(event.report_linked.score)
                 outcome.joined = event.case_id
-                outcome.outcome = "opened" if s.rule == "opened" else "linked"
+                outcome.outcome = "opened" if event.report_linked.score.rule == "opened" else "linked"
                 return
             if body == "report_corrected" and event.report_corrected.report.source_ref == outcome.ref:
                 outcome.outcome, outcome.joined = "corrected", event.case_id
@@ -412,7 +400,7 @@ def outcome_record(line: Line, outcome: Outcome) -> dict[str, Any]:
         if value:
             record[key] = value
     if outcome.score is not None:
-        record["score"] = outcome.score.as_dict()
+        record["score"] = outcome.score
     return record
 
 
