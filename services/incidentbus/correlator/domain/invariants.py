@@ -14,7 +14,7 @@ words; an empty list means the step kept every invariant):
 8. the state is the fold of the case events (evolve), nothing else;
 9. (`spoken_for`, given the input) every case event names the topic that carried its cause, and
    acts in no name but the correlator's or that topic's publisher's; an agency changes only its
-   own tasks, and only the verifier verifies.
+   own tasks, and only the verifier verifies (a repeat report's reopen names no verification).
 """
 
 from __future__ import annotations
@@ -146,6 +146,7 @@ def spoken_for(item: Input, outputs: list[Output], rules: Rules) -> list[str]:
         agency = event.task_status_changed.agency if body == "task_status_changed" else ""
         if event.actor != CORRELATOR and agency and agency != event.actor:
             found.append(f"{where}: {event.actor!r} changed {agency!r}'s task")
-        if body in ("case_verified", "case_reopened") and event.actor not in (CORRELATOR, rules.verifier):
+        answers = body == "case_verified" or (body == "case_reopened" and event.case_reopened.verification_id)
+        if answers and event.actor not in (CORRELATOR, rules.verifier):
             found.append(f"{where}: {body} by {event.actor!r}, not the verifier")
     return found
