@@ -224,3 +224,33 @@ def test_a_call_after_the_repeat_window_is_a_new_incident(run: Run) -> None:
     _close_by_lead(run, run.only_case().case_id, T0 + 20 * MIN)
     run(f.report("police", "public_safety.noise", T0 + 90 * MIN))  # 70 min after closing: window 60
     assert sorted(c.status for c in run.state.cases.values()) == ["CLOSED", "DISPATCHED"]
+
+
+def test_the_same_address_is_one_place_and_different_addresses_are_not(run: Run) -> None:
+    f = run.feed
+    run(f.report("police", "public_safety.noise", T0, address="123 WEST 45 STREET"))
+    run(
+        f.report("community", "public_safety.noise", T0 + MIN, address="123 W 45th St")
+    )  # same, spelled otherwise
+    case = run.only_case()
+    assert run.links(case.case_id)[-1].score.rule == "address"
+    # a few metres away, but another house on the street, or another street: other places
+    run(
+        f.report(
+            "police", "public_safety.noise", T0 + 2 * MIN, address="125 W 45 ST", lat=31.2300, lon=121.47
+        )
+    )
+    run(
+        f.report(
+            "police", "public_safety.noise", T0 + 3 * MIN, address="10 BROADWAY", lat=31.2300, lon=121.47
+        )
+    )
+    assert sorted(len(c.reports) for c in run.state.cases.values()) == [1, 1, 2]
+
+
+def test_an_intersection_is_one_place_whichever_street_is_named_first(run: Run) -> None:
+    f = run.feed
+    run(f.report("police", "traffic.collision", T0, address="MAIN ST & CHERRY LN", grid="310101-009-001-01"))
+    run(f.report("health", "medical.injury", T0 + MIN, address="Cherry Lane and Main Street"))
+    case = run.only_case()
+    assert run.links(case.case_id)[-1].score.rule == "address"

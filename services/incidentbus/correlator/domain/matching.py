@@ -22,10 +22,12 @@ from __future__ import annotations
 import math
 from collections.abc import Iterable
 from dataclasses import dataclass
+from functools import lru_cache
 
 from incidentbus.correlator.domain.model import Case, Place, Report
 from incidentbus.correlator.domain.names import category_family
 from incidentbus.correlator.domain.rules import Rules
+from incidentbus.kernel.addresses import AddressMatch, NormalisedAddress, compare_addresses, normalise_address
 
 EARTH_RADIUS_M = 6_371_000.0
 
@@ -59,10 +61,37 @@ def reach_m(a: Report, b: Report, rules: Rules) -> float:
     return min(rules.radius_m(a.incident_type, a.category), rules.radius_m(b.incident_type, b.category))
 
 
+@lru_cache(maxsize=65_536)
+def _normalised(text: str) -> NormalisedAddress | None:
+    return normalise_address(text) if text else None
+
+
+def address_match(a: Place, b: Place) -> AddressMatch:
+    """How two places' addresses compare, once normalised (cached: a pure function of the text)."""
+    return compare_addresses(_normalised(a.address), _normalised(b.address))
+
+
+def _address_conflict(match: AddressMatch, a: Place, b: Place, rules: Rules) -> bool:
+    policy = rules.correlation.address
+    if match is AddressMatch.DIFFERENT:
+        return policy.veto_different_streets
+    if match is AddressMatch.SAME_STREET and policy.veto_different_numbers:
+        x, y = _normalised(a.address), _normalised(b.address)
+        return bool(x and y and x.number and y.number and x.number != y.number)
+    return False
+
+
 def place_score(report: Report, anchor: Report, rules: Rules) -> tuple[float, str, float | None, float]:
-    """(score, basis, distance, radius): the distance when both have points, else the grid."""
+    """(score, basis, distance, radius): the distance when both have points, else the grid; a
+    matching address raises it, a conflicting one rules it out (`[correlation.address]`)."""
     radius = reach_m(report, anchor, rules)
     d = distance_m(report.place, anchor.place)
+    match = address_match(report.place, anchor.place)
+    if _address_conflict(match, report.place, anchor.place, rules):
+        return 0.0, "", d, radius
+    same = match in (AddressMatch.SAME_ADDRESS, AddressMatch.SAME_INTERSECTION)
+    if same and (d is None or d <= radius):
+        return rules.correlation.address.same_score, "address", d, radius
     if d is not None:
         return (round(1.0 - d / radius, 6), "distance", d, radius) if d <= radius else (0.0, "", d, radius)
     c, a, b = rules.correlation, report.place.grid, anchor.place.grid

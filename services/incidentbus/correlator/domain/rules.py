@@ -50,6 +50,17 @@ class Repeat(Frozen):
         return self
 
 
+class AddressRules(Frozen):
+    """How normalised addresses (kernel/addresses.py) weigh in the place score."""
+
+    # The same address, or the same two streets of an intersection: strong evidence of one place.
+    same_score: float = Field(default=1.0, ge=0, le=1)
+    # Addresses on different streets are different places, even within the radius.
+    veto_different_streets: bool = True
+    # Different house numbers on one street are different places (building complaints).
+    veto_different_numbers: bool = False
+
+
 class Correlation(Frozen):
     threshold: float = Field(default=0.55, ge=0, le=1)
     # A merge of two live cases needs more evidence than a link (tasks, agencies, deadlines move).
@@ -65,6 +76,7 @@ class Correlation(Frozen):
     compatible: tuple[Compatible, ...] = ()
     window_minutes: dict[str, float] = Field(default_factory=lambda: {"default": 60.0})
     repeat: Repeat = Repeat()
+    address: AddressRules = AddressRules()
 
     @field_validator("radius_m", mode="before")
     @classmethod
