@@ -151,3 +151,22 @@ def test_the_correlator_core_lagging_behind_health_still_yields_300_s_in_time() 
         model.apply_event(event)
     health = model.agency_stats(T0 + 60 * MIN)["health"]
     assert (health["median_s_to_acknowledge"], health["deadline_compliance"]) == (300.0, 1.0)
+
+
+def test_repeat_reports_after_closure_are_counted_per_grid() -> None:
+    """A noise case closed, then two repeat calls (the first reopens it): the grid shows both."""
+    run = Run()
+    f = run.feed
+    run(f.report("police", "public_safety.noise", T0))
+    case_id = run.only_case().case_id
+    lead = run.only_case().active_tasks()[0]
+    run(f.reply("police", "complete", lead.task_id, case_id, T0 + 20 * MIN, disposition=1))
+    run(f.report("community", "public_safety.noise", T0 + 24 * MIN))
+    lead = next(t for t in run.only_case().active_tasks() if t.role == "LEAD")
+    run(f.reply("police", "complete", lead.task_id, case_id, T0 + 40 * MIN, disposition=1))
+    run(f.report("urban", "public_safety.noise", T0 + 45 * MIN))
+    model = ReadModel()
+    for event in case_events(run):
+        model.apply_event(event)
+    grid = model.grid_stats()[GRID]
+    assert (grid["cases"], grid["repeat_reports"], grid["cases_repeated"]) == (1, 2, 1)

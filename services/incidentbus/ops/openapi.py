@@ -173,6 +173,8 @@ OPENAPI: dict[str, Any] = {
                     "deadline_compliance": {"type": ["number", "null"]},
                     "escalations": {"type": "integer"},
                     "reminders": {"type": "integer"},
+                    "repeat_reports": {"type": "integer"},
+                    "cases_repeated": {"type": "integer"},
                     "reopen_rate": {"type": "number"},
                 },
             },

@@ -94,6 +94,10 @@ class ReadModel:
     def _on_case_opened(self, case_id: str, body: Any, at: int) -> None:
         self.cases[case_id] = CaseTimes(body.location.grid_code, body.location.jurisdiction.district, at)
 
+    def _on_report_linked(self, case_id: str, body: Any, _at: int) -> None:
+        if body.score.rule == "repeat" and case_id in self.cases:
+            self.cases[case_id].repeats += 1
+
     def _on_task_assigned(self, case_id: str, body: Any, at: int) -> None:
         grid = self.cases[case_id].grid if case_id in self.cases else ""
         self.tasks[body.task_id] = TaskTimes(case_id, body.agency, grid, at)

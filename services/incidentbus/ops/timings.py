@@ -55,6 +55,7 @@ class CaseTimes:
     reminders: int = 0
     reopened: int = 0
     closed: bool = False
+    repeats: int = 0  # reports linked as repeats after the case closed (ReportLinked rule "repeat")
 
 
 def median_s(values: list[int]) -> float | None:
@@ -84,5 +85,7 @@ def case_stats(cases: list[CaseTimes]) -> dict[str, Any]:
         ),
         "escalations": sum(c.escalations for c in cases),
         "reminders": sum(c.reminders for c in cases),
+        "repeat_reports": sum(c.repeats for c in cases),
+        "cases_repeated": sum(1 for c in cases if c.repeats),
         "reopen_rate": round(sum(1 for c in resolved if c.reopened) / len(resolved), 4) if resolved else 0.0,
     }
