@@ -13,12 +13,14 @@ import json
 from dataclasses import dataclass, field
 from typing import Any
 
+from bench.gridlayer import lattice_grid_layer
 from bench.places import lattice_jurisdictions
 from incidentbus.agencies.base import AgencyAdapter
 from incidentbus.agencies.pipeline import canonical_event
 from incidentbus.agencies.registry import AGENCIES, load_adapter
 from incidentbus.correlator.domain.inputs import Input, Position
 from incidentbus.kernel.envelope import new_envelope, timestamp_ms, wrap
+from incidentbus.kernel.grids import GridLayer
 from incidentbus.kernel.ids import stable_id
 from incidentbus.kernel.jurisdictions import Jurisdictions
 from incidentbus.v1 import agency_events_pb2
@@ -36,11 +38,14 @@ class Feed:
         default_factory=lambda: {name: load_adapter(name) for name in AGENCIES}
     )
     places: Jurisdictions = field(default_factory=lattice_jurisdictions)  # the mix's districts
+    grids: GridLayer = field(default_factory=lattice_grid_layer)  # and its grids, as polygons
 
     def native(self, agency: str, native: dict[str, Any], at_ms: int) -> Input:
         """The canonical event an agency service publishes for a native message recorded at `at_ms`."""
         payload = json.dumps(native, ensure_ascii=False).encode()
-        event = canonical_event(self.adapters[agency], payload, at_ms, MAX_BYTES, self.places)
+        event = canonical_event(
+            self.adapters[agency], payload, at_ms, MAX_BYTES, self.places, grids=self.grids
+        )
         offset = next(self.offsets)
         return Input(
             event, Position(INPUT_TOPIC, 0, offset), Position(f"{agency}.events.v1", 0, offset), agency

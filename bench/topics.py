@@ -8,6 +8,7 @@ import uuid
 
 from aiokafka.admin import NewTopic
 
+from bench.gridlayer import GRIDS
 from bench.places import TABLE
 from incidentbus.kernel.admin import admin_client, apply_catalog, broker_count, delete_topics
 from incidentbus.kernel.catalog import Catalog, Topic, load_catalog
@@ -15,13 +16,14 @@ from incidentbus.kernel.settings import BusSettings
 
 
 def bench_settings() -> BusSettings:
-    """Settings with a prefix of the run's own and the bench's jurisdiction table (bench/places.py);
-    everything else from the environment."""
+    """Settings with a prefix of the run's own, the bench's jurisdiction table (bench/places.py) and
+    its grid layer (bench/gridlayer.py); everything else from the environment."""
     return BusSettings(
         topic_prefix=f"bench-{uuid.uuid4().hex[:8]}.",
         environment="test",
         log_level="WARNING",
         jurisdictions_path=TABLE,
+        grids_path=GRIDS,
     )
 
 

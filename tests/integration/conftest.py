@@ -20,6 +20,8 @@ pytestmark = pytest.mark.broker
 # Integration modules report in districts of their own (tests/jurisdictions.toml); set before any
 # settings are read, so in-process buses and the services the tests start as processes use it.
 os.environ["INCIDENTBUS_JURISDICTIONS_PATH"] = str(Path(__file__).parents[1] / "jurisdictions.toml")
+# Likewise the grids that place point-only reports (tests/grids.geojson: tests/gridlayers.py).
+os.environ["INCIDENTBUS_GRIDS_PATH"] = str(Path(__file__).parents[1] / "grids.geojson")
 
 
 @pytest.fixture(scope="session")

@@ -229,28 +229,39 @@ def reply_mapped(reply: TaskReply, source_ref: str, at: datetime) -> Mapped:
     )
 
 
-def location(
-    grid: str | None, *, address: str = "", lat: float | None = None, lon: float | None = None
-) -> common_pb2.Location:
-    """A canonical location from a grid code; the jurisdiction path is read off the code itself.
-
-    Grid codes are hierarchical: `DDDDDD-SSS-CCC-GG` = district, street, community, grid
-    (the city is the district's first four digits + `00`).
-    """
-    if not grid:
-        raise MappingError("intake.missing_location", "no grid code: every report must be located in a grid")
+def jurisdiction_path(grid: str) -> common_pb2.JurisdictionPath:
+    """The jurisdiction path a grid code spells: `DDDDDD-SSS-CCC-GG` = district, street, community,
+    grid (the city is the district's first four digits + `00`); MappingError when malformed."""
     match = GRID_PATTERN.match(grid)
     if match is None:
         raise MappingError("intake.bad_location", f"grid code {grid!r} is not DDDDDD-SSS-CCC-GG")
     district, street, community, _ = match.groups()
-    path = common_pb2.JurisdictionPath(
+    return common_pb2.JurisdictionPath(
         city=f"{district[:4]}00",
         district=district,
         street=f"{district}-{street}",
         community=f"{district}-{street}-{community}",
         grid=grid,
     )
-    result = common_pb2.Location(grid_code=grid, jurisdiction=path, address=address)
+
+
+def location(
+    grid: str | None, *, address: str = "", lat: float | None = None, lon: float | None = None
+) -> common_pb2.Location:
+    """A canonical location from a grid code and/or a WGS84 point; the jurisdiction path is read off
+    the grid code itself (`jurisdiction_path`).
+
+    A report needs one of the two: with a point and no grid code, intake places it by the grid
+    layer (agencies/places.py `settle_location`); with neither it is `intake.missing_location`.
+    """
+    if not grid and lat is None and lon is None:
+        raise MappingError(
+            "intake.missing_location", "no grid code and no point: every report must be located in a grid"
+        )
+    result = common_pb2.Location(address=address)
+    if grid:
+        result.grid_code = grid
+        result.jurisdiction.CopyFrom(jurisdiction_path(grid))
     if (lat is None) != (lon is None):
         raise MappingError("intake.bad_location", "a point needs both latitude and longitude")
     if lat is not None and lon is not None:

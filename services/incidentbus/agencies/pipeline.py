@@ -17,6 +17,7 @@ from incidentbus.agencies.places import settle_location
 from incidentbus.kernel.codec import Decoded, encode
 from incidentbus.kernel.envelope import new_envelope, timestamp, timestamp_ms, wrap
 from incidentbus.kernel.gate import Rejected, reject
+from incidentbus.kernel.grids import GridLayer, load_grid_layer
 from incidentbus.kernel.ids import stable_id
 from incidentbus.kernel.jurisdictions import Jurisdictions, load_jurisdictions, shipped_jurisdictions
 from incidentbus.kernel.records import OutgoingRecord, RawRecord
@@ -98,10 +99,13 @@ def canonical_event(
     recorded_at_ms: int,
     max_bytes: int,
     places: Jurisdictions | None = None,
+    *,
+    grids: GridLayer | None = None,
 ) -> agency_events_pb2.AgencyEvent:
     """The canonical event for a native message; IntakeError with the exact reason otherwise.
 
-    `places` is the jurisdiction table reports are held to (default: the shipped one)."""
+    `places` is the jurisdiction table reports are held to, `grids` the grid layer that places
+    point-only reports (defaults: the shipped ones)."""
     text = _json_text(payload, max_bytes)
     try:
         native = adapter.parse(text)
@@ -110,7 +114,7 @@ def canonical_event(
     try:
         mapped = adapter.canonical(native)
         if isinstance(mapped.body, agency_events_pb2.IncidentReported):
-            settle_location(mapped.body, places or shipped_jurisdictions())
+            settle_location(mapped.body, places or shipped_jurisdictions(), grids)
         _check_claimed_time(mapped, recorded_at_ms)
         return _event(adapter, mapped, recorded_at_ms)
     except MappingError as exc:
@@ -145,15 +149,18 @@ def intake(
     settings: BusSettings,
     keyring: Keyring | None = None,
     places: Jurisdictions | None = None,
+    *,
+    grids: GridLayer | None = None,
 ) -> OutgoingRecord | Rejected:
     """One inbox record -> one canonical event record, or a dead letter with the reason.
 
     Personal fields are sealed here, before encoding, so they leave the agency only encrypted
     (kernel/sealing.py); the seal is deterministic, so a redelivered record gives the same bytes."""
     places = places or load_jurisdictions(settings.jurisdictions_path)
+    grids = grids if grids is not None else load_grid_layer(settings.grids_path)
     try:
         event = canonical_event(
-            adapter, record.value, record.timestamp_ms, settings.max_message_bytes, places
+            adapter, record.value, record.timestamp_ms, settings.max_message_bytes, places, grids=grids
         )
     except IntakeError as exc:
         return reject(record, reason=exc.reason, detail=exc.detail, phase="intake", rejected_by=adapter.name)

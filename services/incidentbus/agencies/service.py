@@ -19,6 +19,7 @@ from incidentbus.kernel.codec import Decoded
 from incidentbus.kernel.deadletter import dead_letter_record
 from incidentbus.kernel.faust_shell import gate_agent, make_app, publish, raw_topic, record_of
 from incidentbus.kernel.gate import Rejected, reject
+from incidentbus.kernel.grids import load_grid_layer
 from incidentbus.kernel.jurisdictions import load_jurisdictions
 from incidentbus.kernel.logging import get_logger, record_context
 from incidentbus.kernel.records import OutgoingRecord, RawRecord
@@ -45,6 +46,7 @@ class AgencyService:
         self.log = get_logger(f"incidentbus.{adapter.name}")
         self.keyring = field_keyring(settings)  # KeyringError here: no start without usable keys
         self.places = load_jurisdictions(settings.jurisdictions_path)  # likewise for the table
+        self.grids = load_grid_layer(settings.grids_path)  # and for the grid layer
         if self.keyring.is_development:
             self.log.warning(
                 "sealing personal fields with the PUBLIC development key; set INCIDENTBUS_FIELD_KEYS",
@@ -62,7 +64,7 @@ class AgencyService:
         """`pipeline.intake`, and never an exception: a mapping that fails in a way the pipeline does
         not foresee is a dead letter `intake.failed` that keeps the record, not a crashed agent."""
         try:
-            return intake(self.adapter, record, self.settings, self.keyring, self.places)
+            return intake(self.adapter, record, self.settings, self.keyring, self.places, grids=self.grids)
         except Exception as exc:
             self.log.exception("intake failed", **record_context(record))
             return reject(

@@ -22,6 +22,8 @@ from incidentbus.kernel.jurisdictions import SHIPPED as SHIPPED_JURISDICTIONS
 
 LOCAL_BOOTSTRAP = "127.0.0.1:9092"
 REPO_ROOT = Path(__file__).resolve().parents[3]
+# kernel/grids.py's SHIPPED, named here so that reading settings does not import shapely.
+SHIPPED_GRIDS = Path(__file__).resolve().parents[1] / "data" / "grids.geojson"
 # The key personal fields are sealed with outside production when no keys are configured
 # (kernel/sealing.py). Public and fixed on purpose: a development bus needs no secret, tests
 # and demos can open what they sealed, and the name says it must never guard real data.
@@ -85,6 +87,9 @@ class BusSettings(BaseSettings):
     catalog_path: Path = REPO_ROOT / "topics" / "catalog.toml"
     # The districts the bus knows (kernel/jurisdictions.py); tests and the benchmark bring their own.
     jurisdictions_path: Path = SHIPPED_JURISDICTIONS
+    # The grid polygons (GeoJSON) that place reports with a point and no grid code (kernel/grids.py);
+    # default: the shipped sample for district 310101. Tests and the benchmark bring their own.
+    grids_path: Path = SHIPPED_GRIDS
     environment: Literal["production", "development", "test"] = "development"
     log_format: Literal["json", "console"] | None = None
     log_level: str = "INFO"

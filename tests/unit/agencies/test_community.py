@@ -300,7 +300,7 @@ REFUSALS = [
     (reply("not_mine", decline_code="lazy"), "intake.unknown_code"),
     (reply("done"), "intake.unknown_code"),  # a finished task must give its result
     (answer("meh"), "intake.unknown_code"),
-    ({k: v for k, v in patrol().items() if k != "grid_code"}, "intake.missing_location"),
+    ({k: v for k, v in patrol().items() if k not in ("grid_code", "lat", "lng")}, "intake.missing_location"),
     (patrol(grid_code="grid 7"), "intake.bad_location"),
     (patrol(lng=None), "intake.bad_location"),
     (patrol(injured="0"), "intake.validation"),

@@ -241,7 +241,7 @@ REFUSALS = [
     (update("refused", refusal_code="BAD_WEATHER"), "intake.unknown_code"),
     (update("refused"), "intake.unknown_code"),  # a refusal must say why
     (update("completed", outcome_code="???"), "intake.unknown_code"),
-    ({k: v for k, v in call().items() if k != "grid_code"}, "intake.missing_location"),
+    ({k: v for k, v in call().items() if k not in ("grid_code", "coordinates")}, "intake.missing_location"),
     (call(grid_code="310101-2-3-7"), "intake.bad_location"),
     (call(coordinates={"lat": 31.2, "lng": 181.0}), "intake.bad_location"),
     (call(coordinates={"lat": 31.2}), "intake.validation"),

@@ -244,8 +244,11 @@ REFUSALS = [
     (progress("CLOSED"), "intake.unknown_code"),
     (progress("RETURNED", return_reason="R42"), "intake.unknown_code"),
     (progress("FINISHED"), "intake.unknown_code"),  # a finish must give its result
-    ({k: v for k, v in order().items() if k != "grid"}, "intake.missing_location"),
-    (order(grid=""), "intake.missing_location"),
+    (
+        {k: v for k, v in order().items() if k not in ("grid", "latitude", "longitude")},
+        "intake.missing_location",
+    ),
+    (order(grid="", latitude=None, longitude=None), "intake.missing_location"),
     (order(grid="310101002003007"), "intake.bad_location"),
     (order(latitude=None), "intake.bad_location"),
     (order(category_code=305), "intake.validation"),
