@@ -254,3 +254,29 @@ def test_an_intersection_is_one_place_whichever_street_is_named_first(run: Run) 
     run(f.report("health", "medical.injury", T0 + MIN, address="Cherry Lane and Main Street"))
     case = run.only_case()
     assert run.links(case.case_id)[-1].score.rule == "address"
+
+
+def test_a_vague_address_does_not_rule_a_place_out(run: Run) -> None:
+    """Free text read as a street ("X Rd near Y Rd") is no evidence against an intersection."""
+    f = run.feed
+    run(
+        f.report(
+            "police",
+            "traffic.collision",
+            T0,
+            address="Yan'an East Rd & Henan Middle Rd",
+            lat=31.2304,
+            lon=121.4837,
+        )
+    )
+    run(
+        f.report(
+            "health",
+            "medical.injury",
+            T0 + MIN,
+            address="Yan'an East Rd near Henan Rd",
+            lat=31.2306,
+            lon=121.4839,
+        )
+    )
+    assert len(run.only_case().reports) == 2

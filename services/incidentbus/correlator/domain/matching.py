@@ -27,7 +27,13 @@ from functools import lru_cache
 from incidentbus.correlator.domain.model import Case, Place, Report
 from incidentbus.correlator.domain.names import category_family
 from incidentbus.correlator.domain.rules import Rules
-from incidentbus.kernel.addresses import AddressMatch, NormalisedAddress, compare_addresses, normalise_address
+from incidentbus.kernel.addresses import (
+    AddressKind,
+    AddressMatch,
+    NormalisedAddress,
+    compare_addresses,
+    normalise_address,
+)
 
 EARTH_RADIUS_M = 6_371_000.0
 
@@ -71,13 +77,20 @@ def address_match(a: Place, b: Place) -> AddressMatch:
     return compare_addresses(_normalised(a.address), _normalised(b.address))
 
 
+PRECISE = (AddressKind.ADDRESS, AddressKind.INTERSECTION)  # a spot, not a whole street
+
+
 def _address_conflict(match: AddressMatch, a: Place, b: Place, rules: Rules) -> bool:
+    """Two precise addresses (a house number, or an intersection) that disagree. A street named
+    alone, or free text read as one ("X Rd near Y Rd"), is too vague to rule a place out."""
     policy = rules.correlation.address
+    x, y = _normalised(a.address), _normalised(b.address)
+    if x is None or y is None or x.kind not in PRECISE or y.kind not in PRECISE:
+        return False
     if match is AddressMatch.DIFFERENT:
         return policy.veto_different_streets
     if match is AddressMatch.SAME_STREET and policy.veto_different_numbers:
-        x, y = _normalised(a.address), _normalised(b.address)
-        return bool(x and y and x.number and y.number and x.number != y.number)
+        return bool(x.number and y.number and x.number != y.number)
     return False
 
 
