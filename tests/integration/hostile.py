@@ -55,7 +55,9 @@ def native_attacks(agency: str, rng: random.Random) -> list[Callable[[str], byte
         drop,
         retype,
         lambda ref: json.dumps(good(ref) | {_code_key(agency): "ZZ-UNKNOWN"}).encode(),
-        lambda ref: json.dumps(good(ref) | {TIME_KEY[agency]: "2026-11-25T08:00:00"}).encode(),
+        # a local time without an offset that the agencies' zone (Asia/Shanghai) skipped: it names
+        # no instant (a naive time the zone does name is read in that zone, see the code tables)
+        lambda ref: json.dumps(good(ref) | {TIME_KEY[agency]: "1991-04-14T02:30:00"}).encode(),
         lambda ref: json.dumps(good(ref) | {TIME_KEY[agency]: "2999-01-01T00:00:00+00:00"}).encode(),
         lambda ref: None,  # tombstone
     ]
