@@ -19,7 +19,7 @@ from rich.markup import escape
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
 from incidentbus.kernel.kafka import AUTHORIZATION_ERRORS, TopicMissingError, read_all
-from incidentbus.kernel.login import try_login
+from incidentbus.kernel.login import login_refused
 from incidentbus.kernel.records import RawRecord
 from incidentbus.kernel.settings import BusSettings
 from incidentbus.ops.text import parse_when
@@ -91,20 +91,10 @@ def run(coroutine: Coroutine[Any, Any, T], settings: BusSettings | None = None) 
         )
     except (KafkaError, ConnectionError, OSError) as exc:
         settings = settings or BusSettings()
-        if _login_refused(settings):
+        if asyncio.run(login_refused(settings)):
             refused = f"the broker refused {who(settings)}'s login (wrong password, or no such user)"
             fail(f"not authorized: {refused}", EXIT_UNUSABLE)
         fail(f"cannot talk to Kafka: {exc}", EXIT_UNUSABLE)
-
-
-def _login_refused(settings: BusSettings) -> bool:
-    """Kafka clients report a refused login at bootstrap as a connection failure: ask once."""
-    user, password = settings.sasl_username, settings.sasl_password
-    if not user or password is None:
-        return False
-    mechanism = settings.sasl_mechanism or "SCRAM-SHA-512"
-    accepted, _ = asyncio.run(try_login(settings, user, password, mechanism))
-    return accepted is False
 
 
 def time_option(text: str | None, option: str) -> datetime | None:

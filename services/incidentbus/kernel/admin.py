@@ -12,7 +12,7 @@ from aiokafka.errors import KafkaError, SaslAuthenticationFailed, for_code
 
 from incidentbus.kernel.catalog import Catalog
 from incidentbus.kernel.kafka import AUTHORIZATION_ERRORS
-from incidentbus.kernel.login import try_login
+from incidentbus.kernel.login import login_refused
 from incidentbus.kernel.settings import BusSettings
 from incidentbus.kernel.topicplan import Change, ObservedTopic, plan
 
@@ -50,17 +50,12 @@ async def admin_client(settings: BusSettings) -> AsyncIterator[AIOKafkaAdminClie
     except AUTHORIZATION_ERRORS as exc:
         raise BrokerError(f"not authorized: {type(exc).__name__} {exc}", not_authorized=True) from exc
     except KafkaError as exc:
-        if settings.sasl_username and settings.sasl_password:  # a refused login looks like this too
-            user, password = settings.sasl_username, settings.sasl_password
-            accepted, _ = await try_login(
-                settings, user, password, settings.sasl_mechanism or "SCRAM-SHA-512"
-            )
-            if accepted is False:
-                raise BrokerError(
-                    f"not authorized: the broker refused {settings.sasl_username}'s login "
-                    "(wrong password, or no such user)",
-                    not_authorized=True,
-                ) from exc
+        if await login_refused(settings):  # a refused login looks like an unreachable broker
+            raise BrokerError(
+                f"not authorized: the broker refused {settings.sasl_username}'s login "
+                "(wrong password, or no such user)",
+                not_authorized=True,
+            ) from exc
         raise BrokerError(f"cannot reach Kafka at {settings.bootstrap_servers}: {exc}") from exc
     try:
         yield client

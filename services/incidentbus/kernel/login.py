@@ -61,3 +61,13 @@ async def try_login(
         conn.close()
         return True, []
     return None, problems
+
+
+async def login_refused(settings: BusSettings) -> bool:
+    """Whether the broker refuses the settings' own SASL login (False without one, or when no
+    broker answers): what a client's "unable to connect" at bootstrap may really mean."""
+    user, password = settings.sasl_username, settings.sasl_password
+    if not user or password is None:
+        return False
+    accepted, _ = await try_login(settings, user, password, settings.sasl_mechanism or MECHANISM)
+    return accepted is False
