@@ -2,6 +2,7 @@
 only those, in one case?
 
     .venv/bin/python -m bench.quality [--json] [--limit N] [--nyc FILE] [--montco FILE] [--montco-day D]
+        [--nyc2024 FILE]
 
 Two sets, built here from ../shared/data (the product never reads it). Each row becomes one native
 report of one of our agencies, in that agency's own JSON and codes, and goes through the real
@@ -23,6 +24,14 @@ township, each within 10 minutes of the previous one (`MONTCO_GAP`), whatever th
 is cross-agency. EMS -> health, Traffic -> police, Fire -> police (fire, gas, alarms), urban
 (rescues, pumping, spills) or health (cardiac, burns), exactly as the throughput mix maps them
 (`bench.mix.classify`): there is no fire agency, and the code tables say who handles what.
+
+**NYC 311 2024, the holdout** (`nyc-311/nyc311_2024-04-15_to_16_api_fieldnames.csv`,
+`--nyc2024`, 1,000 requests, 2024-04-15 22:51 → 04-16 03:03; `bench/nyc2024.py`): a third set the
+rules are calibrated on neither; it is only measured, to see whether what was tuned on the two
+above holds elsewhere. Same mapping and label as the 2022 set (its reader puts the file's API field
+names onto the export's). Plus a figure needing no label: of the requests the agency itself
+resolved as duplicates, how many the bus put in a case holding an earlier report (a lower bound:
+the original may predate the window).
 
 Places: each point is put on the 0.01° lattice of bench/mix.py (2 × 3 districts of 25 × 25
 cells); the lattice's origin is Montgomery County's for that set and New York City's for 311
@@ -184,6 +193,8 @@ class LabelledSet:
     places: Jurisdictions | None = None
     doubts: dict[str, int] = field(default_factory=dict)  # pairs of the set each doubt covers
     doubt: Callable[[Labelled, Labelled], str] = lambda _a, _b: ""
+    # the set's own figures from its used reports and their outcomes (the holdout's duplicates)
+    extra: Callable[[list[tuple[Labelled, Outcome]]], dict[str, Any]] | None = None
 
 
 # -- the sets -------------------------------------------------------------------------------------
@@ -539,6 +550,7 @@ def measure(labelled: LabelledSet, rules: Rules) -> dict[str, Any]:
         "false_pairs_by_doubt": wrong[0],  # pairs in one case, not one incident: which the label doubts
         "missed_pairs_by_doubt": wrong[1],  # pairs of one incident, not one case
         "seconds": round(seconds, 2),
+        **(labelled.extra(used) if labelled.extra else {}),
     }
 
 
@@ -590,7 +602,8 @@ def _by_doubt(counts: dict[str, int]) -> str:
 def table(results: dict[str, dict[str, Any]]) -> str:
     names = list(results)
     width = max(len(label) for label, _ in ROWS)
-    lines = [f"{'figure':<{width}}  " + "  ".join(f"{n:>26}" for n in names)]
+    heads = [n + (" (holdout)" if results[n].get("holdout") else "") for n in names]
+    lines = [f"{'figure':<{width}}  " + "  ".join(f"{n:>26}" for n in heads)]
     lines.append("-" * len(lines[0]))
     for label_text, key in ROWS:
         lines.append(f"{label_text:<{width}}  " + "  ".join(f"{_cell(results[n], key):>26}" for n in names))
@@ -607,6 +620,7 @@ def table(results: dict[str, dict[str, Any]]) -> str:
         false, missed = result["false_pairs_by_doubt"], result["missed_pairs_by_doubt"]
         lines.append(f"  joined, not one incident: {_by_doubt(false)}")
         lines.append(f"  one incident, not joined: {_by_doubt(missed)}")
+        lines.extend(f"  {note}" for note in result.get("notes", []))
     return "\n".join(lines)
 
 
@@ -617,16 +631,21 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--nyc", type=Path, default=NYC_DEFAULT, help="the NYC 311 CSV (2022 window)")
     parser.add_argument("--montco", type=Path, default=None, help="the Montgomery County 911 CSV")
     parser.add_argument("--montco-day", type=date.fromisoformat, default=MONTCO_DAY, help="the day to use")
+    parser.add_argument("--nyc2024", type=Path, default=None, help="the NYC 311 CSV of 2024 (holdout)")
     parser.add_argument("--rules", type=Path, default=None, help="correlator rules (default: shipped)")
     args = parser.parse_args(argv)
+    from bench import nyc2024  # it imports this module
+
     montco = args.montco or montco_default_path()
-    missing = [str(p) for p in (args.nyc, montco) if not p.is_file()]
+    holdout = args.nyc2024 or nyc2024.NYC2024_DEFAULT
+    missing = [str(p) for p in (args.nyc, montco, holdout) if not p.is_file()]
     if missing:
         print(f"bench.quality: no such file: {', '.join(missing)}", file=sys.stderr)
         return 2
     rules = load_rules(args.rules)
     started = datetime.now(UTC)
     sets = [nyc_set(args.nyc, args.limit), montco_set(montco, args.montco_day, args.limit)]
+    sets.append(nyc2024.nyc2024_set(holdout, args.limit))
     results = {s.name: measure(s, rules) for s in sets}
     command = " ".join([".venv/bin/python -m bench.quality", *(argv if argv is not None else sys.argv[1:])])
     if args.json:

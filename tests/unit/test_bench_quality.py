@@ -8,7 +8,7 @@ from datetime import date, datetime, timedelta
 from pathlib import Path
 
 import pytest
-from bench import quality
+from bench import nyc2024, quality
 from bench.quality import Labelled, label, normalise, pairwise
 
 NYC_HEADER = (
@@ -28,6 +28,68 @@ def nyc_row(key: int, at: str, agency: str, kind: str, address: str, *, point: t
     fields[0], fields[1], fields[3], fields[5], fields[9] = str(key), at, agency, kind, address
     fields[15], fields[25], fields[38], fields[39] = "ADDRESS", "BRONX", str(lat), str(lng)
     return ",".join(f'"{f}"' for f in fields)
+
+
+API_HEADER = (  # the 2024 file's: the same 41 fields, by their Socrata API names
+    "unique_key,created_date,closed_date,agency,agency_name,complaint_type,descriptor,location_type,"
+    "incident_zip,incident_address,street_name,cross_street_1,cross_street_2,intersection_street_1,"
+    "intersection_street_2,address_type,city,landmark,facility_type,status,due_date,"
+    "resolution_description,resolution_action_updated_date,community_board,bbl,borough,"
+    "x_coordinate_state_plane,y_coordinate_state_plane,open_data_channel_type,park_facility_name,"
+    "park_borough,vehicle_type,taxi_company_borough,taxi_pick_up_location,bridge_highway_name,"
+    "bridge_highway_direction,road_ramp,bridge_highway_segment,latitude,longitude,location"
+)
+
+
+def api_row(key: int, at: str, agency: str, kind: str, **fields: str) -> str:
+    """A record as the Socrata API file has it: API field names, ISO times, empty fields unquoted,
+    the others quoted, and `location` over three lines."""
+    values = dict.fromkeys(API_HEADER.split(","), "")
+    values |= {"unique_key": str(key), "created_date": at, "agency": agency, "complaint_type": kind}
+    values |= {"borough": "BROOKLYN", "address_type": "ADDRESS", **fields}
+    if values["latitude"]:
+        values["location"] = f"\n,  \n({values['latitude']}, {values['longitude']})"
+    return ",".join(f'"{v}"' if v else "" for v in values.values())
+
+
+@pytest.fixture
+def holdout(tmp_path: Path) -> Path:
+    path = tmp_path / "nyc2024.csv"
+    point = {"latitude": "40.652371239667836", "longitude": "-73.95506325152031"}
+    rows = [
+        api_row(
+            101,
+            "2024-04-15T23:10:00.000",
+            "NYPD",
+            "Noise - Residential",
+            incident_address="93 LINDEN BOULEVARD",
+            **point,
+        ),
+        api_row(
+            102,
+            "2024-04-15T23:30:05.000",
+            "NYPD",
+            "Noise - Residential",
+            resolution_description="The complaint you filed is a Duplicate of a condition\nalready reported",
+            incident_address="93 Linden Blvd",
+            closed_date="2024-04-16T00:01:02.000",
+            **point,
+        ),
+        api_row(
+            103,
+            "2024-04-16T00:05:00.000",
+            "NYPD",
+            "Illegal Parking",
+            address_type="INTERSECTION",
+            intersection_street_1="EAST 55 STREET",
+            intersection_street_2="LEXINGTON AVENUE",
+            latitude="40.7590",
+            longitude="-73.9700",
+        ),
+        api_row(104, "2024-04-16T00:10:00.000", "TLC", "Lost Property", resolution_description="duplicate"),
+    ]
+    path.write_text("\n".join([API_HEADER, *rows]) + "\n", encoding="utf-8")
+    return path
 
 
 @pytest.fixture
@@ -84,10 +146,11 @@ def files(tmp_path: Path) -> tuple[Path, Path]:
 
 
 def test_the_benchmark_prints_both_sets_as_json(
-    files: tuple[Path, Path], capsys: pytest.CaptureFixture[str]
+    files: tuple[Path, Path], holdout: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     nyc, montco = files
-    assert quality.main(["--json", "--nyc", str(nyc), "--montco", str(montco), "--limit", "50"]) == 0
+    args = ["--json", "--nyc", str(nyc), "--montco", str(montco), "--nyc2024", str(holdout), "--limit", "50"]
+    assert quality.main(args) == 0
     result = json.loads(capsys.readouterr().out)
     n, m = result["sets"]["nyc311"], result["sets"]["montco911"]
     assert (n["rows_read"], n["rows_unmapped"], n["rows_used"]) == (4, 1, 3)
@@ -104,17 +167,92 @@ def test_the_benchmark_prints_both_sets_as_json(
     assert "bench.quality --json" in result["command"]
 
 
-def test_the_table_has_both_sets(files: tuple[Path, Path], capsys: pytest.CaptureFixture[str]) -> None:
+def test_the_table_has_both_sets(
+    files: tuple[Path, Path], holdout: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     nyc, montco = files
-    assert quality.main(["--nyc", str(nyc), "--montco", str(montco), "--montco-day", "2018-11-16"]) == 0
+    args = [
+        "--nyc",
+        str(nyc),
+        "--montco",
+        str(montco),
+        "--montco-day",
+        "2018-11-16",
+        "--nyc2024",
+        str(holdout),
+    ]
+    assert quality.main(args) == 0
     out = capsys.readouterr().out
     assert "pairwise precision" in out
     assert "nyc311" in out
     assert "montco911" in out
+    assert "nyc311-2024 (holdout)" in out
+    assert "bus put in a case holding an earlier report: 1 of 1" in out
+    assert "lower bound" in out
 
 
-def test_a_missing_file_exits_2(tmp_path: Path) -> None:
+def test_a_missing_file_exits_2(
+    tmp_path: Path, files: tuple[Path, Path], capsys: pytest.CaptureFixture[str]
+) -> None:
     assert quality.main(["--nyc", str(tmp_path / "none.csv"), "--montco", str(tmp_path / "x.csv")]) == 2
+    nyc, montco = files
+    gone = tmp_path / "gone.csv"
+    assert quality.main(["--nyc", str(nyc), "--montco", str(montco), "--nyc2024", str(gone)]) == 2
+    assert f"no such file: {gone}" in capsys.readouterr().err
+
+
+def test_the_holdout_reader_puts_api_records_into_the_export_s_rows(holdout: Path) -> None:
+    rows = nyc2024.read_api_rows(holdout)
+    assert len(rows) == 4  # 4 records on 11 lines: each location spans three, a resolution two
+    assert len(holdout.read_text().splitlines()) == 1 + 3 * 3 + 1 + 1
+    first, dup, corner, lost = rows
+    assert list(first) == NYC_HEADER.split(",")  # the export's columns, in its order
+    assert first["Unique Key"] == "101"
+    assert first["Created Date"] == "04/15/2024 11:10:00 PM"
+    assert first["Incident Address"] == "93 LINDEN BOULEVARD"
+    assert first["Location"] == "(40.652371239667836, -73.95506325152031)"
+    assert first["Latitude"] == "40.652371239667836"
+    assert (first["Closed Date"], first["Resolution Description"]) == ("", "")
+    assert dup["Closed Date"] == "04/16/2024 12:01:02 AM"
+    assert (
+        dup["Resolution Description"]
+        == "The complaint you filed is a Duplicate of a condition\nalready reported"
+    )
+    assert quality.nyc_address(corner) == "EAST 55 STREET & LEXINGTON AVENUE"
+    assert (lost["Agency"], lost["Complaint Type"], lost["Location"]) == ("TLC", "Lost Property", "")
+    assert [nyc2024.agency_duplicate(r) for r in rows] == [False, True, False, True]
+    assert quality._nyc_time(dup["Created Date"]).isoformat() == "2024-04-15T23:30:05-04:00"
+
+
+def test_the_holdout_counts_the_agency_s_duplicates(
+    files: tuple[Path, Path], holdout: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    nyc, montco = files
+    assert (
+        quality.main(["--json", "--nyc", str(nyc), "--montco", str(montco), "--nyc2024", str(holdout)]) == 0
+    )
+    result = json.loads(capsys.readouterr().out)["sets"]["nyc311-2024"]
+    assert result["holdout"] is True
+    assert (result["rows_read"], result["rows_unmapped"], result["rows_used"]) == (4, 1, 3)
+    assert result["unmapped_by_reason"] == {"no code for TLC 'Lost Property'": 1}
+    assert (result["incidents"], result["pairs_true"]) == (2, 1)  # 93 Linden: one incident
+    assert result["agency_duplicates"] == {
+        "rows": 2,
+        "unmapped": 1,
+        "refused_by_bus": 0,
+        "used": 1,
+        "linked_to_earlier": 1,  # the second noise call at the same point, 20 minutes on
+        "recall_lower_bound": 1.0,
+        "label_has_earlier": 1,
+        "others_used": 2,
+        "others_linked_to_earlier": 0,
+    }
+
+
+def test_a_file_without_the_api_field_names_is_refused(files: tuple[Path, Path]) -> None:
+    nyc, _ = files
+    with pytest.raises(ValueError, match="API's field names"):
+        nyc2024.read_api_rows(nyc)
 
 
 def test_pairwise_figures() -> None:
