@@ -22,6 +22,7 @@ from __future__ import annotations
 import csv
 import re
 from collections import defaultdict
+from collections.abc import Callable
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -130,6 +131,28 @@ def agency_duplicate(row: dict[str, str]) -> bool:
     return "duplicate" in row["Resolution Description"].lower()
 
 
+REF_FIELDS = ("incident_no", "call_id", "work_order_id", "report_id")  # each agency's native reference
+AGENCY_SAID_DUPLICATE = "same type and address, the later one the agency's duplicate"
+
+
+def _ref(report: Labelled) -> str:
+    return str(next((v for k, v in report.native.items() if k in REF_FIELDS), ""))
+
+
+def agency_doubt(marked: set[tuple[datetime, str]]) -> Callable[[Labelled, Labelled], str]:
+    """`nyc_doubt`, and one more: the label splits two complaints of one type at one address (past
+    its gap) while the agency itself resolved the later one as a duplicate of an earlier one."""
+
+    def doubt(a: Labelled, b: Labelled) -> str:
+        if found := nyc_doubt(a, b):
+            return found
+        later = max(a, b, key=lambda r: r.at)
+        same = a.kind == b.kind and a.address == b.address and a.incident != b.incident
+        return AGENCY_SAID_DUPLICATE if same and (later.at, later.key) in marked else ""
+
+    return doubt
+
+
 def nyc2024_set(path: Path, limit: int | None = None) -> LabelledSet:
     """The holdout set: rows as in the 2022 set (`quality.nyc_set`), plus the agency's duplicates."""
     rows = sorted(read_api_rows(path), key=lambda r: _nyc_time(r["Created Date"]))
@@ -181,8 +204,9 @@ def nyc2024_set(path: Path, limit: int | None = None) -> LabelledSet:
             Labelled(agency, _iso_local(native, at), at, lat, lng, key, row["Complaint Type"], norm)
         )
     label(made.reports, NYC_GAP)
-    made.doubt = nyc_doubt
-    made.doubts = doubts(made.reports, nyc_doubt, NYC_GAP)
+    marked = {(r.at, r.key) for r in made.reports if _ref(r) in duplicates}
+    made.doubt = agency_doubt(marked)
+    made.doubts = doubts(made.reports, made.doubt, NYC_GAP)
     total = sum(agency_duplicate(r) for r in rows)
     made.extra = lambda used: holdout_figures(used, duplicates, total, unmapped_duplicates)
     return made

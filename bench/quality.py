@@ -41,8 +41,9 @@ grid code of its lattice cell and its point. Times: both files have local times 
 declare their own time zone in their code tables; the benchmark would then pass the local time.)
 
 Address normalisation for the labels (`normalise`): upper case, punctuation to spaces, spaces
-collapsed, ordinal suffixes dropped (`55TH` -> `55`), standard abbreviations (AVENUE -> AVE,
-STREET -> ST, EAST -> E, SAINT -> ST, …), an intersection's two streets sorted. Deliberately
+collapsed, ordinal suffixes dropped (`55TH` -> `55`), ordinal words as numbers (`FIFTH` -> `5`),
+standard abbreviations (AVENUE -> AVE, STREET -> ST, EAST -> E, SAINT -> ST, …), an
+intersection's two streets sorted. Deliberately
 simple and independent of any normaliser in the product.
 
 Figures per set: rows read / used / unmapped (by reason) / refused by the bus (by reason);
@@ -92,25 +93,34 @@ MIN_MS = 60_000
 # 311 (agency, complaint type) -> (our agency, its native code, its native severity). A type not
 # here fits none of our agencies' codes and is counted as unmapped.
 NYC_CODES: dict[tuple[str, str], tuple[str, str, str]] = {
-    **{
-        ("NYPD", t): ("police", "NS1", "P4")
-        for t in ("Noise - Residential", "Noise - Street/Sidewalk", "Noise - Commercial")
-    },
-    **{("NYPD", t): ("police", "NS1", "P4") for t in ("Noise - Vehicle", "Noise - Park")},
+    ("NYPD", "Noise - Residential"): ("police", "NS2", "P4"),
+    ("NYPD", "Noise - Street/Sidewalk"): ("police", "NS3", "P4"),
+    ("NYPD", "Noise - Park"): ("police", "NS3", "P4"),
+    ("NYPD", "Noise - House of Worship"): ("police", "NS3", "P4"),
+    ("NYPD", "Noise - Commercial"): ("police", "NS4", "P4"),
+    ("NYPD", "Noise - Vehicle"): ("police", "NS5", "P4"),
     ("EDC", "Noise - Helicopter"): ("police", "NS1", "P4"),
+    ("DEP", "Noise"): ("urban", "0403", "HB"),  # DEP's noise is mostly construction and equipment
     ("NYPD", "Illegal Parking"): ("police", "PK1", "P4"),
-    ("NYPD", "Blocked Driveway"): ("police", "PK1", "P4"),
-    ("NYPD", "Abandoned Vehicle"): ("police", "PK1", "P4"),
+    ("NYPD", "Blocked Driveway"): ("police", "PK2", "P4"),
+    ("NYPD", "Abandoned Vehicle"): ("police", "PK3", "P4"),
+    ("NYPD", "Encampment"): ("police", "HL1", "P4"),
+    ("DHS", "Encampment"): ("community", "E17", "blue"),
+    ("DHS", "Homeless Person Assistance"): ("community", "E17", "blue"),
     ("NYPD", "Illegal Fireworks"): ("police", "DS1", "P3"),
     ("NYPD", "Traffic"): ("police", "DS1", "P3"),  # all three are drag racing
     ("NYPD", "Drinking"): ("police", "DS1", "P4"),
     ("NYPD", "Panhandling"): ("police", "DS1", "P4"),
+    ("NYPD", "Disorderly Youth"): ("police", "DS1", "P4"),
     ("DOHMH", "Rodent"): ("urban", "0104", "YB"),
     ("DOHMH", "Food Poisoning"): ("health", "FOOD_POISON", "3"),
     ("DOHMH", "Mobile Food Vendor"): ("urban", "0204", "HB"),
     ("DOT", "Street Condition"): ("urban", "0201", "YB"),
     ("DOT", "Street Light Condition"): ("urban", "0301", "YB"),
     ("DOT", "Traffic Signal Condition"): ("urban", "0302", "JJ"),
+    ("DOT", "Street Sign - Damaged"): ("urban", "0303", "HB"),
+    ("DOT", "Street Sign - Missing"): ("urban", "0303", "HB"),
+    ("DOT", "Street Sign - Dangling"): ("urban", "0303", "YB"),
     ("DSNY", "Missed Collection"): ("urban", "0102", "YB"),
     ("DSNY", "Dumpster Complaint"): ("urban", "0102", "YB"),
     ("DSNY", "Residential Disposal Complaint"): ("urban", "0101", "YB"),
@@ -118,6 +128,18 @@ NYC_CODES: dict[tuple[str, str], tuple[str, str, str]] = {
     ("DSNY", "Dirty Condition"): ("urban", "0103", "YB"),
     ("DSNY", "Street Sweeping Complaint"): ("urban", "0103", "HB"),
     ("DSNY", "Dead Animal"): ("urban", "0103", "YB"),
+    # HPD's housing complaints, each its own type (one building's heat is not its neighbour's).
+    ("HPD", "HEAT/HOT WATER"): ("community", "E13", "yellow"),
+    ("HPD", "PLUMBING"): ("community", "E14", "blue"),
+    ("HPD", "WATER LEAK"): ("community", "E32", "blue"),
+    ("HPD", "PAINT/PLASTER"): ("community", "E26", "blue"),
+    ("HPD", "DOOR/WINDOW"): ("community", "E27", "blue"),
+    ("HPD", "FLOORING/STAIRS"): ("community", "E28", "blue"),
+    ("HPD", "ELECTRIC"): ("community", "E29", "yellow"),
+    ("HPD", "APPLIANCE"): ("community", "E30", "blue"),
+    ("HPD", "SAFETY"): ("community", "E31", "yellow"),
+    ("HPD", "GENERAL"): ("community", "E15", "blue"),
+    ("HPD", "UNSANITARY CONDITION"): ("community", "E16", "blue"),
 }
 
 ABBREVIATIONS = {
@@ -148,16 +170,18 @@ ABBREVIATIONS = {
     "SOUTH": "S",
 }
 ORDINAL = re.compile(r"^(\d+)(ST|ND|RD|TH)$")
+ORDINALS = ("FIRST", "SECOND", "THIRD", "FOURTH", "FIFTH", "SIXTH", "SEVENTH", "EIGHTH", "NINTH", "TENTH")
+ORDINAL_WORDS = {w: str(n) for n, w in enumerate(ORDINALS, 1)}  # NYC writes "FIFTH AVE" and "5 AVE"
 
 
 def normalise(address: str) -> str:
     """The label's address key: upper case, punctuation to spaces, standard abbreviations,
-    ordinal suffixes dropped; the parts of an intersection (`A & B`) sorted."""
+    ordinals as numbers; the parts of an intersection (`A & B`) sorted."""
     parts = []
     for part in re.split(r"\s*&\s*|\s+AND\s+", address.upper()):
         words = re.sub(r"[^A-Z0-9 ]+", " ", part).split()
         words = [ABBREVIATIONS.get(w, w) for w in words]
-        words = [m.group(1) if (m := ORDINAL.match(w)) else w for w in words]
+        words = [m.group(1) if (m := ORDINAL.match(w)) else ORDINAL_WORDS.get(w, w) for w in words]
         if words:
             parts.append(" ".join(words))
     return " & ".join(sorted(parts))
@@ -236,6 +260,10 @@ def _report_native(
             triage_level=int(urgency),
             address=address[:200],
             coordinates={"lat": lat, "lng": lng},
+        )
+    if agency == "community":  # the grid worker's app: a warning colour, the household, a map pin
+        return natives.report(
+            agency, ref, code, grid, at, colour=urgency, household=address[:200], lat=lat, lng=lng
         )
     return natives.report(
         agency, ref, code, grid, at, urgency=urgency, address=address[:200], latitude=lat, longitude=lng

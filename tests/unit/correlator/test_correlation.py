@@ -38,7 +38,7 @@ def test_far_away_or_unrelated_or_late_reports_open_their_own_cases(run: Run) ->
     run(f.report("police", "traffic.collision", T0))
     run(f.report("police", "traffic.collision", T0 + MIN, grid="310101-009-001-01"))  # not a neighbour
     run(f.report("urban", "urban.garbage", T0 + 2 * MIN))  # same grid, incompatible type
-    run(f.report("police", "traffic.collision", T0 + 200 * MIN))  # outside the 45-minute window
+    run(f.report("police", "traffic.collision", T0 + 200 * MIN))  # outside the 15-minute window
     assert len(run.state.cases) == 4
 
 
@@ -86,9 +86,9 @@ def test_a_case_does_not_chain_from_neighbour_to_neighbour(run: Run) -> None:
 
 
 def test_a_case_has_a_bounded_age(run: Run) -> None:
-    """The window runs from the case's first report, not from its latest (traffic: 45 min)."""
+    """The window runs from the case's first report, not from its latest (traffic: 15 min)."""
     f = run.feed
-    for minutes in (0, 30, 60):
+    for minutes in (0, 10, 20):
         run(f.report("police", "traffic.collision", T0 + minutes * MIN))
     assert sorted(len(c.reports) for c in run.state.cases.values()) == [1, 2]
 

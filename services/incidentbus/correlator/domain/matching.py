@@ -9,12 +9,13 @@ busy case cannot chain from neighbour to neighbour across a district:
   point does the grid decide: same grid, or a neighbouring grid;
 - *category*: the report's type against the case's type (same, or one compatibility group);
 - *time*: the case's span with the report — from its earliest to its latest report — within the
-  category's window (`1 − span/window`), so a case has a bounded age, not a window that
-  restarts at every new report.
+  report's type's window (`1 − span/window`), so a case has a bounded age, not a window that
+  restarts at every new report; the report's type decides, since it says how long reports of
+  its kind go on describing one incident (a second crash call minutes, the damage it left hours).
 
 A report joins the best case at or above the link threshold (ties to the older case id); it
 merges another case it also matches only on stronger evidence (the merge threshold) and when
-the two together still fit one radius and one window. Every part of the score is recorded.
+the two together still fit one radius and the shorter of their windows. Every part of the score is recorded.
 """
 
 from __future__ import annotations
@@ -25,7 +26,6 @@ from dataclasses import dataclass
 from functools import lru_cache
 
 from incidentbus.correlator.domain.model import Case, Place, Report
-from incidentbus.correlator.domain.names import category_family
 from incidentbus.correlator.domain.rules import Rules
 from incidentbus.kernel.addresses import (
     AddressKind,
@@ -89,9 +89,12 @@ def _address_conflict(match: AddressMatch, a: Place, b: Place, rules: Rules) -> 
         return False
     if match is AddressMatch.DIFFERENT:
         return policy.veto_different_streets
-    if match is AddressMatch.SAME_STREET and policy.veto_different_numbers:
-        return bool(x.number and y.number and x.number != y.number)
-    return False
+    if match is not AddressMatch.SAME_STREET:
+        return False
+    if x.number and y.number:
+        return policy.veto_different_numbers and x.number != y.number
+    both_intersections = x.kind is AddressKind.INTERSECTION and y.kind is AddressKind.INTERSECTION
+    return both_intersections and policy.veto_different_cross_streets
 
 
 def place_score(report: Report, anchor: Report, rules: Rules) -> tuple[float, str, float | None, float]:
@@ -134,11 +137,16 @@ def span_ms(reports: list[Report]) -> int:
     return max(times) - min(times) if times else 0
 
 
-def time_score(reports: list[Report], case: Case, rules: Rules) -> float:
+def time_score(reports: list[Report], case: Case, window_ms: int) -> float:
     """1 − span/window over the case's reports and the newcomers; 0 past the window."""
-    window = rules.window_ms(category_family(case.category))
     span = span_ms([*case.reports, *reports])
-    return 0.0 if span > window else round(1.0 - span / window, 6)
+    return 0.0 if span > window_ms else round(1.0 - span / window_ms, 6)
+
+
+def window_of(report: Report, rules: Rules) -> int:
+    """The window a report is held to: its own type's, since it says how long reports of its
+    kind go on describing one incident (a crash call minutes, the damage it left hours)."""
+    return rules.window_ms(report.incident_type, report.category)
 
 
 def score(report: Report, case: Case, rules: Rules, threshold: float | None = None) -> Score | None:
@@ -149,7 +157,7 @@ def score(report: Report, case: Case, rules: Rules, threshold: float | None = No
     anchor = case.reports[0]
     place, basis, d, radius = place_score(report, anchor, rules)
     category = rules.compatibility(report.incident_type, case.incident_type)
-    time = time_score([report], case, rules)
+    time = time_score([report], case, window_of(report, rules))
     if not (place and category and time) or not near_all(report, case.reports[1:], rules):
         return None
     w = rules.correlation.weights
@@ -175,6 +183,7 @@ def may_merge(report: Report, survivor: Case, other: Case, rules: Rules) -> Scor
         return None
     if not fits_extent(list(other.reports), [*survivor.reports, report], rules):
         return None
-    if time_score([*other.reports, report], survivor, rules) == 0:
+    window = min(window_of(survivor.reports[0], rules), window_of(other.reports[0], rules))
+    if time_score([*other.reports, report], survivor, window) == 0:
         return None
     return evidence

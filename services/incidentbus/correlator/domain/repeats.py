@@ -12,7 +12,6 @@ from __future__ import annotations
 from incidentbus.correlator.domain.decision import Decision
 from incidentbus.correlator.domain.matching import Score, near_all, place_score
 from incidentbus.correlator.domain.model import Case, Report
-from incidentbus.correlator.domain.names import category_family
 
 REPEATABLE = ("VERIFIED", "POLICY")  # how a case must have closed to be repeated into
 
@@ -20,7 +19,7 @@ REPEATABLE = ("VERIFIED", "POLICY")  # how a case must have closed to be repeate
 def repeat_score(report: Report, case: Case, d: Decision) -> Score | None:
     """The match of a report against a closed case: its place and type as for a link, its time
     as the gap since the case's last event within the repeat window."""
-    window = d.rules.repeat_window_ms(category_family(case.category))
+    window = d.rules.repeat_window_ms(case.incident_type, case.category)
     gap = report.reported_ms - case.updated_ms
     if window <= 0 or not case.reports or not 0 <= gap <= window:
         return None
@@ -48,4 +47,4 @@ def repeated_case(d: Decision, report: Report, status: str) -> tuple[Score, Case
 
 
 def reopens(d: Decision, case: Case) -> bool:
-    return category_family(case.category) in d.rules.correlation.repeat.reopen
+    return d.rules.repeat_reopens(case.incident_type, case.category)

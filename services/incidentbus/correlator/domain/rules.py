@@ -36,11 +36,11 @@ class Repeat(Frozen):
     """Reports that match a recently closed case: linked to it as a repeat, on the record."""
 
     # Minutes after a case closed (event time) that a matching report is its repeat, per
-    # category family ("default" for the rest; 0 = never). Must end before the closed case
+    # incident type or category family ("default" for the rest; 0 = never). Must end before the closed case
     # leaves the working state (a day).
     window_minutes: dict[str, float] = Field(default_factory=lambda: {"default": 0.0})
-    # Families whose repeat reopens the case (the incident is evidently not over); others are
-    # recorded only.
+    # Types or families whose repeat reopens the case (the incident is evidently not over);
+    # others are recorded only.
     reopen: tuple[str, ...] = ()
 
     @model_validator(mode="after")
@@ -59,6 +59,8 @@ class AddressRules(Frozen):
     veto_different_streets: bool = True
     # Different house numbers on one street are different places (building complaints).
     veto_different_numbers: bool = False
+    # Two intersections on one street with different cross streets are different spots.
+    veto_different_cross_streets: bool = False
 
 
 class Correlation(Frozen):
@@ -74,6 +76,7 @@ class Correlation(Frozen):
     same_grid_score: float = 1.0
     neighbour_grid_score: float = 0.7
     compatible: tuple[Compatible, ...] = ()
+    # Minutes a case's reports may span, by incident type, category family or "default".
     window_minutes: dict[str, float] = Field(default_factory=lambda: {"default": 60.0})
     repeat: Repeat = Repeat()
     address: AddressRules = AddressRules()
@@ -209,19 +212,22 @@ class Rules(Frozen):
                 return route
         return Route(types=("*",), lead=self.default_owner)
 
-    def window_ms(self, category: str) -> int:
-        windows = self.correlation.window_minutes
-        return round(windows.get(category, windows.get("default", 60.0)) * 60_000)
+    def window_ms(self, incident_type: str, category: str) -> int:
+        """How long a case of this type may span (ms): its type's window, else its family's,
+        else the default."""
+        return round(_by_type(self.correlation.window_minutes, incident_type, category, 60.0) * 60_000)
 
     def radius_m(self, incident_type: str, category: str) -> float:
         """The radius of a report: its type's, else its category family's, else the default."""
-        radii = self.correlation.radius_m
-        family = "unknown" if category.startswith("unknown_") else category
-        return radii.get(incident_type) or radii.get(family) or radii.get("default", 300.0)
+        return _by_type(self.correlation.radius_m, incident_type, category, 300.0)
 
-    def repeat_window_ms(self, family: str) -> int:
-        windows = self.correlation.repeat.window_minutes
-        return round(windows.get(family, windows.get("default", 0.0)) * 60_000)
+    def repeat_window_ms(self, incident_type: str, category: str) -> int:
+        """How long after closing a matching report repeats the case (ms); 0 = never."""
+        return round(_by_type(self.correlation.repeat.window_minutes, incident_type, category, 0.0) * 60_000)
+
+    def repeat_reopens(self, incident_type: str, category: str) -> bool:
+        """Whether a repeat of a case of this type reopens it (its type or family is listed)."""
+        return bool({incident_type, _family(category)} & set(self.correlation.repeat.reopen))
 
     def compressed(self, factor: float) -> Rules:
         """The same rules with every duration divided by `factor` (demos and drills run a day in minutes)."""
@@ -284,6 +290,18 @@ class Rules(Frozen):
             if any(fnmatchcase(incident_type, p) for p in policy.types):
                 return policy.policy
         return ""
+
+
+def _family(category: str) -> str:
+    return "unknown" if category.startswith("unknown_") else category
+
+
+def _by_type(table: dict[str, float], incident_type: str, category: str, fallback: float) -> float:
+    """A per-type setting: the type's entry, else its category family's, else "default"."""
+    for key in (incident_type, _family(category), "default"):
+        if key in table:
+            return table[key]
+    return fallback
 
 
 def parse_rules(text: str) -> Rules:

@@ -1,0 +1,148 @@
+"""Categories with the granularity real reports have, and windows that fit each kind of report.
+
+Noise is split by source as the PRC noise law divides it, housing complaints by what failed,
+and the compatibility groups pair only types two agencies would use for one incident.
+"""
+
+from __future__ import annotations
+
+import pytest
+
+from incidentbus.agencies.registry import load_adapter
+from incidentbus.correlator.rulesfile import load_rules
+from tests.unit.correlator.builders import MIN, T0
+from tests.unit.correlator.conftest import Run
+
+RULES = load_rules()
+HERE = {"lat": 31.2300, "lon": 121.4700}
+
+
+def sizes(run: Run) -> list[int]:
+    return sorted(len(c.reports) for c in run.state.cases.values())
+
+
+@pytest.mark.parametrize(
+    ("agency", "code", "canonical"),
+    [
+        ("police", "NS2", "public_safety.noise_residential"),
+        ("police", "NS3", "public_safety.noise_public_place"),
+        ("police", "NS4", "public_safety.noise_commercial"),
+        ("police", "NS5", "traffic.noise_vehicle"),
+        ("police", "NS6", "urban.noise_construction"),
+        ("police", "PK2", "traffic.blocked_access"),
+        ("police", "PK3", "traffic.abandoned_vehicle"),
+        ("police", "HL1", "public_safety.encampment"),
+        ("urban", "0206", "public_safety.encampment"),
+        ("community", "E17", "public_safety.encampment"),
+        ("urban", "0303", "urban.street_sign"),
+        ("community", "E19", "urban.street_sign"),
+        ("urban", "0403", "urban.noise_construction"),
+        ("community", "E13", "community.heating"),
+        ("community", "E14", "community.plumbing"),
+        ("community", "E15", "community.housing_repair"),
+        ("community", "E16", "community.housing_sanitation"),
+    ],
+)
+def test_agency_codes_name_the_finer_types(agency: str, code: str, canonical: str) -> None:
+    assert load_adapter(agency).codes.lookup("incident_types", code) == canonical
+
+
+@pytest.mark.parametrize(
+    ("incident_type", "lead"),
+    [
+        ("public_safety.noise_residential", "police"),
+        ("public_safety.noise_commercial", "police"),
+        ("traffic.noise_vehicle", "police"),
+        ("urban.noise_construction", "urban"),
+        ("public_safety.encampment", "community"),
+        ("community.heating", "community"),
+        ("urban.street_sign", "urban"),
+    ],
+)
+def test_each_finer_type_has_its_responsible_agency(incident_type: str, lead: str) -> None:
+    assert RULES.route(incident_type, "310101").lead == lead
+
+
+def test_noise_from_different_sources_at_one_address_is_two_matters(run: Run) -> None:
+    f = run.feed
+    run(f.report("police", "public_safety.noise_residential", T0, address="364 W 127 ST", **HERE))
+    run(f.report("police", "public_safety.noise_residential", T0 + 5 * MIN, address="364 W 127 ST", **HERE))
+    run(f.report("police", "public_safety.noise_public_place", T0 + 6 * MIN, address="364 W 127 ST", **HERE))
+    run(f.report("police", "traffic.noise_vehicle", T0 + 7 * MIN, address="364 W 127 ST", **HERE))
+    assert sizes(run) == [1, 1, 2]
+
+
+def test_noise_of_unstated_source_joins_a_specific_one_without_joining_them_to_each_other() -> None:
+    assert RULES.compatibility("public_safety.noise", "public_safety.noise_commercial") == 0.7
+    assert RULES.compatibility("public_safety.noise", "public_safety.noise_residential") == 0.7
+    assert RULES.compatibility("public_safety.noise_commercial", "public_safety.noise_residential") == 0.0
+    assert RULES.compatibility("public_safety.noise_residential", "community.dispute") == 0.7
+    assert RULES.compatibility("public_safety.assault", "community.dispute") == 0.0  # once one group
+
+
+def test_one_encampment_reported_by_police_and_the_grid_is_one_case(run: Run) -> None:
+    f = run.feed
+    run(f.report("police", "public_safety.encampment", T0, address="Central Park West & W 100 St", **HERE))
+    run(f.report("community", "public_safety.encampment", T0 + 20 * MIN, address="W 100 ST & CENTRAL PARK W"))
+    case = run.only_case()
+    assert run.links(case.case_id)[-1].score.rule == "address"
+    assert [t.agency for t in case.tasks] == ["community"]
+
+
+def test_a_sign_knocked_down_by_a_car_is_the_crash_police_reported(run: Run) -> None:
+    f = run.feed
+    run(f.report("police", "traffic.collision", T0, **HERE))
+    run(f.report("urban", "urban.street_sign", T0 + 40 * MIN, lat=31.2303, lon=121.4700))
+    case = run.only_case()
+    link = run.links(case.case_id)[-1]
+    assert (link.score.category, link.score.rule) == (0.7, "distance")
+
+
+def test_heating_complaints_join_per_building_and_not_across_buildings(run: Run) -> None:
+    f = run.feed
+    run(f.report("community", "community.heating", T0, address="1025 BOYNTON AVE", **HERE))
+    run(f.report("community", "community.heating", T0 + 90 * MIN, address="1025 Boynton Avenue", **HERE))
+    run(f.report("community", "community.heating", T0 + 95 * MIN, address="1030 BOYNTON AVE", **HERE))
+    run(f.report("community", "community.plumbing", T0 + 96 * MIN, address="1025 BOYNTON AVE", **HERE))
+    assert sizes(run) == [1, 1, 2]
+
+
+def test_a_second_crash_call_is_one_crash_only_within_minutes(run: Run) -> None:
+    """Emergencies: duplicate calls come within minutes; 25 minutes on it is another crash."""
+    f = run.feed
+    run(f.report("police", "traffic.collision", T0, address="MAIN ST & CHERRY LN"))
+    run(f.report("police", "traffic.collision", T0 + 10 * MIN, address="MAIN ST & CHERRY LN"))
+    run(f.report("police", "traffic.collision", T0 + 25 * MIN, address="MAIN ST & CHERRY LN"))
+    assert sizes(run) == [1, 2]
+    assert RULES.window_ms("traffic.collision", "traffic") == 15 * MIN
+
+
+def test_the_joining_reports_type_sets_the_window(run: Run) -> None:
+    """The road damage a crash left is reported for hours; a parked car stays an hour."""
+    f = run.feed
+    run(f.report("police", "traffic.collision", T0, address="MAIN ST & CHERRY LN"))
+    run(f.report("urban", "urban.road_damage", T0 + 3 * 60 * MIN, address="MAIN ST & CHERRY LN"))
+    assert sizes(run) == [2]
+    assert RULES.window_ms("traffic.illegal_parking", "traffic") == 60 * MIN
+    assert RULES.window_ms("medical.cardiac", "medical") == 15 * MIN
+
+
+def test_two_intersections_of_one_street_are_two_spots(run: Run) -> None:
+    """Same point in the data (a geocoder's street centroid), different cross streets."""
+    f = run.feed
+    run(f.report("police", "traffic.collision", T0, address="MONTGOMERY AVE & N ESSEX AVE", **HERE))
+    run(
+        f.report(
+            "police",
+            "traffic.collision",
+            T0 + 5 * MIN,
+            address="MCCLENAGHAN MILL RD & MONTGOMERY AVE",
+            **HERE,
+        )
+    )
+    run(
+        f.report(
+            "health", "medical.injury", T0 + 6 * MIN, address="N Essex Ave and Montgomery Avenue", **HERE
+        )
+    )
+    assert sizes(run) == [1, 2]
