@@ -1,9 +1,10 @@
 """Part 1: the correlator's pure core, offline, over a day-like mix of reports, replies and ticks.
 
-The core is stepped (`incidentbus.correlator.domain.core.step`, shipped rules) over the montco
-reports in event time. Whenever it dispatches a task or asks for a 回访, the agency's native answer
-is scheduled (acknowledge, arrive, complete; some late, some hours late, some declines; verified
-or disputed) and fed back at its time, through the agency's real adapter. A clock tick every
+The core is stepped (`incidentbus.correlator.domain.core.step`, shipped rules, neighbouring grids
+from bench/grids.geojson as `bench.run` gives them) over the montco reports in event time.
+Whenever it dispatches a task or asks for a 回访, the agency's native answer is scheduled
+(acknowledge, arrive, complete; some late, some hours late, some declines; verified or disputed)
+and fed back at its time, through the agency's real adapter. A clock tick every
 `tick_ms` of event time steps every district, as the shell's ticks do. One state per district,
 as in the shell. Only the `step` calls are timed.
 

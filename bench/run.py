@@ -35,7 +35,7 @@ from bench.live import LiveResult, run_live
 from bench.machine import load_average, machine
 from bench.mix import Mix, load_mix
 from bench.topics import BenchTopics, bench_settings
-from incidentbus.correlator.rulesfile import load_rules
+from incidentbus.correlator.rulesfile import rules_for
 from incidentbus.kernel.logging import configure_logging
 from incidentbus.kernel.settings import BusSettings
 
@@ -107,7 +107,7 @@ async def live_parts(settings: BusSettings, mix: Mix, sizes: Sizes) -> tuple[Liv
             progress("part 2: live pipeline")
             live = await run_live(
                 topics,
-                load_rules(),
+                rules_for(settings),  # bench/grids.geojson, the layer its agencies place by
                 mix.incidents,
                 reports=sizes.reports,
                 loads=list(sizes.loads),
@@ -360,7 +360,7 @@ def main(argv: list[str] | None = None) -> int:
         progress(f"montco data not found: using a synthetic mix ({mix.source})")
     core_mix = replace(mix, incidents=mix.incidents[: sizes.rows]) if sizes.rows else mix
     progress(f"part 1: correlator core over {len(core_mix.incidents)} rows of {mix.source}")
-    core = run_core(core_mix, load_rules(), tick_ms=sizes.tick_seconds * 1000)
+    core = run_core(core_mix, rules_for(settings), tick_ms=sizes.tick_seconds * 1000)
     try:
         live, limits, dropped = asyncio.run(live_parts(settings, mix, sizes))
     except KeyboardInterrupt as exc:

@@ -69,5 +69,14 @@ def layer_text() -> str:
     return geojson_text(layer_cells(), HEADER)
 
 
+def relabelled_sample(a: str, b: str, *, without: str = "") -> str:
+    """The shipped sample as GeoJSON text with the codes of grids `a` and `b` exchanged (each on
+    the other's polygon) and grid `without` left out: a layer unlike the shipped one, for tests
+    that a command runs by the layer its settings name (INCIDENTBUS_GRIDS_PATH)."""
+    codes = {a: b, b: a}
+    cells = [(codes.get(code, code), ring, extra) for code, ring, extra in sample_cells() if code != without]
+    return geojson_text(sorted(cells, key=lambda cell: cell[0]))
+
+
 if __name__ == "__main__":
     print(layer_text(), end="")

@@ -19,7 +19,7 @@ from typing import Any
 import pytest
 
 from incidentbus.agencies.registry import AGENCIES
-from incidentbus.correlator.rulesfile import load_rules
+from incidentbus.correlator.rulesfile import rules_for
 from incidentbus.correlator.service import build_app as correlator_app
 from incidentbus.kernel.codec import decode, encode
 from incidentbus.kernel.kafka import producer, read_all, send
@@ -116,7 +116,7 @@ def test_an_agency_cannot_act_in_another_agencys_name(bus: SecuredBus) -> None:
 
     async def scenario() -> tuple[str, dict[str, str], list[str]]:
         correlator = bus.as_("correlator")
-        app = correlator_app(correlator, load_rules(), agencies=list(AGENCIES), web_port=free_port())
+        app = correlator_app(correlator, rules_for(correlator), agencies=list(AGENCIES), web_port=free_port())
         await app.start()
         try:
             await publish(

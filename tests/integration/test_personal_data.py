@@ -22,8 +22,7 @@ from pydantic import SecretStr
 
 from incidentbus.agencies.pipeline import events_topic
 from incidentbus.agencies.registry import AGENCIES
-from incidentbus.correlator.domain.rules import parse_rules
-from incidentbus.correlator.rulesfile import default_rules_text
+from incidentbus.correlator.rulesfile import rules_for
 from incidentbus.kernel.codec import decode
 from incidentbus.kernel.deadletter import decode_dead_letter
 from incidentbus.kernel.logging import configure_logging
@@ -144,7 +143,7 @@ async def through_the_bus(
 ) -> tuple[str, list[str]]:
     """Report through the police service, let the correlator open a case and dispatch; return the
     case id and everything on the shared topics."""
-    async with Bus(settings, parse_rules(default_rules_text())) as bus:
+    async with Bus(settings, rules_for(settings)) as bus:
         await bus.send("police", police_report(ref, who), key=ref)
 
         async def opened() -> str:

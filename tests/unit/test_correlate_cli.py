@@ -3,16 +3,22 @@
 from __future__ import annotations
 
 import json
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import Any
 
+import pytest
 from typer.testing import CliRunner
 
 from incidentbus.cli.main import app
-from incidentbus.correlator.rulesfile import load_rules
+from incidentbus.correlator.rulesfile import default_rules_text, load_rules
+from incidentbus.devtools import natives
+from incidentbus.kernel.grids import shipped_grid_layer
 from incidentbus.kernel.jurisdictions import shipped_jurisdictions
 from incidentbus.kernel.settings import REPO_ROOT
 from incidentbus.ops.offline import correlate
 from incidentbus.ops.text import parse_when
+from tests.gridlayers import relabelled_sample
 
 SAMPLE = REPO_ROOT / "examples" / "correlate-sample.jsonl"
 
@@ -91,3 +97,66 @@ def test_the_engine_steps_in_event_time_and_answers_in_input_order() -> None:
     assert (first.agency, first.outcome, second.outcome) == ("health", "linked", "opened")
     assert first.case_id == second.case_id
     assert set(run.states) == {"310101"}
+
+
+# ---- the grid layer of the settings (INCIDENTBUS_GRIDS_PATH) --------------------------------------
+
+CASE_GRID, FAR = "310101-002-003-07", "310101-009-001-01"  # no neighbours in the shipped layer
+DROPPED = "310101-012-002-05"
+
+
+def grid_lines(tmp_path: Path) -> Path:
+    """A crash without a point, the ambulance call two minutes later in FAR, a grid worker's report
+    with only a point, in DROPPED."""
+    at = datetime(2026, 11, 25, 8, 0, tzinfo=UTC)
+    ambulance = natives.report("health", "H-9", "TRAUMA_RTC", FAR, at + timedelta(minutes=2))
+    worker = natives.report("community", "G-9", "E01", "", at + timedelta(minutes=3))
+    centre = shipped_grid_layer().grids[DROPPED].geometry.centroid
+    del worker["grid_code"]
+    worker |= {"lat": centre.y, "lng": centre.x}
+    lines = [
+        ("police", natives.report("police", "P-9", "TA2", CASE_GRID, at, injured=1), at),
+        ("health", ambulance, at + timedelta(minutes=2)),
+        ("community", worker, at + timedelta(minutes=3)),
+    ]
+    path = tmp_path / "reports.jsonl"
+    path.write_text(
+        "".join(
+            json.dumps({"agency": agency, "native": native, "recorded_at": when.isoformat()}) + "\n"
+            for agency, native, when in lines
+        ),
+        "utf-8",
+    )
+    return path
+
+
+def test_correlate_places_and_neighbours_by_the_layer_the_settings_name(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    reports = grid_lines(tmp_path)
+    layer = tmp_path / "grids.geojson"  # FAR on the polygon east of CASE_GRID; DROPPED not drawn
+    layer.write_text(relabelled_sample("310101-002-003-08", FAR, without=DROPPED), "utf-8")
+
+    def run(env: dict[str, str]) -> list[dict[str, Any]]:
+        done = CliRunner().invoke(app, ["correlate", "--input", str(reports), "--json"], env=env)
+        assert done.exit_code == 0, done.output
+        return [json.loads(line) for line in done.stdout.splitlines()[:3]]
+
+    monkeypatch.delenv("INCIDENTBUS_GRIDS_PATH", raising=False)  # integration tests set it
+    shipped = run({})
+    assert [r["outcome"] for r in shipped] == ["opened", "opened", "opened"]
+    assert len({r["case_id"] for r in shipped}) == 3
+    crash, ambulance, worker = run({"INCIDENTBUS_GRIDS_PATH": str(layer)})
+    assert (ambulance["outcome"], ambulance["case_id"]) == ("linked", crash["case_id"])
+    assert ambulance["score"]["rule"] == "neighbour_grid"
+    assert ambulance["score"]["place"] == 0.7
+    assert (worker["outcome"], worker["reason"]) == ("refused", "intake.bad_location")
+    assert "lies in no grid of the layer" in worker["detail"]
+
+
+def test_correlate_refuses_a_rules_file_with_a_grids_table(tmp_path: Path) -> None:
+    rules = tmp_path / "rules.toml"
+    rules.write_text(default_rules_text() + '\n[grids."310101-002-003-07"]\nneighbours = []\n', "utf-8")
+    done = CliRunner().invoke(app, ["correlate", "--input", str(SAMPLE), "--rules", str(rules)])
+    assert done.exit_code == 2
+    assert "[grids] is no longer read" in " ".join(done.stderr.split())  # rich wraps lines

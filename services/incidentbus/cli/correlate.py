@@ -12,9 +12,11 @@ from typing import Annotated, Any
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 from rich.table import Table
 
-from incidentbus.correlator.rulesfile import load_rules
+from incidentbus.correlator.rulesfile import rules_for
+from incidentbus.kernel.grids import GridLayerError, load_grid_layer
 from incidentbus.kernel.jurisdictions import JurisdictionsError, load_jurisdictions
 from incidentbus.kernel.settings import BusSettings
 from incidentbus.ops.offline import (
@@ -32,7 +34,8 @@ EXIT_UNUSABLE = 2
 
 
 def _fail(message: str) -> None:
-    errors.print(f"[red]incidentbus correlate: {message}[/red]", highlight=False)
+    # escaped: a message may quote a TOML table ("[grids]"), which rich would take for markup
+    errors.print(f"[red]incidentbus correlate: {escape(message)}[/red]", highlight=False)
     raise typer.Exit(EXIT_UNUSABLE)
 
 
@@ -61,23 +64,29 @@ def correlate_command(
 
     Each input line is `{"agency": "police", "native": {...the agency's native JSON...},
     "recorded_at": "2026-11-25T08:00:00+08:00"}`; recorded_at is the time the bus received it
-    (its event time). Prints, for every line, the case the report ended in (merges followed) and
-    the match score, or why it was refused. Exit 0 when the file was processed (refused lines
-    included), 2 when it cannot be (no such file, unusable rules or jurisdiction table).
+    (its event time). The jurisdiction table and the grid layer are the settings'
+    (`INCIDENTBUS_JURISDICTIONS_PATH`, `INCIDENTBUS_GRIDS_PATH`). Prints, for every line, the case
+    the report ended in (merges followed) and the match score, or why it was refused. Exit 0 when
+    the file was processed (refused lines included), 2 when it cannot be (no such file, unusable
+    rules, jurisdiction table or grid layer).
     """
     lines = _read(input_file)
+    settings = BusSettings()
+    try:  # the settings' grid layer places point-only reports and says which grids neighbour
+        grids = load_grid_layer(settings.grids_path)
+    except GridLayerError as exc:
+        _fail(f"grid layer: {exc}")
     try:
-        loaded = load_rules(rules)
+        loaded = rules_for(settings, rules)
     except FileNotFoundError:
         _fail(f"{rules}: no such rules file")
     except Exception as exc:  # a rules file the parser refuses: one line, not a stack trace
         _fail(f"{rules}: rules refused ({type(exc).__name__}: {exc})")
-    settings = BusSettings()
     try:
         places = load_jurisdictions(settings.jurisdictions_path)
     except (OSError, JurisdictionsError) as exc:
         _fail(f"jurisdiction table {settings.jurisdictions_path}: {exc}")
-    paired, run = correlate_lines(lines, loaded, places, tick_ms=max(1, tick_seconds) * 1000)
+    paired, run = correlate_lines(lines, loaded, places, tick_ms=max(1, tick_seconds) * 1000, grids=grids)
     records = [outcome_record(line, outcome) for line, outcome in paired]
     counts = summary(paired, run)
     if output is not None:

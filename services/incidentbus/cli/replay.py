@@ -12,11 +12,13 @@ from rich.console import Console
 from rich.table import Table
 
 from incidentbus.cli.reading import run, time_option
-from incidentbus.correlator.rulesfile import load_rules
+from incidentbus.correlator.domain.rules import RulesError
+from incidentbus.correlator.rulesfile import rules_for
 from incidentbus.correlator.service import INPUT, output_record
 from incidentbus.kernel.admin import apply_catalog
 from incidentbus.kernel.catalog import load_catalog
 from incidentbus.kernel.codec import decode
+from incidentbus.kernel.grids import GridLayerError
 from incidentbus.kernel.kafka import producer, read_all, send
 from incidentbus.kernel.settings import BusSettings
 from incidentbus.ops.replay import CaseDiff, Replay, Window, compare, replay, to_ms
@@ -50,6 +52,11 @@ def replay_command(
         to_offset,
     )
     settings = BusSettings()
+    try:  # with the settings' grid layer, as the service runs; refused before minutes of reading
+        loaded = rules_for(settings, rules)
+    except (OSError, RulesError, GridLayerError) as exc:
+        typer.echo(f"incidentbus replay: {exc}", err=True)
+        raise typer.Exit(2) from exc
     with console.status("reading correlator.input.v1 and case.events.v1 ..."):
         # A topic that is missing or that this principal may not read exits 2 with the reason,
         # rather than replaying nothing.
@@ -58,7 +65,7 @@ def replay_command(
             decode(r, case_events_pb2.CaseEvent).message
             for r in run(read_all(settings, settings.topic("case.events.v1"), must_exist=True), settings)
         ]
-    result = replay(inputs, load_rules(rules), window)
+    result = replay(inputs, loaded, window)
     diffs = compare(result.case_events(), production, result.inputs)  # type: ignore[arg-type]
     if out:
         _write(out, result, settings)

@@ -59,12 +59,18 @@ def _agency(settings: BusSettings, name: str, web_port: int, store: str) -> faus
 def _correlator(
     settings: BusSettings, rules: Path | None, web_port: int, store: str, clock: tuple[float, float]
 ) -> faust.App:
-    from incidentbus.correlator.rulesfile import load_rules
+    from incidentbus.correlator.domain.rules import RulesError
+    from incidentbus.correlator.rulesfile import rules_for
     from incidentbus.correlator.service import build_app
     from incidentbus.kernel.catalog import load_catalog
+    from incidentbus.kernel.grids import GridLayerError
 
     scale, tick = clock
-    loaded = load_rules(rules)
+    try:  # neighbouring grids come from the layer the agencies place reports by
+        loaded = rules_for(settings, rules)
+    except (OSError, RulesError, GridLayerError) as exc:
+        typer.echo(f"correlator: refusing to start: {exc}", err=True)
+        raise typer.Exit(2) from exc
     catalog = load_catalog(settings.catalog_path)
     unknown = sorted(set(loaded.agencies) - set(catalog.agencies))
     if unknown:  # a task for an agency without topics would fail mid-step, after its case events

@@ -122,6 +122,12 @@ class GridLayer:
         """
         return self._adjacency.get(code, frozenset())
 
+    @property
+    def adjacency(self) -> Mapping[str, frozenset[str]]:
+        """Every grid's neighbours, by code: plain data for the correlator's rules, which may not
+        hold the layer itself (its core is pure)."""
+        return self._adjacency
+
     @cached_property
     def _adjacency(self) -> dict[str, frozenset[str]]:
         geometries = self._tree.geometries

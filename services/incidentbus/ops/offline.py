@@ -35,6 +35,7 @@ from incidentbus.correlator.domain.rules import Rules
 from incidentbus.correlator.engine import MemoryStore, run_input
 from incidentbus.correlator.routing import UnroutableError, route_key
 from incidentbus.kernel.envelope import new_envelope, timestamp_ms, wrap
+from incidentbus.kernel.grids import GridLayer
 from incidentbus.kernel.ids import stable_id
 from incidentbus.kernel.jurisdictions import Jurisdictions
 from incidentbus.ops.text import parse_when
@@ -114,11 +115,14 @@ def correlate(
     *,
     tick_ms: int = DEFAULT_TICK_MS,
     adapters: dict[str, AgencyAdapter] | None = None,
+    grids: GridLayer | None = None,
 ) -> OfflineRun:
     """Run (agency, native, recorded_ms) inputs through the adapters and the core in event time.
 
     `native` is the agency's JSON as a parsed value (a dict), or its raw text/bytes. Inputs are
     stepped in order of `recorded_ms` (ties: input order); outcomes come back in input order.
+    `grids` places point-only reports at intake (default: the shipped layer); give the layer the
+    `rules` were loaded with (`rulesfile.rules_for`), so placing and neighbouring agree.
     """
     adapters = adapters or {name: load_adapter(name) for name in AGENCIES}
     outcomes: list[Outcome] = []
@@ -126,7 +130,7 @@ def correlate(
     for index, (agency, native, recorded_ms) in enumerate(items):
         outcome = Outcome(index, agency, recorded_ms)
         outcomes.append(outcome)
-        found = _admit(outcome, native, adapters, places)
+        found = _admit(outcome, native, adapters, places, grids)
         if found is not None:
             admitted.append(found)
     admitted.sort(key=lambda a: (a.outcome.recorded_ms, a.outcome.index))
@@ -134,7 +138,11 @@ def correlate(
 
 
 def _admit(
-    outcome: Outcome, native: Any, adapters: dict[str, AgencyAdapter], places: Jurisdictions
+    outcome: Outcome,
+    native: Any,
+    adapters: dict[str, AgencyAdapter],
+    places: Jurisdictions,
+    grids: GridLayer | None,
 ) -> _Admitted | None:
     """The canonical event and its district, as the agency service and the router make them."""
     adapter = adapters.get(outcome.agency)
@@ -144,7 +152,7 @@ def _admit(
         return None
     payload = native if isinstance(native, bytes) else _payload(native)
     try:
-        event = canonical_event(adapter, payload, outcome.recorded_ms, MAX_BYTES, places)
+        event = canonical_event(adapter, payload, outcome.recorded_ms, MAX_BYTES, places, grids=grids)
     except IntakeError as exc:
         outcome.reason, outcome.detail = exc.reason, exc.detail
         return None
@@ -374,12 +382,18 @@ def _fields(text: str) -> tuple[str, Any, str]:
 
 
 def correlate_lines(
-    lines: Iterable[Line], rules: Rules, places: Jurisdictions, *, tick_ms: int = DEFAULT_TICK_MS
+    lines: Iterable[Line],
+    rules: Rules,
+    places: Jurisdictions,
+    *,
+    tick_ms: int = DEFAULT_TICK_MS,
+    grids: GridLayer | None = None,
 ) -> tuple[list[tuple[Line, Outcome]], OfflineRun]:
     """Every line with its outcome, in file order: unreadable lines refused, the rest correlated."""
     lines = list(lines)
     good = [line for line in lines if not line.reason]
-    run = correlate(((x.agency, x.native, x.recorded_ms) for x in good), rules, places, tick_ms=tick_ms)
+    items = ((x.agency, x.native, x.recorded_ms) for x in good)
+    run = correlate(items, rules, places, tick_ms=tick_ms, grids=grids)
     by_line = {line.number: outcome for line, outcome in zip(good, run.outcomes, strict=True)}
     paired = []
     for line in lines:

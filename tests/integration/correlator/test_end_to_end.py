@@ -9,7 +9,7 @@ from typing import Any
 
 from incidentbus.correlator.domain.chain import check_chain
 from incidentbus.correlator.domain.rules import Rules, parse_rules
-from incidentbus.correlator.rulesfile import default_rules_text
+from incidentbus.correlator.rulesfile import default_rules_text, rules_for
 from incidentbus.devtools import natives
 from incidentbus.devtools.natives import OUTBOX_IDS
 from incidentbus.kernel.kafka import producer, send
@@ -18,10 +18,10 @@ from incidentbus.kernel.settings import BusSettings
 from incidentbus.v1 import bus_pb2
 from tests.integration.correlator.harness import Bus, bodies, case_of, history, now
 
-# District 310199 is this module's own (other tests report in 310101); its grids 07 and 08 neighbour.
-RULES = parse_rules(
-    default_rules_text() + '\n[grids."310199-002-003-07"]\nneighbours = ["310199-002-003-08"]\n'
-)
+# District 310199 is this module's own (other tests report in 310101); its grids 07 and 08 neighbour
+# in the tests' grid layer (tests/grids.geojson), which conftest.py names in INCIDENTBUS_GRIDS_PATH:
+# the rules get it as the correlator service and `incidentbus replay` (test_replay.py) do.
+RULES = rules_for(BusSettings())
 
 
 def ref(prefix: str) -> str:
@@ -34,7 +34,7 @@ def fast_rules() -> Rules:
         "[deadlines.severity.moderate]\nacknowledge = 30\narrive = 120",
         "[deadlines.severity.moderate]\nacknowledge = 0.05\narrive = 0.05",
     )
-    return parse_rules(text)
+    return parse_rules(text).with_grid_neighbours(RULES.grid_neighbours)
 
 
 async def answer(

@@ -13,9 +13,13 @@ from incidentbus.correlator.domain.model import AreaState, Case
 from incidentbus.correlator.domain.outputs import Output
 from incidentbus.correlator.domain.rules import Rules
 from incidentbus.correlator.rulesfile import load_rules
+from incidentbus.kernel.grids import load_grid_layer
+from tests.gridlayers import LAYER
 from tests.unit.correlator.builders import Feed
 
-RULES = load_rules()
+# The shipped rules, with neighbouring grids from the tests' layer (tests/grids.geojson), as the
+# correlator gets them from INCIDENTBUS_GRIDS_PATH.
+RULES = load_rules(grids=load_grid_layer(LAYER))
 
 
 @dataclass

@@ -1,8 +1,14 @@
-"""Correlator rules as validated data: correlation, routing, deadlines, levels, closing, grids."""
+"""Correlator rules as validated data: correlation, routing, deadlines, levels, closing.
+
+Which grids neighbour is not in the rules file: it comes from the grid layer's polygons
+(kernel/grids.py), which the shell loads and hands over as plain data
+(`Rules.with_grid_neighbours`), so the core stays pure and every shell judges places alike.
+"""
 
 from __future__ import annotations
 
 import tomllib
+from collections.abc import Iterable, Mapping
 from fnmatch import fnmatchcase
 from typing import Literal
 
@@ -173,10 +179,6 @@ class Closing(Frozen):
         return round(self.reopen_window_days * 86_400_000)
 
 
-class Grid(Frozen):
-    neighbours: tuple[str, ...] = ()
-
-
 class Rules(Frozen):
     """Everything the core decides by. Immutable; a changed file is a new Rules."""
 
@@ -191,7 +193,9 @@ class Rules(Frozen):
     deadlines: Deadlines
     response_levels: ResponseLevels
     closing: Closing = Closing()
-    grids: dict[str, Grid] = Field(default_factory=dict)
+    # Grid code -> the codes of the grids that share a boundary with it: the grid layer's
+    # adjacency, filled by the shell (`with_grid_neighbours`), never read from the rules file.
+    grid_neighbours: dict[str, frozenset[str]] = Field(default_factory=dict, repr=False)
 
     @model_validator(mode="after")
     def _names_known(self) -> Rules:
@@ -280,9 +284,15 @@ class Rules(Frozen):
             return self.correlation.compatible_score
         return 0.0
 
-    def neighbours(self, grid: str) -> tuple[str, ...]:
-        found = self.grids.get(grid)
-        return found.neighbours if found else ()
+    def with_grid_neighbours(self, adjacency: Mapping[str, Iterable[str]]) -> Rules:
+        """The same rules judging neighbouring grids by `adjacency` (grid code -> its neighbours,
+        e.g. `GridLayer.adjacency`) instead of any given before."""
+        neighbours = {code: frozenset(near) - {code} for code, near in adjacency.items()}
+        return self.model_copy(update={"grid_neighbours": {k: v for k, v in neighbours.items() if v}})
+
+    def neighbours(self, grid: str) -> frozenset[str]:
+        """The grids that share a boundary with this one (none for a grid the layer does not draw)."""
+        return self.grid_neighbours.get(grid, frozenset())
 
     def close_policy(self, incident_type: str) -> str:
         """The named policy that closes this type without verification, or ''."""
@@ -304,9 +314,24 @@ def _by_type(table: dict[str, float], incident_type: str, category: str, fallbac
     return fallback
 
 
+# Tables a rules file once held or might be expected to hold, and why they are refused.
+NOT_IN_THE_FILE = {
+    "grids": "[grids] is no longer read: neighbouring grids come from the grid layer's polygons "
+    "(INCIDENTBUS_GRIDS_PATH); remove the table, and correct the layer where it is wrong",
+    "grid_neighbours": "grid_neighbours comes from the grid layer (INCIDENTBUS_GRIDS_PATH), "
+    "not the rules file",
+}
+
+
 def parse_rules(text: str) -> Rules:
-    """Rules from TOML text (pure); RulesError with the exact problem when invalid."""
+    """Rules from TOML text (pure), without grid neighbours; RulesError with the exact problem
+    when invalid. A hand-kept `[grids]` table is refused rather than ignored or merged: it would
+    silently disagree with the polygons the agencies place reports by."""
     try:
-        return Rules.model_validate(tomllib.loads(text))
+        data = tomllib.loads(text)
+        refused = [why for key, why in NOT_IN_THE_FILE.items() if key in data]
+        if refused:
+            raise RulesError(f"invalid correlator rules: {'; '.join(refused)}")
+        return Rules.model_validate(data)
     except (tomllib.TOMLDecodeError, ValidationError) as exc:
         raise RulesError(f"invalid correlator rules: {exc}") from exc
