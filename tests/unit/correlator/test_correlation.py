@@ -86,10 +86,10 @@ def test_a_case_does_not_chain_from_neighbour_to_neighbour(run: Run) -> None:
 
 
 def test_a_case_has_a_bounded_age(run: Run) -> None:
-    """The window runs from the case's first report, not from its latest (traffic: 15 min)."""
+    """The window runs from the case's first report, not from its latest (urban: 12 h)."""
     f = run.feed
-    for minutes in (0, 10, 20):
-        run(f.report("police", "traffic.collision", T0 + minutes * MIN))
+    for minutes in (0, 400, 800):
+        run(f.report("urban", "urban.road_damage", T0 + minutes * MIN))
     assert sorted(len(c.reports) for c in run.state.cases.values()) == [1, 2]
 
 

@@ -328,3 +328,20 @@ def test_reports_split_out_again_after_a_merge_get_a_new_case(run: Run) -> None:
     checked(run, f.split(live.case_id, [live.reports[-1].event_id], T0 + 2 * MIN))
     opened = [e.case_id for e in run.events() if e.WhichOneof("body") == "case_opened"]  # type: ignore[attr-defined]
     assert len(opened) == len(set(opened)) == 3
+
+
+def test_a_revision_after_its_case_left_the_working_state_is_refused_not_a_second_case(run: Run) -> None:
+    """Found by the lifecycle property test: the closed case was let go after a day, and the
+    revision opened a new case, so one report had two homes on the record."""
+    f = run.feed
+    run(f.report("police", "public_safety.noise", T0, ref="P-7"))
+    case = run.only_case()
+    run(f.reply("police", "complete", case.tasks[0].task_id, case.case_id, T0 + MIN))
+    run(f.tick(T0 + 25 * 60 * MIN))  # a day after closing: the case leaves the working state
+    assert run.state.cases == {}
+    run(f.report("police", "traffic.collision", T0 + 26 * 60 * MIN, ref="P-7", revision=1))
+    assert run.state.cases == {}
+    [refusal] = run.kinds("reject")
+    assert (refusal.key, refusal.reason) == (case.case_id, "correlator.stale_revision")
+    run(f.tick(T0 + 9 * 24 * 60 * MIN))  # past the bus's memory (7 days after it left)
+    assert run.state.retired == {}

@@ -108,13 +108,38 @@ def test_heating_complaints_join_per_building_and_not_across_buildings(run: Run)
 
 
 def test_a_second_crash_call_is_one_crash_only_within_minutes(run: Run) -> None:
-    """Emergencies: duplicate calls come within minutes; 25 minutes on it is another crash."""
+    """Emergencies: calls about one crash come minutes apart; after 15 quiet minutes it is another."""
     f = run.feed
     run(f.report("police", "traffic.collision", T0, address="MAIN ST & CHERRY LN"))
     run(f.report("police", "traffic.collision", T0 + 10 * MIN, address="MAIN ST & CHERRY LN"))
     run(f.report("police", "traffic.collision", T0 + 25 * MIN, address="MAIN ST & CHERRY LN"))
     assert sizes(run) == [1, 2]
-    assert RULES.window_ms("traffic.collision", "traffic") == 15 * MIN
+    assert RULES.gap_ms("traffic.collision", "traffic") == 10 * MIN
+
+
+def test_calls_that_keep_coming_stay_one_case_up_to_its_maximum_age(run: Run) -> None:
+    """A session window: each call within the gap of the last joins, until the case is 45 min old."""
+    f = run.feed
+    for minutes in (0, 9, 18, 27, 36, 44, 53):
+        run(f.report("police", "traffic.collision", T0 + minutes * MIN, address="MAIN ST & CHERRY LN"))
+    assert sizes(run) == [1, 6]  # 53 min is past the 45-minute window
+    assert RULES.window_ms("traffic.collision", "traffic") == 45 * MIN
+
+
+def test_a_late_report_between_two_calls_is_measured_to_the_nearest(run: Run) -> None:
+    f = run.feed
+    run(f.report("police", "traffic.collision", T0, address="MAIN ST & CHERRY LN"))
+    run(f.report("police", "traffic.collision", T0 + 8 * MIN, address="MAIN ST & CHERRY LN"))
+    run(f.report("health", "medical.injury", T0 + 4 * MIN, address="MAIN ST & CHERRY LN"))  # arrives late
+    assert sizes(run) == [3]
+
+
+def test_noise_goes_on_for_hours_while_the_calls_keep_coming(run: Run) -> None:
+    f = run.feed
+    for minutes in (0, 50, 100, 150):
+        run(f.report("police", "public_safety.noise_residential", T0 + minutes * MIN, address="359 20 ST"))
+    run(f.report("police", "public_safety.noise_residential", T0 + 215 * MIN, address="359 20 ST"))
+    assert sizes(run) == [1, 4]  # 65 quiet minutes, and past three hours
 
 
 def test_the_joining_reports_type_sets_the_window(run: Run) -> None:
@@ -124,7 +149,8 @@ def test_the_joining_reports_type_sets_the_window(run: Run) -> None:
     run(f.report("urban", "urban.road_damage", T0 + 3 * 60 * MIN, address="MAIN ST & CHERRY LN"))
     assert sizes(run) == [2]
     assert RULES.window_ms("traffic.illegal_parking", "traffic") == 60 * MIN
-    assert RULES.window_ms("medical.cardiac", "medical") == 15 * MIN
+    assert RULES.gap_ms("traffic.illegal_parking", "traffic") == 60 * MIN  # not its family's 10
+    assert RULES.gap_ms("medical.cardiac", "medical") == 10 * MIN
 
 
 def test_two_intersections_of_one_street_are_two_spots(run: Run) -> None:

@@ -14,7 +14,7 @@ from incidentbus.correlator.domain.decision import Decision
 from incidentbus.correlator.domain.evolve import evolve
 from incidentbus.correlator.domain.handlers import on_split
 from incidentbus.correlator.domain.inputs import Input
-from incidentbus.correlator.domain.model import AreaState
+from incidentbus.correlator.domain.model import AreaState, retired_key
 from incidentbus.correlator.domain.outputs import Output
 from incidentbus.correlator.domain.replies import on_reply, on_verification
 from incidentbus.correlator.domain.reports import on_report
@@ -71,7 +71,8 @@ def decide(state: AreaState, item: Input, rules: Rules) -> list[Output]:
 
 
 def _remember(state: AreaState, item: Input, rules: Rules, *, remember_id: bool = True) -> AreaState:
-    """Remember the input (position, event id) and let expired ids and cases go.
+    """Remember the input (position, event id) and let expired ids and cases go; the reports of
+    expired cases are remembered as retired for as long as event ids are (SEEN_RETENTION_MS).
 
     Runs on every step, over every held id and case: a map is rebuilt only when something
     expires or is added (most steps are ticks that change neither), and never copied twice."""
@@ -93,7 +94,12 @@ def _remember(state: AreaState, item: Input, rules: Rules, *, remember_id: bool 
         and not c.is_open
         and not (c.closure == "VERIFIED" and c.updated_ms >= keep_verified)
     }
-    cases = state.cases
+    cases, retired = state.cases, state.retired
     if expired:
         cases = MappingProxyType({k: c for k, c in cases.items() if k not in expired})
-    return replace(state, seen=seen, positions=positions, cases=cases)
+    if expired or any(at < horizon for _, at in retired.values()):
+        kept = {k: v for k, v in retired.items() if v[1] >= horizon}
+        for case_id in sorted(expired):
+            kept |= {retired_key(r.identity): (case_id, state.clock_ms) for r in state.cases[case_id].reports}
+        retired = MappingProxyType(kept)
+    return replace(state, seen=seen, positions=positions, cases=cases, retired=retired)

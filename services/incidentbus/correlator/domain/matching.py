@@ -10,8 +10,10 @@ busy case cannot chain from neighbour to neighbour across a district:
 - *category*: the report's type against the case's type (same, or one compatibility group);
 - *time*: the case's span with the report — from its earliest to its latest report — within the
   report's type's window (`1 − span/window`), so a case has a bounded age, not a window that
-  restarts at every new report; the report's type decides, since it says how long reports of
-  its kind go on describing one incident (a second crash call minutes, the damage it left hours).
+  restarts at every new report; and the report within the type's inactivity gap of the case's
+  nearest report (a session window: calls about one crash keep coming minutes apart, a call
+  after a longer silence is a new crash). The report's type decides, since it says how long
+  reports of its kind go on describing one incident (crash calls minutes, the damage hours).
 
 A report joins the best case at or above the link threshold (ties to the older case id); it
 merges another case it also matches only on stronger evidence (the merge threshold) and when
@@ -137,16 +139,31 @@ def span_ms(reports: list[Report]) -> int:
     return max(times) - min(times) if times else 0
 
 
-def time_score(reports: list[Report], case: Case, window_ms: int) -> float:
-    """1 − span/window over the case's reports and the newcomers; 0 past the window."""
+def silence_ms(reports: list[Report], case: Case) -> int:
+    """How long the quietest newcomer lies from the case's nearest report in time (ms)."""
+    if not reports or not case.reports:
+        return 0
+    return max(min(abs(n.reported_ms - r.reported_ms) for r in case.reports) for n in reports)
+
+
+def time_score(reports: list[Report], case: Case, window: tuple[int, int]) -> float:
+    """1 − span/window over the case's reports and the newcomers; 0 past the window (its
+    maximum age) or when a newcomer comes after more than the inactivity gap of silence."""
+    window_ms, gap_ms = window
     span = span_ms([*case.reports, *reports])
-    return 0.0 if span > window_ms else round(1.0 - span / window_ms, 6)
+    if span > window_ms or silence_ms(reports, case) > gap_ms:
+        return 0.0
+    return round(1.0 - span / window_ms, 6)
 
 
-def window_of(report: Report, rules: Rules) -> int:
-    """The window a report is held to: its own type's, since it says how long reports of its
-    kind go on describing one incident (a crash call minutes, the damage it left hours)."""
-    return rules.window_ms(report.incident_type, report.category)
+def window_of(report: Report, rules: Rules) -> tuple[int, int]:
+    """(window, inactivity gap) in ms that a report is held to: its own type's, since it says how
+    long reports of its kind go on describing one incident (a crash call minutes, the damage it
+    left hours) and how long a silence ends one (a session window with a maximum age)."""
+    return (
+        rules.window_ms(report.incident_type, report.category),
+        rules.gap_ms(report.incident_type, report.category),
+    )
 
 
 def score(report: Report, case: Case, rules: Rules, threshold: float | None = None) -> Score | None:
@@ -183,7 +200,8 @@ def may_merge(report: Report, survivor: Case, other: Case, rules: Rules) -> Scor
         return None
     if not fits_extent(list(other.reports), [*survivor.reports, report], rules):
         return None
-    window = min(window_of(survivor.reports[0], rules), window_of(other.reports[0], rules))
+    a, b = window_of(survivor.reports[0], rules), window_of(other.reports[0], rules)
+    window = (min(a[0], b[0]), min(a[1], b[1]))
     if time_score([*other.reports, report], survivor, window) == 0:
         return None
     return evidence

@@ -141,6 +141,10 @@ def frozen_map(data: dict[str, Any] | None = None) -> MappingProxyType[str, Any]
     return MappingProxyType(dict(data or {}))
 
 
+def retired_key(identity: tuple[str, str]) -> str:
+    return "/".join(identity)
+
+
 @dataclass(frozen=True)
 class AreaState:
     """Everything the correlator knows about one area, at one point of its input."""
@@ -151,6 +155,9 @@ class AreaState:
     aliases: MappingProxyType[str, str] = field(default_factory=frozen_map)  # merged case -> survivor
     seen: MappingProxyType[str, int] = field(default_factory=frozen_map)  # input event id -> event time
     positions: MappingProxyType[str, int] = field(default_factory=frozen_map)  # "topic/partition" -> offset
+    # Reports of cases that left the working state: "agency/ref" -> [case id, time it left (ms)],
+    # so a late revision is refused instead of opening a second case for one report.
+    retired: MappingProxyType[str, tuple[str, int]] = field(default_factory=frozen_map)
 
     def resolve(self, case_id: str) -> Case | None:
         """The live case for an id, following merges."""
@@ -176,6 +183,11 @@ class AreaState:
             case = self.case_of_task(task_id)
         task = case.task(task_id) if case else None
         return (case, task) if case is not None and task is not None else None
+
+    def retired_case(self, identity: tuple[str, str]) -> str:
+        """The id of the case that held this report and left the working state, or ''."""
+        found = self.retired.get(retired_key(identity))
+        return found[0] if found else ""
 
     def case_of_report(self, identity: tuple[str, str]) -> tuple[Case, Report] | None:
         """The live (not merged) case holding a report of this (agency, native reference)."""

@@ -20,6 +20,14 @@ def on_report(d: Decision, item: Input) -> None:
     report, body = report_of(item), item.event.incident_reported
     status = names.event_status_name(item.event.envelope.status)
     known = d.state.case_of_report(report.identity)
+    if known is None and (retired := d.state.retired_case(report.identity)):
+        d.reject(
+            retired,
+            "correlator.stale_revision",
+            f"{report.source_agency} {report.source_ref} revision {report.revision}: its case "
+            "closed and left the working state",
+        )
+        return
     if known is None:
         correlate(d, report, body, status)
         return

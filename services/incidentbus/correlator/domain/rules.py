@@ -84,6 +84,9 @@ class Correlation(Frozen):
     compatible: tuple[Compatible, ...] = ()
     # Minutes a case's reports may span, by incident type, category family or "default".
     window_minutes: dict[str, float] = Field(default_factory=lambda: {"default": 60.0})
+    # Minutes of silence after which a report no longer joins (by type, family or "default";
+    # absent: the window alone decides).
+    inactivity_gap_minutes: dict[str, float] = Field(default_factory=dict)
     repeat: Repeat = Repeat()
     address: AddressRules = AddressRules()
 
@@ -96,6 +99,8 @@ class Correlation(Frozen):
     def _positive(self) -> Correlation:
         if any(v <= 0 for v in self.radius_m.values()):
             raise ValueError("every radius_m must be positive")
+        if any(v <= 0 for v in [*self.window_minutes.values(), *self.inactivity_gap_minutes.values()]):
+            raise ValueError("every window_minutes and inactivity_gap_minutes must be positive")
         if self.merge_threshold < self.threshold:
             raise ValueError("merge_threshold must be at least the link threshold")
         return self
@@ -221,6 +226,13 @@ class Rules(Frozen):
         else the default."""
         return round(_by_type(self.correlation.window_minutes, incident_type, category, 60.0) * 60_000)
 
+    def gap_ms(self, incident_type: str, category: str) -> int:
+        """The inactivity gap (ms) of a type: how long a silence ends its incident; its window
+        when the rules give none."""
+        window = self.window_ms(incident_type, category)
+        gaps = self.correlation.inactivity_gap_minutes
+        return min(window, round(_by_type(gaps, incident_type, category, window / 60_000) * 60_000))
+
     def radius_m(self, incident_type: str, category: str) -> float:
         """The radius of a report: its type's, else its category family's, else the default."""
         return _by_type(self.correlation.radius_m, incident_type, category, 300.0)
@@ -245,12 +257,15 @@ class Rules(Frozen):
             allowed_lateness_seconds=self.deadlines.allowed_lateness_seconds / factor,
         )
         windows = {k: v / factor for k, v in self.correlation.window_minutes.items()}
+        gaps = {k: v / factor for k, v in self.correlation.inactivity_gap_minutes.items()}
         repeat = self.correlation.repeat.model_copy(
             update={
                 "window_minutes": {k: v / factor for k, v in self.correlation.repeat.window_minutes.items()}
             }
         )
-        correlation = self.correlation.model_copy(update={"window_minutes": windows, "repeat": repeat})
+        correlation = self.correlation.model_copy(
+            update={"window_minutes": windows, "inactivity_gap_minutes": gaps, "repeat": repeat}
+        )
         levels = self.response_levels
         escalation = levels.escalation.model_copy(
             update={"reminder_max_minutes": levels.escalation.reminder_max_minutes / factor}

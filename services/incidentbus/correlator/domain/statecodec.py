@@ -26,6 +26,7 @@ def dumps(state: AreaState) -> bytes:
         "aliases": dict(state.aliases),
         "seen": dict(state.seen),
         "positions": dict(state.positions),
+        "retired": {k: list(v) for k, v in state.retired.items()},
     }
     return json.dumps(data, sort_keys=True, separators=(",", ":"), ensure_ascii=False).encode()
 
@@ -55,4 +56,5 @@ def loads(raw: bytes) -> AreaState:
         aliases=frozen_map(data["aliases"]),
         seen=frozen_map(data["seen"]),
         positions=frozen_map(data["positions"]),
+        retired=frozen_map({k: (v[0], v[1]) for k, v in data.get("retired", {}).items()}),
     )
