@@ -423,6 +423,7 @@ NEAR_SAME_TYPE = f"same type at another address within {int(NEIGHBOUR_M)} m"
 OTHER_NOISE = "another noise type at the same address"
 NEAR_OTHER_ADDRESS = f"another address within {int(MONTCO_NEIGHBOUR_M)} m"
 UNLIKE_REASONS = "one address, different reasons"
+OTHER_TOWNSHIP = "one address, another township"  # one call's twp field naming its neighbour
 
 
 def nyc_doubt(a: Labelled, b: Labelled) -> str:
@@ -439,10 +440,13 @@ def nyc_doubt(a: Labelled, b: Labelled) -> str:
 
 def montco_doubt(a: Labelled, b: Labelled) -> str:
     """Why the 911 label is arguably wrong about a pair: calls at different address strings close
-    together (one crash named by two intersections), or one incident's calls about unlike things."""
+    together (one crash named by two intersections), the same address in two townships (a road on
+    their border, one point), or one incident's calls about unlike things."""
     if abs(a.at - b.at) > MONTCO_GAP:
         return ""
     if a.incident != b.incident:
+        if a.address == b.address:
+            return OTHER_TOWNSHIP  # the label keys on the township too
         return NEAR_OTHER_ADDRESS if distance_m(a, b) <= MONTCO_NEIGHBOUR_M else ""
     return UNLIKE_REASONS if _reason(a.kind) != _reason(b.kind) else ""
 

@@ -269,6 +269,7 @@ def test_address_normalisation() -> None:
     assert normalise("EAST  55 STREET & LEXINGTON AVENUE") == "E 55 ST & LEXINGTON AVE"
     assert normalise("Lexington Ave & E 55th St") == "E 55 ST & LEXINGTON AVE"
     assert normalise("SAINT NICHOLAS AVENUE") == normalise("ST NICHOLAS AVE")
+    assert normalise("4714 FIFTH AVENUE") == normalise("4714 5 AVE")
 
 
 def test_labels_chain_by_gap_per_key() -> None:
@@ -299,3 +300,28 @@ def test_label_doubts_name_the_pairs_the_label_may_get_wrong() -> None:
     assert quality.nyc_doubt(party, street) == quality.OTHER_NOISE
     assert quality.nyc_doubt(party, far) == ""
     assert quality.nyc_doubt(party, replace(next_door, at=t0 + timedelta(hours=2))) == ""
+
+
+def test_a_montco_address_in_two_townships_is_a_doubt_not_a_second_incident_by_right() -> None:
+    t0 = datetime(2018, 11, 15, 13, 3)
+    call = Labelled(
+        "police", {}, t0, 40.2093, -75.2312, "JENKINTOWN|HUNT OLD WELSH", "t", "HUNT OLD WELSH", "I1"
+    )
+    other = replace(call, key="PLYMOUTH|HUNT OLD WELSH", incident="I2")
+    assert quality.montco_doubt(call, other) == quality.OTHER_TOWNSHIP
+
+
+def test_calibration_halves_are_labelled_each_on_its_own() -> None:
+    from bench.calibrate import halves
+
+    t0 = datetime(2022, 5, 1, 0, 0)
+    reports = [
+        Labelled("police", {}, t0 + timedelta(minutes=m), 0.0, 0.0, "a", "", "a", "") for m in (0, 30, 50, 70)
+    ]
+    label(reports, quality.NYC_GAP)
+    assert len({r.incident for r in reports}) == 1
+    whole = quality.LabelledSet("nyc311", "", "", 4, reports)
+    first, second = halves(whole)
+    assert [r.at for r in first.reports + second.reports] == [r.at for r in reports]
+    assert (first.name, second.name) == ("nyc311:first", "nyc311:second")
+    assert len({r.incident for r in first.reports}) == len({r.incident for r in second.reports}) == 1
