@@ -14,9 +14,11 @@ rather than anything being tuned to them.
 **NYC 311** (`nyc-311/nyc311_2022-05-01_0000-0206.csv`, 924 requests, 00:00–02:06): one incident =
 the same 311 complaint type at the same normalised address (and borough), each request within
 60 minutes of the previous one (`NYC_GAP`). 311 agencies and complaint types are mapped onto our
-agencies' native codes in `NYC_CODES` (noise, parking, disturbance -> police; sanitation, rodents,
-streets, lights, signals, vending -> urban; food poisoning -> health); a type that fits no code,
-and a row without an address or a point, is counted as unmapped, by reason.
+agencies' native codes in `NYC_CODES` (noise by its source, parking, encampments, disturbance ->
+police; sanitation, rodents, streets, signs, lights, signals, vending, construction noise ->
+urban; housing complaints by what failed, homeless outreach -> community; food poisoning ->
+health); a type that fits no code, and a row without an address or a point, is counted as
+unmapped, by reason.
 
 **Montgomery County 911** (`montco-911/…csv`, one day: `--montco-day`, default 2018-11-15, the
 one full day of the file: 743 calls): one incident = calls at the same normalised address and
@@ -524,6 +526,19 @@ def wrong_pairs(
     return dict(false.most_common()), dict(missed.most_common())
 
 
+def undoubted(figures: dict[str, Any], false: dict[str, int], missed: dict[str, int]) -> dict[str, float]:
+    """Precision and recall with the pairs the label is in doubt about set aside: a doubted pair
+    the bus joined counts neither as right nor wrong, nor does a doubted pair it kept apart."""
+    doubted_false = sum(n for why, n in false.items() if why != "none")
+    doubted_missed = sum(n for why, n in missed.items() if why != "none")
+    correct = figures["pairs_correct"]
+    predicted, true = figures["pairs_predicted"] - doubted_false, figures["pairs_true"] - doubted_missed
+    return {
+        "precision_undoubted": round(correct / predicted, 4) if predicted else 1.0,
+        "recall_undoubted": round(correct / true, 4) if true else 1.0,
+    }
+
+
 def extent(members: list[Labelled]) -> tuple[float, float]:
     """(metres between the farthest two points, minutes between first and last report)."""
     metres = max((distance_m(a, b) for i, a in enumerate(members) for b in members[i + 1 :]), default=0.0)
@@ -579,6 +594,7 @@ def measure(labelled: LabelledSet, rules: Rules) -> dict[str, Any]:
         "merges": run.merges,
         "ticks": run.ticks,
         "label_doubts": labelled.doubts,
+        **undoubted(figures, *wrong),
         "false_pairs_by_doubt": wrong[0],  # pairs in one case, not one incident: which the label doubts
         "missed_pairs_by_doubt": wrong[1],  # pairs of one incident, not one case
         "seconds": round(seconds, 2),
@@ -598,6 +614,8 @@ ROWS = [
     ("pairwise precision", "precision"),
     ("pairwise recall", "recall"),
     ("pairwise F1", "f1"),
+    ("precision, label doubts aside", "precision_undoubted"),
+    ("recall, label doubts aside", "recall_undoubted"),
     ("pairs: correct / predicted / true", "pairs"),
     ("over-merged cases", "over_merged_cases"),
     ("under-merged incidents", "under_merged_incidents"),
@@ -621,7 +639,8 @@ def _cell(result: dict[str, Any], key: str) -> str:
     if key in special:
         return special[key]()
     value = result[key]
-    return f"{value:.3f}" if isinstance(value, float) and key in ("precision", "recall", "f1") else str(value)
+    ratio = isinstance(value, float) and key.startswith(("precision", "recall", "f1"))
+    return f"{value:.3f}" if ratio else str(value)
 
 
 def _by_doubt(counts: dict[str, int]) -> str:

@@ -19,14 +19,8 @@ from incidentbus.correlator.rulesfile import rules_for
 from incidentbus.kernel.grids import GridLayerError, load_grid_layer
 from incidentbus.kernel.jurisdictions import JurisdictionsError, load_jurisdictions
 from incidentbus.kernel.settings import BusSettings
-from incidentbus.ops.offline import (
-    DEFAULT_TICK_MS,
-    Line,
-    correlate_lines,
-    outcome_record,
-    read_line,
-    summary,
-)
+from incidentbus.ops.correlate_file import Line, correlate_lines, outcome_record, read_line, summary
+from incidentbus.ops.offline import DEFAULT_TICK_MS
 
 console = Console(soft_wrap=True)
 errors = Console(stderr=True)

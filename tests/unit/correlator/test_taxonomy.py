@@ -78,6 +78,7 @@ def test_noise_of_unstated_source_joins_a_specific_one_without_joining_them_to_e
     assert RULES.compatibility("public_safety.noise_commercial", "public_safety.noise_residential") == 0.0
     assert RULES.compatibility("public_safety.noise_residential", "community.dispute") == 0.7
     assert RULES.compatibility("public_safety.assault", "community.dispute") == 0.0  # once one group
+    assert RULES.compatibility("public_safety.disturbance", "community.dispute") == 0.7  # the demo's quarrel
 
 
 def test_one_encampment_reported_by_police_and_the_grid_is_one_case(run: Run) -> None:
