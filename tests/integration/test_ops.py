@@ -22,7 +22,7 @@ from incidentbus.agencies.pipeline import events_topic
 from incidentbus.agencies.police.adapter import PoliceAdapter
 from incidentbus.agencies.registry import load_adapter
 from incidentbus.agencies.service import build_app
-from incidentbus.correlator.service import output_record
+from incidentbus.correlator.engine import output_record
 from incidentbus.kernel.admin import admin_client, apply_catalog, delete_topics
 from incidentbus.kernel.catalog import Catalog, load_catalog
 from incidentbus.kernel.codec import decode, encode

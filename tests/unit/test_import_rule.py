@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from incidentbus.devtools.importrule import violations
+from incidentbus.devtools.importrule import shell_violations, violations
 
 
 def write(root: Path, module: str, text: str) -> None:
@@ -37,3 +37,24 @@ def test_relative_imports_are_followed(tmp_path: Path) -> None:
     write(tmp_path, "incidentbus.correlator.domain.a", "from ..shell import run\n")
     write(tmp_path, "incidentbus.correlator.shell", "import faust\n")
     assert violations(tmp_path) == ["incidentbus.correlator.shell: imports faust"]
+
+
+def test_the_real_tools_load_no_faust_shell() -> None:
+    assert shell_violations() == []
+
+
+def test_a_tool_reaching_a_shell_is_found_and_the_service_starter_is_exempt(tmp_path: Path) -> None:
+    write(tmp_path, "incidentbus.ops.replay", "from incidentbus.correlator.engine import input_of\n")
+    write(tmp_path, "incidentbus.correlator.engine", "from incidentbus.correlator.service import INPUT\n")
+    write(tmp_path, "incidentbus.correlator.service", "import faust\n")
+    write(
+        tmp_path,
+        "incidentbus.cli.run",
+        "def run():\n    from incidentbus.agencies.service import build_app\n",
+    )
+    write(tmp_path, "incidentbus.cli.status", "import faust.types\n")
+    assert shell_violations(tmp_path) == [
+        "incidentbus.cli.status: imports faust.types (a faust shell)",
+        "incidentbus.correlator.engine: imports incidentbus.correlator.service (a faust shell)",
+        "incidentbus.correlator.engine: imports incidentbus.correlator.service.INPUT (a faust shell)",
+    ]

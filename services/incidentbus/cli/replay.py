@@ -13,8 +13,8 @@ from rich.table import Table
 
 from incidentbus.cli.reading import run, time_option
 from incidentbus.correlator.domain.rules import RulesError
+from incidentbus.correlator.engine import INPUT, output_record
 from incidentbus.correlator.rulesfile import rules_for
-from incidentbus.correlator.service import INPUT, output_record
 from incidentbus.kernel.admin import apply_catalog
 from incidentbus.kernel.catalog import load_catalog
 from incidentbus.kernel.codec import decode

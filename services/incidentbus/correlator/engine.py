@@ -3,7 +3,9 @@ so a replay walks exactly the path production walked.
 
 A tick advances every area already seen in its partition (sorted); any other record steps the
 area named by its key. The store is where area states live: a faust table in production, a dict
-in a replay.
+in a replay. The records at both ends are here too — an agency record routed onto the input
+topic, an input record read back as a core `Input`, an output as the record it is published as —
+so the shell, `replay` and `correlate` share one protocol and only the shell imports faust.
 """
 
 from __future__ import annotations
@@ -12,10 +14,44 @@ from dataclasses import dataclass, field
 from typing import Protocol
 
 from incidentbus.correlator.domain.core import step
-from incidentbus.correlator.domain.inputs import Input
+from incidentbus.correlator.domain.inputs import Input, Position
 from incidentbus.correlator.domain.model import AreaState
 from incidentbus.correlator.domain.outputs import Output
 from incidentbus.correlator.domain.rules import Rules
+from incidentbus.correlator.routing import SOURCE_HEADERS, publisher_from_headers
+from incidentbus.kernel.codec import Decoded, encode
+from incidentbus.kernel.records import OutgoingRecord, RawRecord
+from incidentbus.kernel.settings import BusSettings
+
+INPUT = "correlator.input.v1"
+TOPIC_OF = {"case_event": "case.events.v1", "alert": "bus.alerts.v1", "snapshot": "case.snapshots.v1"}
+
+
+def output_record(settings: BusSettings, output: Output) -> OutgoingRecord:
+    """Where each kind of output goes; dispatches go to the agency's own topic."""
+    topic = f"{output.agency}.dispatch.v1" if output.kind == "dispatch" else TOPIC_OF[output.kind]
+    assert output.message is not None
+    return encode(output.message, topic=settings.topic(topic), key=output.key)
+
+
+def routed_record(settings: BusSettings, record: RawRecord, area: str, publisher: str) -> OutgoingRecord:
+    """The agency record, unchanged, keyed by area, with where it came from and who published it."""
+    source = (record.topic, str(record.partition), str(record.offset), publisher)
+    headers = tuple(h for h in record.headers if h[0] not in SOURCE_HEADERS)
+    headers += tuple((k, v.encode()) for k, v in zip(SOURCE_HEADERS, source, strict=True))
+    return OutgoingRecord(settings.topic(INPUT), area.encode(), record.value or b"", headers)
+
+
+def input_of(decoded: Decoded) -> Input:
+    record = decoded.record
+    topic, partition, offset, publisher = ((record.header(h) or b"").decode() for h in SOURCE_HEADERS)
+    source = (
+        Position(topic, int(partition or -1), int(offset or -1))
+        if topic
+        else Position(record.topic, record.partition, record.offset)
+    )
+    at = Position(record.topic, record.partition, record.offset)
+    return Input(decoded.message, at, source, publisher_from_headers(topic, publisher))  # type: ignore[arg-type]
 
 
 class AreaStore(Protocol):
@@ -37,8 +73,7 @@ class AreaStep:
 
 def steps_for(store: AreaStore, rules: Rules, item: Input, key: str) -> list[AreaStep]:
     """The steps an input causes, each from the area's stored state (nothing is saved here)."""
-    is_tick = item.event.WhichOneof("body") == "clock_ticked"
-    areas = store.areas(item.at.partition) if is_tick else [key]
+    areas = store.areas(item.at.partition) if item.is_tick else [key]
     return [_step(store.load(area), item, rules) for area in areas]
 
 
@@ -83,6 +118,6 @@ def run_input(store: AreaStore, rules: Rules, item: Input, key: str) -> list[Out
     for s in steps_for(store, rules, item, key):
         store.save(s.area, s.state)
         outputs.extend(s.outputs)
-    if item.event.WhichOneof("body") != "clock_ticked":
+    if not item.is_tick:
         store.remember(item.at.partition, key)
     return outputs

@@ -11,18 +11,15 @@ import time
 
 import faust
 
-from incidentbus.correlator.domain.inputs import Input, Position
 from incidentbus.correlator.domain.model import AreaState
 from incidentbus.correlator.domain.outputs import Output
 from incidentbus.correlator.domain.rules import Rules
 from incidentbus.correlator.domain.statecodec import dumps, loads
-from incidentbus.correlator.engine import steps_for
+from incidentbus.correlator.engine import INPUT, input_of, output_record, routed_record, steps_for
 from incidentbus.correlator.routing import (
     COMMANDS,
-    SOURCE_HEADERS,
     UnroutableError,
     check_time,
-    publisher_from_headers,
     publisher_of,
     route_key,
 )
@@ -38,37 +35,8 @@ from incidentbus.kernel.records import OutgoingRecord, RawRecord
 from incidentbus.kernel.settings import BusSettings
 from incidentbus.v1 import agency_events_pb2
 
-INPUT = "correlator.input.v1"
 INPUT_PARTITIONS = 6
-TOPIC_OF = {"case_event": "case.events.v1", "alert": "bus.alerts.v1", "snapshot": "case.snapshots.v1"}
 log = get_logger("incidentbus.correlator")
-
-
-def output_record(settings: BusSettings, output: Output) -> OutgoingRecord:
-    """Where each kind of output goes; dispatches go to the agency's own topic."""
-    topic = f"{output.agency}.dispatch.v1" if output.kind == "dispatch" else TOPIC_OF[output.kind]
-    assert output.message is not None
-    return encode(output.message, topic=settings.topic(topic), key=output.key)
-
-
-def routed_record(settings: BusSettings, record: RawRecord, area: str, publisher: str) -> OutgoingRecord:
-    """The agency record, unchanged, keyed by area, with where it came from and who published it."""
-    source = (record.topic, str(record.partition), str(record.offset), publisher)
-    headers = tuple(h for h in record.headers if h[0] not in SOURCE_HEADERS)
-    headers += tuple((k, v.encode()) for k, v in zip(SOURCE_HEADERS, source, strict=True))
-    return OutgoingRecord(settings.topic(INPUT), area.encode(), record.value or b"", headers)
-
-
-def input_of(decoded: Decoded) -> Input:
-    record = decoded.record
-    topic, partition, offset, publisher = ((record.header(h) or b"").decode() for h in SOURCE_HEADERS)
-    source = (
-        Position(topic, int(partition or -1), int(offset or -1))
-        if topic
-        else Position(record.topic, record.partition, record.offset)
-    )
-    at = Position(record.topic, record.partition, record.offset)
-    return Input(decoded.message, at, source, publisher_from_headers(topic, publisher))  # type: ignore[arg-type]
 
 
 class Correlator:
@@ -143,7 +111,7 @@ class Correlator:
                     outputs=len(area_step.outputs),
                     offset=record.offset,
                 )
-        if item.event.WhichOneof("body") != "clock_ticked":
+        if not item.is_tick:
             self.remember(record.partition, key)
         return []
 

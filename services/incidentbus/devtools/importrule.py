@@ -1,7 +1,11 @@
-"""The import rule: the correlator core stays pure (no I/O, no asyncio, no faust, no wall clock).
+"""The import rules: the correlator core stays pure (no I/O, no asyncio, no faust, no wall clock),
+and the operator tools never load a faust shell.
 
 Walks the modules of `incidentbus.correlator.domain` and every `incidentbus` module they reach,
-and fails on a forbidden import or a wall-clock call. Run by `make lint` in CI.
+and fails on a forbidden import or a wall-clock call; then walks `incidentbus.ops` and
+`incidentbus.cli` (but not `cli.run`, which starts the services) and fails on any path to faust
+or to a shell module: replay, correlate and the reading tools share the engine edge, not the
+shell. Run by `make lint` in CI.
 """
 
 from __future__ import annotations
@@ -32,6 +36,14 @@ FORBIDDEN = {
     "shutil",
     "tempfile",
 }
+SHELLS = (
+    "incidentbus.kernel.faust_shell",
+    "incidentbus.kernel.faust_consumer",
+    "incidentbus.correlator.service",
+    "incidentbus.agencies.service",
+)
+TOOLS = ("incidentbus.ops", "incidentbus.cli")
+SHELL_STARTERS = {"incidentbus.cli.run"}  # `incidentbus run <service>` starts a shell, lazily
 WALL_CLOCK = {("datetime", "now"), ("datetime", "utcnow"), ("date", "today"), ("datetime", "today")}
 
 
@@ -62,13 +74,36 @@ def _clock_calls(tree: ast.AST) -> Iterator[str]:
             yield f"{name}.{node.attr}"  # type: ignore[attr-defined]
 
 
+def _modules(root: Path, package: str) -> list[str]:
+    return [
+        p.relative_to(root).with_suffix("").as_posix().replace("/", ".").removesuffix(".__init__")
+        for p in sorted((root / Path(*package.split("."))).rglob("*.py"))
+    ]
+
+
+def shell_violations(root: Path = SOURCE, tools: tuple[str, ...] = TOOLS) -> list[str]:
+    """Every path from an operator tool to faust or a shell module, as `module: imports name`."""
+    problems: list[str] = []
+    pending = [m for package in tools for m in _modules(root, package) if m not in SHELL_STARTERS]
+    done: set[str] = set()
+    while pending:
+        module = pending.pop()
+        path = module_path(module, root)
+        if module in done or module in SHELL_STARTERS or path is None:
+            continue
+        done.add(module)
+        for name in set(_imports(ast.parse(path.read_text("utf-8")), module)):
+            if name.split(".")[0] in ("faust", "mode") or name.startswith(SHELLS):
+                problems.append(f"{module}: imports {name} (a faust shell)")
+            elif name.startswith("incidentbus.") and not name.startswith("incidentbus.v1"):
+                pending.append(name)
+    return sorted(set(problems))
+
+
 def violations(root: Path = SOURCE, core: str = CORE) -> list[str]:
     """Every forbidden import or wall-clock call reachable from the core, as `module: problem`."""
     problems: list[str] = []
-    pending = [
-        p.relative_to(root).with_suffix("").as_posix().replace("/", ".").removesuffix(".__init__")
-        for p in sorted((root / Path(*core.split("."))).rglob("*.py"))
-    ]
+    pending = _modules(root, core)
     done: set[str] = set()
     while pending:
         module = pending.pop()
@@ -87,11 +122,11 @@ def violations(root: Path = SOURCE, core: str = CORE) -> list[str]:
 
 
 def main() -> int:
-    problems = violations()
+    problems = violations() + shell_violations()
     for problem in problems:
         print(f"import rule: {problem}", file=sys.stderr)
     if not problems:
-        print(f"import rule: {CORE} and everything it reaches is pure")
+        print(f"import rule: {CORE} and everything it reaches is pure; ops/ and cli/ load no faust shell")
     return 1 if problems else 0
 
 

@@ -13,8 +13,7 @@ from datetime import datetime
 
 from incidentbus.correlator.domain.outputs import Output
 from incidentbus.correlator.domain.rules import Rules
-from incidentbus.correlator.engine import MemoryStore, run_input
-from incidentbus.correlator.service import input_of
+from incidentbus.correlator.engine import MemoryStore, input_of, run_input
 from incidentbus.kernel.gate import Rejected, admit
 from incidentbus.kernel.records import RawRecord
 from incidentbus.v1 import agency_events_pb2, case_events_pb2

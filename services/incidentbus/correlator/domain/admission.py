@@ -65,7 +65,7 @@ def authority(item: Input, kind: str) -> Refusal | None:
     """Whether the publisher may say this: each speaks only in its own name, and only operators
     command. (Whether a reply's task is addressed to its publisher is checked with the task.)"""
     publisher = item.publisher
-    if kind == "clock_ticked":
+    if item.is_tick:
         if publisher != CORRELATOR:
             return "authz.agency_mismatch", f"only the correlator keeps the clock, not {publisher!r}"
         return None

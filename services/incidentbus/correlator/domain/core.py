@@ -77,7 +77,7 @@ def _remember(state: AreaState, item: Input, rules: Rules, *, remember_id: bool 
     Runs on every step, over every held id and case: a map is rebuilt only when something
     expires or is added (most steps are ticks that change neither), and never copied twice."""
     horizon = state.clock_ms - SEEN_RETENTION_MS
-    remembered = remember_id and item.event.WhichOneof("body") != "clock_ticked"  # ticks: positional
+    remembered = remember_id and not item.is_tick  # ticks: known by their position
     seen = state.seen
     if remembered or any(v < horizon for v in seen.values()):
         fresh = {k: v for k, v in seen.items() if v >= horizon}

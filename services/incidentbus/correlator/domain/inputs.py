@@ -42,6 +42,11 @@ class Input:
         return str(self.event.envelope.event_id)
 
     @property
+    def is_tick(self) -> bool:
+        """A clock tick of the correlator's own: it moves event time and names no area."""
+        return self.event.HasField("clock_ticked")
+
+    @property
     def recorded_ms(self) -> int:
         """Event time: when the bus recorded the fact (agency clocks are facts, not the clock)."""
         return ms(self.event.envelope.recorded_at)
