@@ -6,10 +6,14 @@ and the compatibility groups pair only types two agencies would use for one inci
 
 from __future__ import annotations
 
+import re
+from pathlib import Path
+
 import pytest
 
 from incidentbus.agencies.registry import load_adapter
-from incidentbus.correlator.rulesfile import load_rules
+from incidentbus.correlator.domain.rules import RulesError
+from incidentbus.correlator.rulesfile import default_rules_text, load_rules
 from tests.unit.correlator.builders import MIN, T0
 from tests.unit.correlator.conftest import Run
 
@@ -172,4 +176,77 @@ def test_two_intersections_of_one_street_are_two_spots(run: Run) -> None:
             "health", "medical.injury", T0 + 6 * MIN, address="N Essex Ave and Montgomery Avenue", **HERE
         )
     )
+    assert sizes(run) == [1, 2]
+
+
+@pytest.mark.parametrize(
+    ("old", "new", "says"),
+    [
+        ("traffic = 10\n", "traffic = nan\n", "positive number"),
+        ("traffic = 10\n", "traffic = inf\n", "positive number"),
+        ("traffic = 10\n", "traffic = 50\n", "longer than the window_minutes of ['traffic']"),
+        (
+            '"traffic.abandoned_vehicle" = 1440\nmedical',
+            '"traffic.abandonned_vehicle" = 1440\nmedical',
+            "abandonned",
+        ),
+        ('reopen = ["public_safety"', 'reopen = ["public_safty"', "public_safty"),
+    ],
+)
+def test_rules_that_would_crash_the_core_or_do_nothing_are_refused(
+    tmp_path: Path, old: str, new: str, says: str
+) -> None:
+    text = default_rules_text()
+    assert old in text
+    path = tmp_path / "rules.toml"
+    path.write_text(text.replace(old, new, 1))
+    with pytest.raises(RulesError, match=re.escape(says)):
+        load_rules(path)
+
+
+# -- found by a review that tried to break the rework ---------------------------------------------
+
+
+def test_a_correction_keeps_the_reports_first_time_and_its_case(run: Run) -> None:
+    """A casualty count corrected 15 min on is not a late call: the crash stays one case."""
+    f = run.feed
+    run(f.report("police", "traffic.collision_injury", T0, ref="P-1", address="MAIN ST & CHERRY LN"))
+    run(f.report("health", "medical.injury", T0 + 2 * MIN, address="MAIN ST & CHERRY LN"))
+    run(f.report("police", "traffic.collision_injury", T0 + 15 * MIN, ref="P-1", revision=1, casualties=0))
+    assert sizes(run) == [2]
+
+
+def test_a_case_never_holds_two_types_no_group_pairs(run: Run) -> None:
+    """Unstated noise pairs with each source, but commercial and residential noise stay apart."""
+    f = run.feed
+    for minutes, kind in (
+        (0, "public_safety.noise"),
+        (5, "public_safety.noise_commercial"),
+        (10, "public_safety.noise_residential"),
+    ):
+        run(f.report("police", kind, T0 + minutes * MIN, address="129 ALLEN ST"))
+    assert sizes(run) == [1, 2]
+    for case in run.state.cases.values():
+        kinds = {r.incident_type for r in case.reports}
+        assert not {"public_safety.noise_commercial", "public_safety.noise_residential"} <= kinds
+
+
+def test_the_later_report_sets_the_window_whichever_arrives_first() -> None:
+    """Road damage 30 min after a crash joins it, also when the crash's record arrives late."""
+    outcomes = []
+    for order in ((0, 30), (30, 0)):
+        run = Run()
+        for minutes in order:
+            kind, agency = ("traffic.collision", "police") if minutes == 0 else ("urban.road_damage", "urban")
+            run(run.feed.report(agency, kind, T0 + minutes * MIN, address="MAIN ST & CHERRY LN"))
+        outcomes.append(sizes(run))
+    assert outcomes == [[2], [2]]
+
+
+def test_an_address_veto_holds_against_every_report_of_the_case(run: Run) -> None:
+    """A case opened by a street named alone: the house numbers its later reports give still count."""
+    f = run.feed
+    run(f.report("community", "community.heating", T0, address="BOYNTON AVE", **HERE))
+    run(f.report("community", "community.heating", T0 + 5 * MIN, address="1025 BOYNTON AVE", **HERE))
+    run(f.report("community", "community.heating", T0 + 10 * MIN, address="1030 BOYNTON AVE", **HERE))
     assert sizes(run) == [1, 2]

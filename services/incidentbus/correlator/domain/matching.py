@@ -7,17 +7,20 @@ busy case cannot chain from neighbour to neighbour across a district:
   category's radius (`1 − d/radius`); and the report must also be within that radius of every
   other point of the case, so no case grows wider than its radius. Only when either lacks a
   point does the grid decide: same grid, or a neighbouring grid;
-- *category*: the report's type against the case's type (same, or one compatibility group);
-- *time*: the case's span with the report — from its earliest to its latest report — within the
-  report's type's window (`1 − span/window`), so a case has a bounded age, not a window that
-  restarts at every new report; and the report within the type's inactivity gap of the case's
-  nearest report (a session window: calls about one crash keep coming minutes apart, a call
-  after a longer silence is a new crash). The report's type decides, since it says how long
-  reports of its kind go on describing one incident (crash calls minutes, the damage hours).
+- *category*: the report's type against every type of the case (same, or one compatibility
+  group each: the weakest decides), so a case never holds two types no group pairs;
+- *time*: the case's span with the report — from its earliest to its latest report — within a
+  window (`1 − span/window`), so a case has a bounded age, not a window that restarts at every
+  new report; and the report within the inactivity gap of the case's nearest report in time (a
+  session window: calls about one crash keep coming minutes apart, a call after a longer silence
+  is a new crash). Window and gap are those of the type of the latest report in event time
+  (the newcomer or a case report), since it says how long reports of its kind go on describing
+  one incident (crash calls minutes, the damage it left hours), whichever arrived first.
 
-A report joins the best case at or above the link threshold (ties to the older case id); it
+A report joins the best case at or above the link threshold (ties to the lower case id); it
 merges another case it also matches only on stronger evidence (the merge threshold) and when
-the two together still fit one radius and the shorter of their windows. Every part of the score is recorded.
+the two together still fit one radius, the shorter of their windows and gaps, and every pair of
+their types and precise addresses. Every part of the score is recorded.
 """
 
 from __future__ import annotations
@@ -130,8 +133,28 @@ def near_all(report: Report, others: Iterable[Report], rules: Rules) -> bool:
 
 
 def fits_extent(a: list[Report], b: list[Report], rules: Rules) -> bool:
-    """Every point of `a` is within its radius of every point of `b` (each side already fits)."""
-    return all(near_all(report, b, rules) for report in a)
+    """Every point of `a` is within its radius of every point of `b`, and no precise address of
+    `a` contradicts one of `b` (each side already fits)."""
+    return all(near_all(report, b, rules) and agrees_with_all(report, b, rules) for report in a)
+
+
+def agrees_with_all(report: Report, others: Iterable[Report], rules: Rules) -> bool:
+    """No precise address among `others` contradicts the report's (the vetoes hold against every
+    report of a case, not only its anchor)."""
+    return not any(
+        _address_conflict(address_match(report.place, o.place), report.place, o.place, rules) for o in others
+    )
+
+
+def case_types(reports: Iterable[Report], *also: str) -> set[str]:
+    return {r.incident_type for r in reports} | set(also)
+
+
+def category_score(types: Iterable[str], others: Iterable[str], rules: Rules) -> float:
+    """The weakest compatibility of any type with any other: a case is one incident, so every
+    pair of its types must be one incident as two agencies would name it (0 if any is not)."""
+    theirs = set(others)
+    return min((rules.compatibility(a, b) for a in set(types) for b in theirs), default=0.0)
 
 
 def span_ms(reports: list[Report]) -> int:
@@ -156,6 +179,12 @@ def time_score(reports: list[Report], case: Case, window: tuple[int, int]) -> fl
     return round(1.0 - span / window_ms, 6)
 
 
+def latest(reports: Iterable[Report]) -> Report:
+    """The report latest in event time (ties by identity): its type sets the pair's window,
+    whichever arrived first, so the order of arrival does not change the outcome."""
+    return max(reports, key=lambda r: (r.reported_ms, r.identity))
+
+
 def window_of(report: Report, rules: Rules) -> tuple[int, int]:
     """(window, inactivity gap) in ms that a report is held to: its own type's, since it says how
     long reports of its kind go on describing one incident (a crash call minutes, the damage it
@@ -171,11 +200,13 @@ def score(report: Report, case: Case, rules: Rules, threshold: float | None = No
     part rules it out or the total stays below the threshold (default: the link threshold)."""
     if not case.reports:
         return None
-    anchor = case.reports[0]
+    anchor, others = case.reports[0], case.reports[1:]
     place, basis, d, radius = place_score(report, anchor, rules)
-    category = rules.compatibility(report.incident_type, case.incident_type)
-    time = time_score([report], case, window_of(report, rules))
-    if not (place and category and time) or not near_all(report, case.reports[1:], rules):
+    category = category_score([report.incident_type], case_types(case.reports, case.incident_type), rules)
+    time = time_score([report], case, window_of(latest([*case.reports, report]), rules))
+    if not (place and category and time) or not near_all(report, others, rules):
+        return None
+    if not agrees_with_all(report, others, rules):
         return None
     w = rules.correlation.weights
     total = round(w.place * place + w.category * category + w.time * time, 6)
@@ -196,7 +227,8 @@ def may_merge(report: Report, survivor: Case, other: Case, rules: Rules) -> Scor
     must still be one place and one time: every point within its radius of every other, the
     whole span within the survivor's window, the types compatible."""
     evidence = score(report, other, rules, rules.correlation.merge_threshold)
-    if evidence is None or not rules.compatibility(survivor.incident_type, other.incident_type):
+    mine = case_types([*survivor.reports, report], survivor.incident_type)
+    if evidence is None or not category_score(mine, case_types(other.reports, other.incident_type), rules):
         return None
     if not fits_extent(list(other.reports), [*survivor.reports, report], rules):
         return None

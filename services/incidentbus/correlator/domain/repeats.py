@@ -10,7 +10,14 @@ case as usual. Merged and superseded cases are never repeated into.
 from __future__ import annotations
 
 from incidentbus.correlator.domain.decision import Decision
-from incidentbus.correlator.domain.matching import Score, near_all, place_score
+from incidentbus.correlator.domain.matching import (
+    Score,
+    agrees_with_all,
+    case_types,
+    category_score,
+    near_all,
+    place_score,
+)
 from incidentbus.correlator.domain.model import Case, Report
 
 REPEATABLE = ("VERIFIED", "POLICY")  # how a case must have closed to be repeated into
@@ -24,8 +31,12 @@ def repeat_score(report: Report, case: Case, d: Decision) -> Score | None:
     if window <= 0 or not case.reports or not 0 <= gap <= window:
         return None
     place, _, distance, radius = place_score(report, case.reports[0], d.rules)
-    category = d.rules.compatibility(report.incident_type, case.incident_type)
-    if not (place and category) or not near_all(report, case.reports[1:], d.rules):
+    types = case_types(case.reports, case.incident_type)
+    category = category_score([report.incident_type], types, d.rules)
+    others = case.reports[1:]
+    if not (place and category) or not near_all(report, others, d.rules):
+        return None
+    if not agrees_with_all(report, others, d.rules):
         return None
     time = round(1.0 - gap / window, 6)
     w = d.rules.correlation.weights

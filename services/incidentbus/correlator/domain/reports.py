@@ -40,7 +40,9 @@ def on_report(d: Decision, item: Input) -> None:
             f"after revision {old.revision}",
         )
         return
-    revise(d, case, old, report, body, status)
+    # A revision corrects the report, it is not a new one: it keeps the time the report was
+    # first recorded (as the fold does), so a late correction is not judged as a late call.
+    revise(d, case, old, replace(report, reported_ms=old.reported_ms), body, status)
 
 
 def _fits(d: Decision, case: Case, old: Report, new: Report) -> bool:

@@ -7,6 +7,7 @@ Which grids neighbour is not in the rules file: it comes from the grid layer's p
 
 from __future__ import annotations
 
+import math
 import tomllib
 from collections.abc import Iterable, Mapping
 from fnmatch import fnmatchcase
@@ -51,7 +52,7 @@ class Repeat(Frozen):
 
     @model_validator(mode="after")
     def _within_retention(self) -> Repeat:
-        if any(v < 0 or v > 1440 for v in self.window_minutes.values()):
+        if not all(0 <= v <= 1440 for v in self.window_minutes.values()):  # NaN fails too
             raise ValueError("repeat window_minutes must be within 0..1440 (closed cases are held a day)")
         return self
 
@@ -97,10 +98,17 @@ class Correlation(Frozen):
 
     @model_validator(mode="after")
     def _positive(self) -> Correlation:
-        if any(v <= 0 for v in self.radius_m.values()):
-            raise ValueError("every radius_m must be positive")
-        if any(v <= 0 for v in [*self.window_minutes.values(), *self.inactivity_gap_minutes.values()]):
-            raise ValueError("every window_minutes and inactivity_gap_minutes must be positive")
+        if not all(0 < v < math.inf for v in self.radius_m.values()):
+            raise ValueError("every radius_m must be a positive number")
+        if not all(
+            0 < v < math.inf for v in [*self.window_minutes.values(), *self.inactivity_gap_minutes.values()]
+        ):
+            raise ValueError("every window_minutes and inactivity_gap_minutes must be a positive number")
+        longer = sorted(
+            k for k, v in self.inactivity_gap_minutes.items() if v > self.window_minutes.get(k, math.inf)
+        )
+        if longer:
+            raise ValueError(f"inactivity_gap_minutes longer than the window_minutes of {longer}")
         if self.merge_threshold < self.threshold:
             raise ValueError("merge_threshold must be at least the link threshold")
         return self
