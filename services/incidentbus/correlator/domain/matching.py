@@ -202,11 +202,13 @@ def score(report: Report, case: Case, rules: Rules, threshold: float | None = No
         return None
     anchor, others = case.reports[0], case.reports[1:]
     place, basis, d, radius = place_score(report, anchor, rules)
-    category = category_score([report.incident_type], case_types(case.reports, case.incident_type), rules)
-    time = time_score([report], case, window_of(latest([*case.reports, report]), rules))
-    if not (place and category and time) or not near_all(report, others, rules):
+    if not place:  # most candidates: far away, nothing else to compute
         return None
-    if not agrees_with_all(report, others, rules):
+    category = category_score([report.incident_type], case_types(case.reports, case.incident_type), rules)
+    if not category:
+        return None
+    time = time_score([report], case, window_of(latest([*case.reports, report]), rules))
+    if not time or not near_all(report, others, rules) or not agrees_with_all(report, others, rules):
         return None
     w = rules.correlation.weights
     total = round(w.place * place + w.category * category + w.time * time, 6)
