@@ -166,7 +166,9 @@ def intake(
         return reject(record, reason=exc.reason, detail=exc.detail, phase="intake", rejected_by=adapter.name)
     seal_message(event, keyring or field_keyring(settings), event.envelope.event_id)
     topic = settings.topic(events_topic(adapter.name))
-    return encode(event, topic=topic, key=event.envelope.source_ref)
+    # Keyed by what the event is about (a report: its reference; a reply: its task; an answer: its
+    # verification), so one task's replies share a partition and reach the correlator in order.
+    return encode(event, topic=topic, key=event.envelope.subject or event.envelope.source_ref)
 
 
 def _native_headers(command_id: str, out_id: str) -> tuple[tuple[str, bytes], ...]:
