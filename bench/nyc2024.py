@@ -131,12 +131,7 @@ def agency_duplicate(row: dict[str, str]) -> bool:
     return "duplicate" in row["Resolution Description"].lower()
 
 
-REF_FIELDS = ("incident_no", "call_id", "work_order_id", "report_id")  # each agency's native reference
 AGENCY_SAID_DUPLICATE = "same type and address, the later one the agency's duplicate"
-
-
-def _ref(report: Labelled) -> str:
-    return str(next((v for k, v in report.native.items() if k in REF_FIELDS), ""))
 
 
 def agency_doubt(marked: set[tuple[datetime, str]]) -> Callable[[Labelled, Labelled], str]:
@@ -167,6 +162,7 @@ def nyc2024_set(path: Path, limit: int | None = None) -> LabelledSet:
         places=lattice_jurisdictions(NYC_ORIGIN),
     )
     duplicates: set[str] = set()  # native refs of the agency's duplicates
+    marked: set[tuple[datetime, str]] = set()  # and their (time, label key), for the doubt
     unmapped_duplicates = 0
     for row in rows:
         mapped = NYC_CODES.get((row["Agency"], row["Complaint Type"]))
@@ -196,15 +192,15 @@ def nyc2024_set(path: Path, limit: int | None = None) -> LabelledSet:
             point=(lat, lng),
             address=address,
         )
-        if agency_duplicate(row):
-            duplicates.add(ref)
         norm = normalise(address)
         key = f"{row['Borough']}|{row['Complaint Type']}|{norm}"
+        if agency_duplicate(row):
+            duplicates.add(ref)
+            marked.add((at, key))
         made.reports.append(
             Labelled(agency, _iso_local(native, at), at, lat, lng, key, row["Complaint Type"], norm)
         )
     label(made.reports, NYC_GAP)
-    marked = {(r.at, r.key) for r in made.reports if _ref(r) in duplicates}
     made.doubt = agency_doubt(marked)
     made.doubts = doubts(made.reports, made.doubt, NYC_GAP)
     total = sum(agency_duplicate(r) for r in rows)

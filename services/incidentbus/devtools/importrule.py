@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import ast
 import sys
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 SOURCE = Path(__file__).resolve().parents[2]  # services/
@@ -81,30 +81,12 @@ def _modules(root: Path, package: str) -> list[str]:
     ]
 
 
-def shell_violations(root: Path = SOURCE, tools: tuple[str, ...] = TOOLS) -> list[str]:
-    """Every path from an operator tool to faust or a shell module, as `module: imports name`."""
-    problems: list[str] = []
-    pending = [m for package in tools for m in _modules(root, package) if m not in SHELL_STARTERS]
-    done: set[str] = set()
-    while pending:
-        module = pending.pop()
-        path = module_path(module, root)
-        if module in done or module in SHELL_STARTERS or path is None:
-            continue
-        done.add(module)
-        for name in set(_imports(ast.parse(path.read_text("utf-8")), module)):
-            if name.split(".")[0] in ("faust", "mode") or name.startswith(SHELLS):
-                problems.append(f"{module}: imports {name} (a faust shell)")
-            elif name.startswith("incidentbus.") and not name.startswith("incidentbus.v1"):
-                pending.append(name)
-    return sorted(set(problems))
-
-
-def violations(root: Path = SOURCE, core: str = CORE) -> list[str]:
-    """Every forbidden import or wall-clock call reachable from the core, as `module: problem`."""
-    problems: list[str] = []
-    pending = _modules(root, core)
-    done: set[str] = set()
+def _walk(
+    root: Path, start: list[str], follow: Callable[[str], bool]
+) -> Iterator[tuple[str, ast.AST, set[str]]]:
+    """Each `incidentbus` module reachable from `start` through imports `follow` accepts, once:
+    (module, its tree, the names it imports)."""
+    pending, done = list(start), set[str]()
     while pending:
         module = pending.pop()
         path = module_path(module, root)
@@ -112,11 +94,34 @@ def violations(root: Path = SOURCE, core: str = CORE) -> list[str]:
             continue
         done.add(module)
         tree = ast.parse(path.read_text("utf-8"))
-        for name in set(_imports(tree, module)):
-            if name.split(".")[0] in FORBIDDEN:
-                problems.append(f"{module}: imports {name}")
-            elif name.startswith("incidentbus.") and not name.startswith("incidentbus.v1"):
-                pending.append(name)
+        names = set(_imports(tree, module))
+        yield module, tree, names
+        pending.extend(
+            n
+            for n in names
+            if n.startswith("incidentbus.") and not n.startswith("incidentbus.v1") and follow(n)
+        )
+
+
+def shell_violations(root: Path = SOURCE, tools: tuple[str, ...] = TOOLS) -> list[str]:
+    """Every path from an operator tool to faust or a shell module, as `module: imports name`."""
+    start = [m for package in tools for m in _modules(root, package) if m not in SHELL_STARTERS]
+    problems = [
+        f"{module}: imports {name} (a faust shell)"
+        for module, _, names in _walk(
+            root, start, lambda n: not n.startswith(SHELLS) and n not in SHELL_STARTERS
+        )
+        for name in names
+        if name.split(".")[0] in ("faust", "mode") or name.startswith(SHELLS)
+    ]
+    return sorted(set(problems))
+
+
+def violations(root: Path = SOURCE, core: str = CORE) -> list[str]:
+    """Every forbidden import or wall-clock call reachable from the core, as `module: problem`."""
+    problems: list[str] = []
+    for module, tree, names in _walk(root, _modules(root, core), lambda _: True):
+        problems.extend(f"{module}: imports {name}" for name in names if name.split(".")[0] in FORBIDDEN)
         problems.extend(f"{module}: calls {call} (wall clock)" for call in _clock_calls(tree))
     return sorted(set(problems))
 

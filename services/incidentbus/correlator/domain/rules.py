@@ -15,6 +15,8 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
+from incidentbus.correlator.domain.names import category_family
+
 Level = Literal["NONE", "IV", "III", "II", "I"]
 LEVELS: tuple[str, ...] = ("NONE", "IV", "III", "II", "I")
 JURISDICTION_LEVELS = ("grid", "community", "street", "district", "city")
@@ -251,7 +253,7 @@ class Rules(Frozen):
 
     def repeat_reopens(self, incident_type: str, category: str) -> bool:
         """Whether a repeat of a case of this type reopens it (its type or family is listed)."""
-        return bool({incident_type, _family(category)} & set(self.correlation.repeat.reopen))
+        return bool({incident_type, category_family(category)} & set(self.correlation.repeat.reopen))
 
     def compressed(self, factor: float) -> Rules:
         """The same rules with every duration divided by `factor` (demos and drills run a day in minutes)."""
@@ -325,13 +327,9 @@ class Rules(Frozen):
         return ""
 
 
-def _family(category: str) -> str:
-    return "unknown" if category.startswith("unknown_") else category
-
-
 def _by_type(table: dict[str, float], incident_type: str, category: str, fallback: float) -> float:
     """A per-type setting: the type's entry, else its category family's, else "default"."""
-    for key in (incident_type, _family(category), "default"):
+    for key in (incident_type, category_family(category), "default"):
         if key in table:
             return table[key]
     return fallback
