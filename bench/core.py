@@ -28,8 +28,8 @@ from typing import Any
 
 from bench.feed import Feed
 from bench.mix import Mix
+from incidentbus.correlator.domain.area import AreaState
 from incidentbus.correlator.domain.core import step
-from incidentbus.correlator.domain.model import AreaState
 from incidentbus.correlator.domain.outputs import Output
 from incidentbus.correlator.domain.rules import Rules
 from incidentbus.correlator.domain.statecodec import dumps, loads
@@ -172,10 +172,10 @@ def run_day(mix: Mix, rules: Rules, *, tick_ms: int, seed: int = 7, policy: Poli
                     _answers(out, at, rng, policy, sched)
         last = at
         if day.inputs % SAMPLE_EVERY == 0 and (now_open := open_cases(states)) > day.busiest_open:
-            day.busiest, day.busiest_open = dict(states), now_open  # states are immutable values
+            day.busiest, day.busiest_open = {k: s.copy() for k, s in states.items()}, now_open
     day.span_ms = last - first
     if open_cases(states) >= day.busiest_open:
-        day.busiest, day.busiest_open = dict(states), open_cases(states)
+        day.busiest, day.busiest_open = {k: s.copy() for k, s in states.items()}, open_cases(states)
     return day
 
 

@@ -37,9 +37,10 @@ from bench.feed import Feed
 from bench.machine import load_average, machine
 from bench.mix import CELL, DISTRICT_CELLS, LAT0, LNG0, grid_of
 from bench.topics import bench_settings
+from incidentbus.correlator.domain.area import AreaState
 from incidentbus.correlator.domain.core import step
 from incidentbus.correlator.domain.inputs import Input
-from incidentbus.correlator.domain.model import AreaState, Case, frozen_map
+from incidentbus.correlator.domain.model import Case
 from incidentbus.correlator.domain.rules import Rules
 from incidentbus.correlator.domain.statecodec import dumps
 from incidentbus.correlator.rulesfile import rules_for
@@ -113,7 +114,7 @@ def filled(template: Case, area: str, n: int, clock_ms: int) -> AreaState:
         )
         for k in range(5):
             seen[f"{case_id}/e{k}"] = at
-    return AreaState(area, clock_ms=clock_ms, cases=frozen_map(cases), seen=frozen_map(seen))
+    return AreaState(area, clock_ms=clock_ms, cases=cases, seen=seen)
 
 
 def timed(state: AreaState, item: Input, rules: Rules, repeat: int) -> tuple[float, int]:

@@ -13,9 +13,9 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Protocol
 
-from incidentbus.correlator.domain.core import step
+from incidentbus.correlator.domain.area import AreaState, Changes
+from incidentbus.correlator.domain.core import apply
 from incidentbus.correlator.domain.inputs import Input, Position
-from incidentbus.correlator.domain.model import AreaState
 from incidentbus.correlator.domain.outputs import Output
 from incidentbus.correlator.domain.rules import Rules
 from incidentbus.correlator.routing import SOURCE_HEADERS, publisher_from_headers
@@ -55,9 +55,12 @@ def input_of(decoded: Decoded) -> Input:
 
 
 class AreaStore(Protocol):
+    """Where area states live. `load` returns the area's working state (the same object until
+    it is saved or dropped); `save` persists what a step changed."""
+
     def load(self, area: str) -> AreaState: ...
 
-    def save(self, area: str, state: AreaState) -> None: ...
+    def save(self, area: str, state: AreaState, changes: Changes) -> None: ...
 
     def areas(self, partition: int) -> list[str]: ...
 
@@ -68,27 +71,28 @@ class AreaStore(Protocol):
 class AreaStep:
     area: str
     state: AreaState
+    changes: Changes
     outputs: list[Output]
 
 
 def steps_for(store: AreaStore, rules: Rules, item: Input, key: str) -> list[AreaStep]:
-    """The steps an input causes, each from the area's stored state (nothing is saved here)."""
+    """The steps an input causes, each on the area's working state (nothing is saved here)."""
     areas = store.areas(item.at.partition) if item.is_tick else [key]
     return [_step(store.load(area), item, rules) for area in areas]
 
 
 def _step(state: AreaState, item: Input, rules: Rules) -> AreaStep:
-    """One area's step; a fault of the core becomes a dead letter and leaves the area as it was.
+    """One area's step; a fault of the core becomes a dead letter and leaves the area as it was
+    (the step's writes are undone).
 
     The core refuses what it cannot act on by itself (admission); this is the last line, so one
     district's fault neither stops the service nor holds up the other districts of a tick."""
     try:
-        return AreaStep(state.area, *step(state, item, rules))
+        return AreaStep(state.area, state, *apply(state, item, rules))
     except Exception as exc:
         detail = f"the core failed on this input in area {state.area}: {type(exc).__name__}: {exc}"
-        return AreaStep(
-            state.area, state, [Output("reject", state.area, reason="correlator.internal", detail=detail)]
-        )
+        reject = Output("reject", state.area, reason="correlator.internal", detail=detail)
+        return AreaStep(state.area, state, Changes(frozenset()), [reject])
 
 
 @dataclass
@@ -99,9 +103,9 @@ class MemoryStore:
     known: dict[int, list[str]] = field(default_factory=dict)
 
     def load(self, area: str) -> AreaState:
-        return self.states.get(area) or AreaState(area)
+        return self.states.setdefault(area, AreaState(area))
 
-    def save(self, area: str, state: AreaState) -> None:
+    def save(self, area: str, state: AreaState, changes: Changes) -> None:
         self.states[area] = state
 
     def areas(self, partition: int) -> list[str]:
@@ -116,7 +120,7 @@ def run_input(store: AreaStore, rules: Rules, item: Input, key: str) -> list[Out
     """Step and save at once (replay): the outputs of one input, in order."""
     outputs: list[Output] = []
     for s in steps_for(store, rules, item, key):
-        store.save(s.area, s.state)
+        store.save(s.area, s.state, s.changes)
         outputs.extend(s.outputs)
     if not item.is_tick:
         store.remember(item.at.partition, key)

@@ -11,10 +11,10 @@ import time
 
 import faust
 
-from incidentbus.correlator.domain.model import AreaState
+from incidentbus.correlator.domain.area import AreaState, Changes
 from incidentbus.correlator.domain.outputs import Output
 from incidentbus.correlator.domain.rules import Rules
-from incidentbus.correlator.domain.statecodec import dumps, loads
+from incidentbus.correlator.domain.statecodec import Record, all_records, from_records, legacy_loads, records
 from incidentbus.correlator.engine import INPUT, input_of, output_record, routed_record, steps_for
 from incidentbus.correlator.routing import (
     COMMANDS,
@@ -40,27 +40,70 @@ log = get_logger("incidentbus.correlator")
 
 
 class Correlator:
-    """The shell around the core; also the engine's AreaStore, over a faust table (one state per area)."""
+    """The shell around the core; also the engine's AreaStore, over a faust table.
+
+    The table holds one record per case, remembered id, retired report and alias of each area
+    ("<area>|<store>/<key>", statecodec.records), so a step writes only what it touched. The
+    working states are kept in memory, built from the table in one scan after each rebalance
+    (faust restores the table first); a step whose outputs could not be sent drops its area, so
+    the next attempt starts again from what was stored."""
 
     def __init__(self, app: faust.App, settings: BusSettings, rules: Rules) -> None:
         self.app, self.settings, self.rules = app, settings, rules
-        # Values are the canonical JSON of an AreaState, stored as text.
         self.table = app.Table(
             "correlator-areas",
             default=None,
             partitions=INPUT_PARTITIONS,
             key_type=str,
             value_type=str,
-            # a busy district's state can pass Kafka's 1 MB default; closed cases are evicted daily
-            extra_topic_configs={"max.message.bytes": str(8 * 1024 * 1024)},
         )
+        self.states: dict[str, AreaState] | None = None
+        self.legacy: set[str] = set()  # areas read from a whole-area value of an older version
+        app.on_partitions_assigned.connect(self._forget)
+        app.on_partitions_revoked.connect(self._forget)
+
+    async def _forget(self, *_: object, **__: object) -> None:
+        self.states = None
+
+    def _scan(self) -> dict[str, AreaState]:
+        """Every area this worker holds, from the table (one pass)."""
+        grouped: dict[str, list[tuple[str, bytes]]] = {}
+        legacy: dict[str, AreaState] = {}
+        for key, value in self.table.items():
+            area, sep, name = str(key).partition("|")
+            if sep:
+                grouped.setdefault(area, []).append((name, str(value).encode()))
+            elif value and not area.startswith("__areas__/"):
+                legacy[area] = legacy_loads(str(value).encode())
+        states = {area: from_records(area, items) for area, items in grouped.items()}
+        self.legacy = set(legacy) - set(states)
+        return {**{a: legacy[a] for a in self.legacy}, **states}
 
     def load(self, area: str) -> AreaState:
-        raw = self.table.get(area)
-        return loads(raw.encode()) if raw else AreaState(area)
+        if self.states is None:
+            self.states = self._scan()
+        return self.states.setdefault(area, AreaState(area))
 
-    def save(self, area: str, state: AreaState) -> None:
-        self.table[area] = dumps(state).decode()
+    def save(self, area: str, state: AreaState, changes: Changes) -> None:
+        if area in self.legacy:  # written once as records, the old value gone
+            self.legacy.discard(area)
+            self._write(area, all_records(state))
+            self.table.pop(area, None)
+            return
+        self._write(area, records(state, changes))
+
+    def _write(self, area: str, items: list[Record]) -> None:
+        for name, value in items:
+            if value is None:
+                self.table.pop(f"{area}|{name}", None)
+            else:
+                self.table[f"{area}|{name}"] = value.decode()
+
+    def drop(self, area: str) -> None:
+        """Forget an area's working state: it is read from the table again."""
+        if self.states is not None:
+            self.states.pop(area, None)
+            self.states = None  # one scan rebuilds it (rare: only after a failed send)
 
     def areas(self, partition: int) -> list[str]:
         raw = self.table.get(f"__areas__/{partition}")
@@ -101,8 +144,12 @@ class Correlator:
             return [dead_letter_record(letter.letter, self.settings)]
         key = (record.key or b"").decode()
         for area_step in steps_for(self, self.rules, item, key):
-            await publish_all(self.app, [self._record(o, record) for o in area_step.outputs])
-            self.save(area_step.area, area_step.state)
+            try:
+                await publish_all(self.app, [self._record(o, record) for o in area_step.outputs])
+            except BaseException:
+                self.drop(area_step.area)  # the stored state is still the one before this input
+                raise
+            self.save(area_step.area, area_step.state, area_step.changes)
             if area_step.outputs:
                 log.info(
                     "correlated",

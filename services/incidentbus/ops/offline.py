@@ -27,8 +27,8 @@ from typing import Any
 from incidentbus.agencies.base import AgencyAdapter
 from incidentbus.agencies.pipeline import IntakeError, canonical_event, events_topic
 from incidentbus.agencies.registry import AGENCIES, load_adapter
+from incidentbus.correlator.domain.area import AreaState
 from incidentbus.correlator.domain.inputs import CORRELATOR, Input, Position
-from incidentbus.correlator.domain.model import AreaState
 from incidentbus.correlator.domain.outputs import Output
 from incidentbus.correlator.domain.rules import Rules
 from incidentbus.correlator.engine import MemoryStore, run_input

@@ -11,8 +11,9 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 
+from incidentbus.correlator.domain.area import AreaState
 from incidentbus.correlator.domain.evolve import evolve
-from incidentbus.correlator.domain.model import AreaState, Case
+from incidentbus.correlator.domain.model import Case
 from incidentbus.kernel.codec import DecodeError, decode
 from incidentbus.kernel.envelope import timestamp_ms
 from incidentbus.kernel.records import RawRecord

@@ -7,9 +7,10 @@ from typing import Any
 
 import pytest
 
+from incidentbus.correlator.domain.area import AreaState
 from incidentbus.correlator.domain.core import step
 from incidentbus.correlator.domain.inputs import Input
-from incidentbus.correlator.domain.model import AreaState, Case
+from incidentbus.correlator.domain.model import Case
 from incidentbus.correlator.domain.outputs import Output
 from incidentbus.correlator.domain.rules import Rules
 from incidentbus.correlator.rulesfile import load_rules

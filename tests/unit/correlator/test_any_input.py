@@ -10,10 +10,10 @@ from typing import Any
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from incidentbus.correlator.domain.area import AreaState
 from incidentbus.correlator.domain.core import step
 from incidentbus.correlator.domain.inputs import Input, Position
 from incidentbus.correlator.domain.invariants import violations
-from incidentbus.correlator.domain.model import AreaState
 from incidentbus.kernel.envelope import new_envelope, timestamp_ms, wrap
 from incidentbus.v1 import agency_events_pb2, common_pb2
 from tests.unit.correlator.builders import MIN, T0, Feed, location
@@ -88,7 +88,7 @@ def test_no_input_makes_the_core_raise(data: st.DataObject) -> None:
             Position("police.events.v1", 0, offset),
             "police",
         )
-        before = state
+        before = state.copy()
         state, outputs = step(state, item, RULES)
         assert violations(before, outputs, state, RULES) == []
         assert all(o.reason.startswith(("correlator.", "authz.")) for o in outputs if o.kind == "reject")

@@ -13,7 +13,7 @@ from tests.unit.correlator.conftest import RULES, Run
 
 
 def checked(run: Run, item: object) -> list[Output]:
-    before = run.state
+    before = run.state.copy()
     out = run(item)  # type: ignore[arg-type]
     assert violations(before, out, run.state, RULES) == []
     assert spoken_for(item, out, RULES) == []  # type: ignore[arg-type]

@@ -50,7 +50,7 @@ class Lifecycle(RuleBasedStateMachine):
         self.problems: list[str] = []
 
     def step(self, item: Input) -> list[Output]:
-        before = self.run.state
+        before = self.run.state.copy()
         out = self.run(item)
         self.problems += violations(before, out, self.run.state, RULES)
         self.problems += spoken_for(item, out, RULES)

@@ -17,7 +17,7 @@ HOUR = 60 * MIN
 
 def checked(run: Run, item: object) -> None:
     """Step with the invariants checked."""
-    before = run.state
+    before = run.state.copy()
     out = run(item)  # type: ignore[arg-type]
     assert violations(before, out, run.state, RULES) == []
 

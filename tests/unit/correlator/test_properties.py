@@ -6,10 +6,10 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from incidentbus.correlator.domain import statecodec
+from incidentbus.correlator.domain.area import AreaState
 from incidentbus.correlator.domain.chain import check_chain
 from incidentbus.correlator.domain.core import step
 from incidentbus.correlator.domain.inputs import Input
-from incidentbus.correlator.domain.model import AreaState
 from incidentbus.correlator.domain.outputs import Output
 from tests.unit.correlator.builders import MIN, T0, Feed
 from tests.unit.correlator.conftest import RULES, Run

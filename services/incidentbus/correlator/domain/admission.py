@@ -3,8 +3,8 @@ other producer, is either admitted or refused here with a named reason; the core
 
 from __future__ import annotations
 
+from incidentbus.correlator.domain.area import AreaState
 from incidentbus.correlator.domain.inputs import CORRELATOR, OPERATOR, Input
-from incidentbus.correlator.domain.model import AreaState
 from incidentbus.correlator.domain.rules import Rules
 from incidentbus.kernel.ids import event_id
 from incidentbus.v1 import agency_events_pb2

@@ -8,9 +8,10 @@ from dataclasses import replace
 from google.protobuf.message import Message
 
 from incidentbus.correlator.domain import names, outputs
+from incidentbus.correlator.domain.area import AreaState
 from incidentbus.correlator.domain.chain import seal
 from incidentbus.correlator.domain.evolve import evolve
-from incidentbus.correlator.domain.model import JURISDICTION_LEVELS, MAX_PRIORITY, AreaState, Case, Deadline
+from incidentbus.correlator.domain.model import JURISDICTION_LEVELS, MAX_PRIORITY, Case, Deadline
 from incidentbus.correlator.domain.names import category_family
 from incidentbus.correlator.domain.outputs import Output
 from incidentbus.correlator.domain.rules import LEVELS, Rules
@@ -37,7 +38,8 @@ class Decision:
         self.input_ms = clock_ms  # the input's own bus time; the clock never goes back
         # Where the cause was published, and by whom (the topic's agency): who spoke, for the record.
         self.source_topic, self.publisher = source_topic, publisher
-        self.state = replace(state, clock_ms=max(state.clock_ms, clock_ms))
+        self.state = state
+        state.advance(clock_ms)
         self.rules, self.cause = rules, cause
         self.outputs: list[Output] = []
         self.touched: list[str] = []
@@ -223,15 +225,8 @@ class Decision:
         return self.clock - self.rules.deadlines.allowed_lateness_ms
 
     def _next_due(self) -> tuple[int, str] | None:
-        upto = self._fires_upto  # once per scan: this runs over every deadline of every open case
-        due = [
-            (d.due_ms, c.case_id)
-            for c in self.state.cases.values()
-            if c.is_open
-            for d in c.deadlines
-            if d.due_ms <= upto
-        ]
-        return min(due) if due else None
+        """The earliest (due time, case id) that fires now: the deadline index's first."""
+        return self.state.index(self.rules).next_due(self.state.cases, self._fires_upto)
 
     def _escalate(self, case: Case) -> None:
         upto = self._fires_upto

@@ -11,7 +11,8 @@ from dataclasses import replace
 from typing import Any
 
 from incidentbus.correlator.domain import names
-from incidentbus.correlator.domain.model import AreaState, Case, Deadline, Place, Report, Task, frozen_map
+from incidentbus.correlator.domain.area import AreaState
+from incidentbus.correlator.domain.model import Case, Deadline, Place, Report, Task
 from incidentbus.v1 import case_events_pb2, common_pb2
 
 PROGRESS = ("REPORTED", "DISPATCHED", "ACKNOWLEDGED", "ON_SCENE")
@@ -214,7 +215,8 @@ EVOLVERS: dict[str, Callable[[Case, Any, int], Case]] = {
 
 
 def evolve(area: AreaState, event: case_events_pb2.CaseEvent) -> AreaState:
-    """The area after one case event; the case's sequence and hash move with it."""
+    """The area after one case event (written in place, and returned): the case's sequence and
+    hash move with it."""
     body_name = event.WhichOneof("body") or ""
     body, at = getattr(event, body_name), ms(event.envelope.recorded_at)
     current = area.cases.get(event.case_id)
@@ -226,7 +228,7 @@ def evolve(area: AreaState, event: case_events_pb2.CaseEvent) -> AreaState:
     else:
         case = EVOLVERS[body_name](current, body, at)
     case = replace(case, sequence=event.sequence, last_hash=event.hash, updated_ms=at)
-    area = area.with_case(replace(case, status=derived_status(case)))
+    area.put_case(replace(case, status=derived_status(case)))
     if body_name == "case_closed" and body.merged_into:
-        area = replace(area, aliases=frozen_map({**area.aliases, event.case_id: body.merged_into}))
+        area.put_alias(event.case_id, body.merged_into)
     return area

@@ -118,8 +118,11 @@ def destination(d: Decision, report: Report, status: str, skip: str) -> str:
 
 
 def _matches(d: Decision, report: Report, status: str, skip: str) -> list[tuple[Score, Case]]:
-    """Open cases of the report's status (but `skip`) that it matches, best first."""
-    candidates = [c for c in d.state.open_cases() if c.event_status == status and c.case_id != skip]
+    """Open cases of the report's status (but `skip`) that it matches, best first: scored are
+    only the cases the place index finds near it."""
+    cases, radius = d.state.cases, d.rules.radius_m(report.incident_type, report.category)
+    found = d.state.index(d.rules).candidates("open", report, radius) - {skip}
+    candidates = [cases[i] for i in sorted(found) if cases[i].event_status == status]
     return best_matches(report, candidates, d.rules)
 
 

@@ -22,9 +22,10 @@ from __future__ import annotations
 from collections import Counter
 
 from incidentbus.correlator.domain import names
+from incidentbus.correlator.domain.area import AreaState
 from incidentbus.correlator.domain.evolve import evolve
 from incidentbus.correlator.domain.inputs import CORRELATOR, Input
-from incidentbus.correlator.domain.model import AreaState, Case
+from incidentbus.correlator.domain.model import Case
 from incidentbus.correlator.domain.outputs import Output
 from incidentbus.correlator.domain.rules import Rules
 from incidentbus.v1 import bus_pb2, case_events_pb2, common_pb2
@@ -54,7 +55,8 @@ def transition_problem(before: Case | None, after: Case, body: str) -> str | Non
 
 
 def violations(before: AreaState, outputs: list[Output], after: AreaState, rules: Rules) -> list[str]:
-    """Every invariant the step from `before` to `after` (with its outputs) broke."""
+    """Every invariant the step from `before` (a snapshot: `AreaState.copy`) to `after` (with
+    its outputs) broke."""
     found = _folded(before, outputs, after)
     for case in after.cases.values():
         found += _case_problems(case, rules)
@@ -65,7 +67,7 @@ def violations(before: AreaState, outputs: list[Output], after: AreaState, rules
 
 def _folded(before: AreaState, outputs: list[Output], after: AreaState) -> list[str]:
     found: list[str] = []
-    state = before
+    state = before.copy()  # folded in place: `before` stays as it was
     for out in outputs:
         if out.kind != "case_event" or not isinstance(out.message, case_events_pb2.CaseEvent):
             continue

@@ -73,13 +73,13 @@ def reach_m(a: Report, b: Report, rules: Rules) -> float:
 
 
 @lru_cache(maxsize=65_536)
-def _normalised(text: str) -> NormalisedAddress | None:
+def normalised(text: str) -> NormalisedAddress | None:
     return normalise_address(text) if text else None
 
 
 def address_match(a: Place, b: Place) -> AddressMatch:
     """How two places' addresses compare, once normalised (cached: a pure function of the text)."""
-    return compare_addresses(_normalised(a.address), _normalised(b.address))
+    return compare_addresses(normalised(a.address), normalised(b.address))
 
 
 PRECISE = (AddressKind.ADDRESS, AddressKind.INTERSECTION)  # a spot, not a whole street
@@ -89,7 +89,7 @@ def _address_conflict(match: AddressMatch, a: Place, b: Place, rules: Rules) -> 
     """Two precise addresses (a house number, or an intersection) that disagree. A street named
     alone, or free text read as one ("X Rd near Y Rd"), is too vague to rule a place out."""
     policy = rules.correlation.address
-    x, y = _normalised(a.address), _normalised(b.address)
+    x, y = normalised(a.address), normalised(b.address)
     if x is None or y is None or x.kind not in PRECISE or y.kind not in PRECISE:
         return False
     if match is AddressMatch.DIFFERENT:

@@ -1,14 +1,10 @@
-"""The correlator's state: frozen values, replaced (never mutated) as events are folded in.
-
-An area (a district) is the unit of state and of ordering: all its reports and cases meet in
-one input partition, so one AreaState holds everything a decision about them needs.
+"""The correlator's values: a case and its parts, frozen, replaced (never mutated) as events
+are folded in. An area's cases, and what finds them, are area.py's AreaState.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field, replace
-from types import MappingProxyType
-from typing import Any
+from dataclasses import dataclass, replace
 
 OPEN_STATUSES = ("REPORTED", "DISPATCHED", "ACKNOWLEDGED", "ON_SCENE", "RESOLVED", "VERIFIED")
 ACTIVE_TASK = ("ASSIGNED", "ACKNOWLEDGED", "UNIT_DISPATCHED", "ON_SCENE")
@@ -135,66 +131,3 @@ class Case:
             d for d in self.deadlines if not (d.task_id == task_id and (not kinds or d.kind in kinds))
         )
         return replace(self, deadlines=kept)
-
-
-def frozen_map(data: dict[str, Any] | None = None) -> MappingProxyType[str, Any]:
-    return MappingProxyType(dict(data or {}))
-
-
-def retired_key(identity: tuple[str, str]) -> str:
-    return "/".join(identity)
-
-
-@dataclass(frozen=True)
-class AreaState:
-    """Everything the correlator knows about one area, at one point of its input."""
-
-    area: str
-    clock_ms: int = 0
-    cases: MappingProxyType[str, Case] = field(default_factory=frozen_map)
-    aliases: MappingProxyType[str, str] = field(default_factory=frozen_map)  # merged case -> survivor
-    seen: MappingProxyType[str, int] = field(default_factory=frozen_map)  # input event id -> event time
-    positions: MappingProxyType[str, int] = field(default_factory=frozen_map)  # "topic/partition" -> offset
-    # Reports of cases that left the working state: "agency/ref" -> [case id, time it left (ms)],
-    # so a late revision is refused instead of opening a second case for one report.
-    retired: MappingProxyType[str, tuple[str, int]] = field(default_factory=frozen_map)
-
-    def resolve(self, case_id: str) -> Case | None:
-        """The live case for an id, following merges."""
-        seen: set[str] = set()
-        while case_id in self.aliases and case_id not in seen:
-            seen.add(case_id)
-            case_id = self.aliases[case_id]
-        return self.cases.get(case_id)
-
-    def with_case(self, case: Case) -> AreaState:
-        return replace(self, cases=frozen_map({**self.cases, case.case_id: case}))
-
-    def open_cases(self) -> list[Case]:
-        return sorted((c for c in self.cases.values() if c.is_open), key=lambda c: c.case_id)
-
-    def case_of_task(self, task_id: str) -> Case | None:
-        return next((c for c in self.cases.values() if c.task(task_id) is not None), None)
-
-    def find_task(self, case_id: str, task_id: str) -> tuple[Case, Task] | None:
-        """The case and task a reply names: by its case id (following merges), else by task id."""
-        case = self.resolve(case_id) if case_id else None
-        if case is None or case.task(task_id) is None:
-            case = self.case_of_task(task_id)
-        task = case.task(task_id) if case else None
-        return (case, task) if case is not None and task is not None else None
-
-    def retired_case(self, identity: tuple[str, str]) -> str:
-        """The id of the case that held this report and left the working state, or ''."""
-        found = self.retired.get(retired_key(identity))
-        return found[0] if found else ""
-
-    def case_of_report(self, identity: tuple[str, str]) -> tuple[Case, Report] | None:
-        """The live (not merged) case holding a report of this (agency, native reference)."""
-        for case in self.cases.values():
-            if case.status == "MERGED":
-                continue
-            for report in case.reports:
-                if report.identity == identity:
-                    return case, report
-        return None

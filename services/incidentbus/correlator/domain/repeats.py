@@ -4,7 +4,8 @@ A repeat call four minutes after a noise case closed is not a new incident: it i
 closed case on the record (`ReportLinked`, rule "repeat", gap scored against the category's
 repeat window), and for the families the rules name the case reopens with a new lead task (the
 incident is evidently not over). Without a match, or past the window, the report opens its own
-case as usual. Merged and superseded cases are never repeated into.
+case as usual. Merged and superseded cases are never repeated into
+(area_index.REPEATABLE: only cases closed on verification or by policy are).
 """
 
 from __future__ import annotations
@@ -19,8 +20,6 @@ from incidentbus.correlator.domain.matching import (
     place_score,
 )
 from incidentbus.correlator.domain.model import Case, Report
-
-REPEATABLE = ("VERIFIED", "POLICY")  # how a case must have closed to be repeated into
 
 
 def repeat_score(report: Report, case: Case, d: Decision) -> Score | None:
@@ -48,11 +47,11 @@ def repeat_score(report: Report, case: Case, d: Decision) -> Score | None:
 
 def repeated_case(d: Decision, report: Report, status: str) -> tuple[Score, Case] | None:
     """The recently closed case of the report's status it repeats best (ties to the older id)."""
-    closed = [
-        c
-        for c in d.state.cases.values()
-        if c.status == "CLOSED" and c.closure in REPEATABLE and c.event_status == status
-    ]
+    cases = d.state.cases
+    found = d.state.index(d.rules).candidates(
+        "repeat", report, d.rules.radius_m(report.incident_type, report.category)
+    )
+    closed = [cases[i] for i in sorted(found) if cases[i].event_status == status]
     scored = [(s, c) for c in closed if (s := repeat_score(report, c, d)) is not None]
     return min(scored, key=lambda sc: (-sc[0].total, sc[1].case_id)) if scored else None
 

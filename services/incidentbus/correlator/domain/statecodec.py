@@ -1,34 +1,39 @@
-"""AreaState <-> JSON bytes, for the shell's table and for saving a replay's state at any point.
+"""AreaState <-> records: one record per case, remembered event id, retired report and alias,
+and one for the clock and read positions, so what a step writes is what it touched and no
+record grows with the district. Values are canonical JSON (sorted keys, no spaces): the same
+state always gives the same bytes.
 
-Canonical JSON (sorted keys, no spaces): the same state always gives the same bytes.
+Record keys are "<store>/<key>" ("case/C-310101-…", "seen/<event id>", "retired/<agency>/<ref>",
+"alias/<case id>", "meta/"); `dumps`/`loads` hold a whole area in one value (a replay's saved
+state, the tests' round trips).
 """
 
 from __future__ import annotations
 
 import json
-from dataclasses import asdict, fields
+from collections.abc import Iterable
+from dataclasses import MISSING, asdict, fields
 from typing import Any
 
-from incidentbus.correlator.domain.model import AreaState, Case, Deadline, Place, Report, Task, frozen_map
+from incidentbus.correlator.domain.area import AreaState, Changes
+from incidentbus.correlator.domain.model import Case, Deadline, Place, Report, Task
+
+Record = tuple[str, bytes | None]  # (key, value); None: the key is deleted
+
+
+def _json(value: Any) -> bytes:
+    return json.dumps(value, sort_keys=True, separators=(",", ":"), ensure_ascii=False).encode()
+
+
+_CASE_DEFAULTS = {f.name: f.default for f in fields(Case) if f.default is not MISSING}
 
 
 def _case_dict(case: Case) -> dict[str, Any]:
+    """The case's fields, without those at their default (most of a case's flags, most of the
+    time): about a third of the bytes."""
     data = asdict(case)
     data["last_hash"] = case.last_hash.hex()
-    return data
-
-
-def dumps(state: AreaState) -> bytes:
-    data = {
-        "area": state.area,
-        "clock_ms": state.clock_ms,
-        "cases": {k: _case_dict(c) for k, c in state.cases.items()},
-        "aliases": dict(state.aliases),
-        "seen": dict(state.seen),
-        "positions": dict(state.positions),
-        "retired": {k: list(v) for k, v in state.retired.items()},
-    }
-    return json.dumps(data, sort_keys=True, separators=(",", ":"), ensure_ascii=False).encode()
+    return {k: v for k, v in data.items() if k not in _CASE_DEFAULTS or v != _CASE_DEFAULTS[k]}
 
 
 def _place(data: dict[str, Any]) -> Place:
@@ -38,23 +43,97 @@ def _place(data: dict[str, Any]) -> Place:
 def _case(data: dict[str, Any]) -> Case:
     values = dict(data)
     values["place"] = _place(data["place"])
-    values["reports"] = tuple(Report(**{**r, "place": _place(r["place"])}) for r in data["reports"])
-    values["tasks"] = tuple(Task(**t) for t in data["tasks"])
-    values["deadlines"] = tuple(Deadline(**d) for d in data["deadlines"])
-    values["declined"] = tuple(data["declined"])
-    values["last_hash"] = bytes.fromhex(data["last_hash"])
+    values["reports"] = tuple(Report(**{**r, "place": _place(r["place"])}) for r in data.get("reports", ()))
+    values["tasks"] = tuple(Task(**t) for t in data.get("tasks", ()))
+    values["deadlines"] = tuple(Deadline(**d) for d in data.get("deadlines", ()))
+    values["declined"] = tuple(data.get("declined", ()))
+    values["last_hash"] = bytes.fromhex(data.get("last_hash", ""))
     known = {f.name for f in fields(Case)}
     return Case(**{k: v for k, v in values.items() if k in known})
 
 
+def _meta(state: AreaState) -> dict[str, Any]:
+    return {"area": state.area, "clock_ms": state.clock_ms, "positions": dict(state.positions)}
+
+
+def _value(state: AreaState, store: str, key: str) -> bytes | None:
+    """The record of one key as the state holds it now (None: it is gone)."""
+    if store == "meta":
+        return _json(_meta(state))
+    if store == "case":
+        case = state.cases.get(key)
+        return _json(_case_dict(case)) if case is not None else None
+    if store == "seen":
+        return _json(state.seen[key]) if key in state.seen else None
+    if store == "retired":
+        return _json(list(state.retired[key])) if key in state.retired else None
+    if store == "alias":
+        return _json(state.aliases[key]) if key in state.aliases else None
+    raise ValueError(f"no store {store!r} in an area's state")
+
+
+def records(state: AreaState, changes: Changes) -> list[Record]:
+    """The records a step's changes write, in key order."""
+    return [(f"{store}/{key}", _value(state, store, key)) for store, key in sorted(changes.keys)]
+
+
+def all_records(state: AreaState) -> list[Record]:
+    """Every record of the state (the whole area, as `from_records` reads it back)."""
+    keys = {("meta", "")}
+    keys |= {("case", k) for k in state.cases} | {("seen", k) for k in state.seen}
+    keys |= {("retired", k) for k in state.retired} | {("alias", k) for k in state.aliases}
+    return records(state, Changes(frozenset(keys)))
+
+
+def from_records(area: str, items: Iterable[tuple[str, bytes]]) -> AreaState:
+    """The state these records hold (any order; keys as `records` writes them).
+
+    Raises ValueError for a key of no known store."""
+    meta: dict[str, Any] = {"clock_ms": 0, "positions": {}}
+    cases: dict[str, Case] = {}
+    seen: dict[str, int] = {}
+    retired: dict[str, tuple[str, int]] = {}
+    aliases: dict[str, str] = {}
+    for name, raw in sorted(items):
+        store, _, key = name.partition("/")
+        value = json.loads(raw)
+        if store == "meta":
+            meta = value
+        elif store == "case":
+            cases[key] = _case(value)
+        elif store == "seen":
+            seen[key] = value
+        elif store == "retired":
+            retired[key] = (value[0], value[1])
+        elif store == "alias":
+            aliases[key] = value
+        else:
+            raise ValueError(f"record {name!r} of no known store")
+    return AreaState(area, meta["clock_ms"], cases, aliases, seen, meta["positions"], retired)
+
+
+def dumps(state: AreaState) -> bytes:
+    """The whole area as one value: {record key: record value}."""
+    return _json({key: json.loads(value) for key, value in all_records(state) if value is not None})
+
+
 def loads(raw: bytes) -> AreaState:
     data = json.loads(raw)
+    area = data.get("meta/", {}).get("area", "")
+    return from_records(area, ((k, _json(v)) for k, v in data.items()))
+
+
+def legacy_loads(raw: bytes) -> AreaState:
+    """A whole area as versions before per-case records stored it (one JSON value per area:
+    "area", "clock_ms", "cases", "aliases", "seen", "positions", "retired"), so a correlator
+    upgraded in place reads its table; the shell writes it back as records."""
+    data = json.loads(raw)
     return AreaState(
-        area=data["area"],
-        clock_ms=data["clock_ms"],
-        cases=frozen_map({k: _case(c) for k, c in data["cases"].items()}),
-        aliases=frozen_map(data["aliases"]),
-        seen=frozen_map(data["seen"]),
-        positions=frozen_map(data["positions"]),
-        retired=frozen_map({k: (v[0], v[1]) for k, v in data.get("retired", {}).items()}),
+        data["area"],
+        data["clock_ms"],
+        {k: _case(c) for k, c in data["cases"].items()},
+        data["aliases"],
+        data["seen"],
+        data["positions"],
+        {k: (v[0], v[1]) for k, v in data.get("retired", {}).items()},
     )
