@@ -4,21 +4,22 @@ One district of the benchmark lattice is filled with N open cases (N = 100, 1,00
 50,000 by default), each a police report with its lead task and deadlines at its own point
 (a 25 x 25-cell district, points spread over it; reports over the last two hours; five remembered
 event ids per case), then three inputs are timed against that state, each from the same state
-(the core is pure, so a step never changes the state it is given):
+(`decide`: the step's writes are undone after it):
 
 - a report at a point no case is near (it is scored against every candidate, opens a case);
 - a reply (acknowledgement) to one case's lead task;
 - a clock tick a minute later, when no deadline falls due.
 
-Also printed: the serialized state (`statecodec.dumps`, what the shell writes as one changelog
-record per district today) in bytes per open case and in total — the largest record the
-correlator writes — and the ratio of each step's time at N to its time at the smallest N
-(target of the scale issue: at 10,000 open cases at most 1.5x the time at 100).
+Also printed: the state as the shell stores it (`statecodec.all_records`: one record per case,
+remembered id, retired report and alias), in bytes per open case and the largest record; the
+time to build the area's indexes from its cases (what a worker does once after a restart or a
+rebalance); and the ratio of each step's time at N to its time at the smallest N (target of the
+scale issue: at 10,000 open cases at most 1.5x the time at 100).
 
     .venv/bin/python -m bench.scale [--sizes 100,1000,10000,50000] [--repeat 5] [--json]
 
 Cases are built by copying one case the real core opened (new ids, points and times), not by
-stepping N reports, which would take O(N^2) today. Times are medians of `--repeat` steps.
+stepping N reports. Times are medians of `--repeat` steps.
 """
 
 from __future__ import annotations
@@ -38,11 +39,11 @@ from bench.machine import load_average, machine
 from bench.mix import CELL, DISTRICT_CELLS, LAT0, LNG0, grid_of
 from bench.topics import bench_settings
 from incidentbus.correlator.domain.area import AreaState
-from incidentbus.correlator.domain.core import step
+from incidentbus.correlator.domain.core import decide, step
 from incidentbus.correlator.domain.inputs import Input
 from incidentbus.correlator.domain.model import Case
 from incidentbus.correlator.domain.rules import Rules
-from incidentbus.correlator.domain.statecodec import dumps
+from incidentbus.correlator.domain.statecodec import all_records
 from incidentbus.correlator.rulesfile import rules_for
 from incidentbus.devtools import natives
 
@@ -122,7 +123,7 @@ def timed(state: AreaState, item: Input, rules: Rules, repeat: int) -> tuple[flo
     times, outputs = [], 0
     for _ in range(repeat):
         started = time.perf_counter()
-        _, out = step(state, item, rules)
+        out = decide(state, item, rules)
         times.append(time.perf_counter() - started)
         outputs = len(out)
     return statistics.median(times), outputs
@@ -141,7 +142,10 @@ def measure(n: int, rules: Rules, repeat: int) -> dict[str, Any]:
     reply_native = natives.reply("police", "ack", lead.task_id, some.case_id, seq=1, at=at)
     reply = feed.native("police", reply_native, clock + 2_000)
     tick = feed.tick(clock + MIN)
-    raw = dumps(state)
+    stored = [len(k) + len(v or b"") for k, v in all_records(state)]
+    started = time.perf_counter()
+    state.index(rules)
+    index_s = time.perf_counter() - started
     report_s, report_out = timed(state, report, rules, repeat)
     reply_s, reply_out = timed(state, reply, rules, repeat)
     tick_s, tick_out = timed(state, tick, rules, repeat)
@@ -151,8 +155,10 @@ def measure(n: int, rules: Rules, repeat: int) -> dict[str, Any]:
         "reply_ms": round(reply_s * 1000, 3),
         "tick_ms": round(tick_s * 1000, 3),
         "outputs": {"report": report_out, "reply": reply_out, "tick": tick_out},
-        "state_bytes": len(raw),
-        "bytes_per_open_case": round(len(raw) / n),
+        "index_build_ms": round(index_s * 1000, 1),
+        "state_bytes": sum(stored),
+        "largest_record_bytes": max(stored),
+        "bytes_per_open_case": round(sum(stored) / n),
     }
 
 
@@ -185,13 +191,14 @@ def main(argv: list[str] | None = None) -> int:
         return 0
     print(
         f"{'open cases':>10} {'report ms':>10} {'reply ms':>9} {'tick ms':>8} {'x report':>9} {'x reply':>8} "
-        f"{'x tick':>7} {'state bytes':>12} {'B/case':>7}"
+        f"{'x tick':>7} {'state bytes':>12} {'B/case':>7} {'largest B':>9} {'index ms':>8}"
     )
     for row in rows:
         r = row["ratio_to_smallest"]
         times = f"{row['report_ms']:>10.2f} {row['reply_ms']:>9.2f} {row['tick_ms']:>8.2f}"
         ratios = f"{r['report']:>9} {r['reply']:>8} {r['tick']:>7}"
-        size = f"{row['state_bytes']:>12,} {row['bytes_per_open_case']:>7,}"
+        size = f"{row['state_bytes']:>12,} {row['bytes_per_open_case']:>7,} {row['largest_record_bytes']:>9,}"
+        size += f" {row['index_build_ms']:>8.1f}"
         print(f"{row['open_cases']:>10,} {times} {ratios} {size}")
     print(
         f"\nx = time / time at {base['open_cases']:,} open cases (target: <= 1.5 at 10,000). {command} "

@@ -8,7 +8,7 @@ that succeeds says which keys it changed (`commit`): what the shell persists, on
 case, per remembered event id and per retired report (no record grows with the district).
 
 The indexes (area_index.py) are derived from the cases and never stored; they follow the cases
-written since they were last read, and are rebuilt after a rollback or for other rules.
+written since they were last read (or undone), and are rebuilt only for other rules.
 """
 
 from __future__ import annotations
@@ -99,14 +99,20 @@ class AreaState:
         return changes
 
     def rollback(self) -> None:
-        """Undo every write since `begin`; the indexes are rebuilt when next read."""
+        """Undo every write since `begin`. The indexes follow: the cases written are read again,
+        and restored ids and retired reports are given back their expiry."""
         for store, key, old in reversed(self._journal or []):
             if old is _MISSING:
                 store.pop(key, None)
             else:
                 store[key] = old
+            if store is self._cases:
+                self._dirty.add(key)
+            elif self._index is not None and old is not _MISSING and store is self._seen:
+                self._index.seen_expiry.add(key, old)
+            elif self._index is not None and old is not _MISSING and store is self._retired:
+                self._index.retired_expiry.add(key, old[1])
         self._journal, self._changed = None, set()
-        self._index, self._dirty = None, set()
 
     def _write(self, name: str, store: dict[str, Any], key: str, value: Any) -> None:
         if self._journal is not None:

@@ -34,7 +34,7 @@ HOUR_MS = 3_600_000
 # cases closed on verification stay the reopen window longer (a dissatisfied answer reopens them).
 CLOSED_RETENTION_MS = 24 * 3_600_000
 REPEATABLE = ("VERIFIED", "POLICY")  # how a case must have closed to be repeated into
-Key = tuple[str, ...]
+Key = tuple[str | int | float, ...]
 
 
 class Expiry:
@@ -90,8 +90,18 @@ class Geometry:
     def _row_height(level: float) -> float:
         return math.degrees(level / EARTH_RADIUS_M)
 
+    @cached_property
+    def _column_counts(self) -> dict[tuple[float, int], int]:
+        return {}
+
     def _columns(self, level: float, row: int) -> int:
         """How many equal columns the row is cut into (1: the whole row is one cell)."""
+        known = self._column_counts.get((level, row))
+        if known is None:
+            known = self._column_counts[(level, row)] = self._count_columns(level, row)
+        return known
+
+    def _count_columns(self, level: float, row: int) -> int:
         height = self._row_height(level)
         widest = min(90.0, max(abs((row - 1) * height), abs((row + 2) * height)))
         cos = math.cos(math.radians(widest))
@@ -138,7 +148,7 @@ def place_keys(geometry: Geometry, anchor: Report) -> list[Key]:
         if address:
             keys.append(("a0", address))
     elif all(map(math.isfinite, point)):
-        keys.extend(("c", str(level), *map(str, geometry.cell(level, *point))) for level in geometry.levels)
+        keys.extend(("c", level, *geometry.cell(level, *point)) for level in geometry.levels)
     return keys
 
 
@@ -158,7 +168,7 @@ def query_keys(geometry: Geometry, report: Report, radius_m: float) -> list[Key]
     if all(map(math.isfinite, point)):
         level = geometry.level_for(radius_m)
         cells = sorted(geometry.cells_near(level, *point))
-        keys.extend(("c", str(level), str(row), str(column)) for row, column in cells)
+        keys.extend(("c", level, row, column) for row, column in cells)
     return keys
 
 
