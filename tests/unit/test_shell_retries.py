@@ -1,10 +1,10 @@
 """The shell retries a handler's infrastructure faults before dead-lettering the record, and
-dead-letters a record's own fault at once (kernel/faust_shell.py handle_record)."""
+dead-letters a record's own fault at once (kernel/faust_shell.py handle_record: it returns the
+records to publish, the handler's or a dead letter)."""
 
 from __future__ import annotations
 
 import asyncio
-from typing import Any
 
 import pytest
 from aiokafka.errors import KafkaTimeoutError
@@ -16,19 +16,6 @@ from incidentbus.kernel.records import OutgoingRecord, RawRecord
 from incidentbus.kernel.settings import BusSettings
 from incidentbus.v1 import agency_events_pb2
 from tests.unit.correlator.builders import T0, Feed
-
-
-class Producer:
-    def __init__(self) -> None:
-        self.sent: list[str] = []
-
-    async def send_and_wait(self, topic: str, *args: Any) -> None:
-        self.sent.append(topic)
-
-
-class App:
-    def __init__(self) -> None:
-        self.producer = Producer()
 
 
 def record() -> RawRecord:
@@ -47,10 +34,9 @@ def run(failures: list[BaseException]) -> tuple[list[str], int]:
             raise failures.pop(0)
         return [OutgoingRecord("out.v1", b"k", b"v")]
 
-    app = App()
-    asyncio.run(
+    outputs = asyncio.run(
         faust_shell.handle_record(
-            app,  # type: ignore[arg-type]
+            None,  # type: ignore[arg-type]  # handle_record sends nothing: it returns the records
             BusSettings(environment="test"),
             record(),
             expected=agency_events_pb2.AgencyEvent,
@@ -58,7 +44,7 @@ def run(failures: list[BaseException]) -> tuple[list[str], int]:
             rejected_by="correlator",
         )
     )
-    return app.producer.sent, calls
+    return [o.topic for o in outputs], calls
 
 
 @pytest.fixture(autouse=True)

@@ -22,6 +22,7 @@ from incidentbus.correlator.routing import SOURCE_HEADERS, publisher_from_header
 from incidentbus.kernel.codec import Decoded, encode
 from incidentbus.kernel.records import OutgoingRecord, RawRecord
 from incidentbus.kernel.settings import BusSettings
+from incidentbus.v1 import agency_events_pb2
 
 INPUT = "correlator.input.v1"
 TOPIC_OF = {"case_event": "case.events.v1", "alert": "bus.alerts.v1", "snapshot": "case.snapshots.v1"}
@@ -51,7 +52,8 @@ def input_of(decoded: Decoded) -> Input:
         else Position(record.topic, record.partition, record.offset)
     )
     at = Position(record.topic, record.partition, record.offset)
-    return Input(decoded.message, at, source, publisher_from_headers(topic, publisher))  # type: ignore[arg-type]
+    event = decoded.as_(agency_events_pb2.AgencyEvent)
+    return Input(event, at, source, publisher_from_headers(topic, publisher))
 
 
 class AreaStore(Protocol):

@@ -1,21 +1,25 @@
 """The correlator's faust shell: route agency events by area, feed the pure core, send what it decides.
 
-Per input record: load the area's state from the table, `step` it, produce every output and
-wait for the acknowledgements, then store the new state. A crash anywhere replays the record
-from the stored state and yields the same bytes (deterministic ids, sequences and hashes).
+The input is read in batches: each record steps its area's working state (in memory), the
+outputs of the whole batch are produced and acknowledged together, then what the steps changed
+is stored. A crash anywhere reads the batch again from the stored states and yields the same
+bytes (deterministic ids, sequences and hashes).
 """
 
 from __future__ import annotations
 
 import time
+from typing import Any
 
 import faust
+from faust.streams import current_event
+from faust.types import EventT
 
 from incidentbus.correlator.domain.area import AreaState, Changes
 from incidentbus.correlator.domain.outputs import Output
 from incidentbus.correlator.domain.rules import Rules
 from incidentbus.correlator.domain.statecodec import Record, all_records, from_records, legacy_loads, records
-from incidentbus.correlator.engine import INPUT, input_of, output_record, routed_record, steps_for
+from incidentbus.correlator.engine import INPUT, AreaStep, input_of, output_record, routed_record, steps_for
 from incidentbus.correlator.routing import (
     COMMANDS,
     UnroutableError,
@@ -26,7 +30,7 @@ from incidentbus.correlator.routing import (
 from incidentbus.kernel.codec import Decoded, encode
 from incidentbus.kernel.deadletter import dead_letter_record
 from incidentbus.kernel.envelope import new_envelope, timestamp_ms, wrap
-from incidentbus.kernel.faust_shell import gate_agent, make_app, publish_all
+from incidentbus.kernel.faust_shell import Batching, as_current, gate_agent, make_app
 from incidentbus.kernel.gate import reject
 from incidentbus.kernel.ids import stable_id
 from incidentbus.kernel.jurisdictions import load_jurisdictions
@@ -58,12 +62,16 @@ class Correlator:
             value_type=str,
         )
         self.states: dict[str, AreaState] | None = None
+        self.known: dict[int, set[str]] = {}  # partition -> areas seen in it
+        # steps and new areas of the batch in hand, stored once its outputs are acknowledged
+        self.pending: list[tuple[EventT[Any], AreaStep]] = []
+        self.new_areas: dict[int, tuple[EventT[Any], set[str]]] = {}
         self.legacy: set[str] = set()  # areas read from a whole-area value of an older version
         app.on_partitions_assigned.connect(self._forget)
         app.on_partitions_revoked.connect(self._forget)
 
     async def _forget(self, *_: object, **__: object) -> None:
-        self.states = None
+        self.states, self.known = None, {}
 
     def _scan(self) -> dict[str, AreaState]:
         """Every area this worker holds, from the table (one pass)."""
@@ -99,26 +107,26 @@ class Correlator:
             else:
                 self.table[f"{area}|{name}"] = value.decode()
 
-    def drop(self, area: str) -> None:
-        """Forget an area's working state: it is read from the table again."""
-        if self.states is not None:
-            self.states.pop(area, None)
-            self.states = None  # one scan rebuilds it (rare: only after a failed send)
-
     def areas(self, partition: int) -> list[str]:
-        raw = self.table.get(f"__areas__/{partition}")
-        return sorted(raw.split(",")) if raw else []
+        """The areas seen in a partition (a tick steps them all)."""
+        if partition not in self.known:
+            raw = self.table.get(f"__areas__/{partition}")
+            self.known[partition] = set(raw.split(",")) if raw else set()
+        return sorted(self.known[partition])
 
     def remember(self, partition: int, area: str) -> None:
-        known = self.areas(partition)
-        if area not in known:
-            self.table[f"__areas__/{partition}"] = ",".join(sorted([*known, area]))
+        if area not in self.areas(partition):
+            self.known[partition].add(area)
+            event = current_event()
+            assert event is not None, "handled inside an agent (as_current)"
+            self.new_areas[partition] = (event, self.known[partition])
 
     async def route(self, decoded: Decoded) -> list[OutgoingRecord]:
         try:
             places = load_jurisdictions(self.settings.jurisdictions_path)
             publisher = publisher_of(decoded.record.topic.removeprefix(self.settings.topic_prefix))
-            area = route_key(decoded.message, decoded.record.timestamp_ms, places, publisher)  # type: ignore[arg-type]
+            event = decoded.as_(agency_events_pb2.AgencyEvent)
+            area = route_key(event, decoded.record.timestamp_ms, places, publisher)
         except UnroutableError as exc:
             letter = reject(
                 decoded.record,
@@ -131,25 +139,23 @@ class Correlator:
         return [routed_record(self.settings, decoded.record, area, publisher)]
 
     async def correlate(self, decoded: Decoded) -> list[OutgoingRecord]:
-        """Step every area the record concerns: produce its outputs, then store its state."""
+        """Step every area the record concerns and return its outputs; the states are stored once
+        the batch's outputs are acknowledged (`published`)."""
         item, record = input_of(decoded), decoded.record
         try:
-            check_time(
-                item.event, record.timestamp_ms
-            )  # the router checked; this topic may be written to directly
+            check_time(item.event, record.timestamp_ms)  # the router checked; this topic is writable
         except UnroutableError as exc:
             letter = reject(
                 record, reason=exc.reason, detail=str(exc), phase="correlate", rejected_by="correlator"
             )
             return [dead_letter_record(letter.letter, self.settings)]
         key = (record.key or b"").decode()
+        event = current_event()
+        assert event is not None, "handled inside an agent (as_current)"
+        outputs: list[OutgoingRecord] = []
         for area_step in steps_for(self, self.rules, item, key):
-            try:
-                await publish_all(self.app, [self._record(o, record) for o in area_step.outputs])
-            except BaseException:
-                self.drop(area_step.area)  # the stored state is still the one before this input
-                raise
-            self.save(area_step.area, area_step.state, area_step.changes)
+            outputs += [self._record(o, record) for o in area_step.outputs]
+            self.pending.append((event, area_step))
             if area_step.outputs:
                 log.info(
                     "correlated",
@@ -160,7 +166,29 @@ class Correlator:
                 )
         if not item.is_tick:
             self.remember(record.partition, key)
-        return []
+        return outputs
+
+    def published(self) -> None:
+        """The batch's outputs are acknowledged: store what its steps changed, one write per key."""
+        merged: dict[str, tuple[EventT[Any], AreaState, set[tuple[str, str]]]] = {}
+        for event, area_step in self.pending:
+            _, _, keys = merged.get(area_step.area, (event, area_step.state, set()))
+            merged[area_step.area] = (event, area_step.state, keys | area_step.changes.keys)
+        for area, (event, state, keys) in merged.items():
+            with as_current(event):
+                self.save(area, state, Changes(frozenset(keys)))
+        self.pending.clear()
+        for partition, (event, known) in self.new_areas.items():
+            with as_current(event):
+                self.table[f"__areas__/{partition}"] = ",".join(sorted(known))
+        self.new_areas.clear()
+
+    def abandoned(self) -> None:
+        """The batch's outputs were not all sent: forget the working states (the table still
+        holds the states before the batch, and the batch will be read again)."""
+        self.pending.clear()
+        self.new_areas.clear()
+        self.states, self.known = None, {}
 
     def _record(self, output: Output, record: RawRecord) -> OutgoingRecord:
         if output.kind == "reject":
@@ -226,6 +254,12 @@ def build_app(
         correlator.correlate,
         name="correlate",
         rejected_by="correlator",
+        batching=Batching(
+            settings.correlator_batch_records,
+            settings.correlator_batch_wait_ms / 1000,
+            published=correlator.published,
+            abandoned=correlator.abandoned,
+        ),
     )
     app.timer(tick_seconds, on_leader=False)(correlator.tick)
     return app

@@ -8,7 +8,7 @@ mislabelled record is rejected with a reason instead of being trusted.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, TypeVar
 
 from google.protobuf.message import DecodeError as ProtobufDecodeError
 from google.protobuf.message import Message
@@ -16,6 +16,8 @@ from google.protobuf.message import Message
 from incidentbus.kernel.ids import traceparent_for
 from incidentbus.kernel.records import Headers, OutgoingRecord, RawRecord
 from incidentbus.kernel.schema import Field, event_type_of
+
+M = TypeVar("M", bound=Message)
 
 CONTENT_TYPE = "application/protobuf"
 SPEC_VERSION = "1.0"
@@ -38,6 +40,13 @@ class Decoded:
     message: Message
     event_type: str
     record: RawRecord
+
+    def as_(self, cls: type[M]) -> M:
+        """The message as the type the gate admitted it as. Raises TypeError for another type
+        (a wiring fault: the gate was given a different expected type)."""
+        if not isinstance(self.message, cls):
+            raise TypeError(f"{type(self.message).__name__} where {cls.__name__} was expected")
+        return self.message
 
 
 def source_uri(agency: str) -> str:

@@ -2,19 +2,24 @@
 
 Services consume bytes and decode through the kernel's gate themselves, so a bad record never
 reaches faust's own deserializer (which would log and skip it) and always becomes a dead letter.
-Offsets are committed after the outputs of a record are acknowledged: at-least-once, with
-deterministic ids making repeats harmless. Faust's exactly-once mode is not used.
+Offsets are committed after the outputs of a record (or of a batch of records) are acknowledged:
+at-least-once, with deterministic ids making repeats harmless. Faust's exactly-once mode is not
+used.
 """
 
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Awaitable, Callable
+import weakref
+from collections.abc import Awaitable, Callable, Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass
 from typing import Any
 
 import faust
 from aiokafka.errors import KafkaConnectionError, KafkaError, KafkaTimeoutError
 from faust.exceptions import PartitionsMismatch
+from faust.streams import _current_event
 from faust.types import EventT
 from google.protobuf.message import Message
 
@@ -97,8 +102,23 @@ async def publish(app: faust.App, record: OutgoingRecord) -> None:
 
 
 async def publish_all(app: faust.App, records: list[OutgoingRecord]) -> None:
-    for record in records:
-        await publish(app, record)
+    """Produce every record, then wait for all acknowledgements at once (not one round trip
+    each). The producer keeps the order of sends within a partition (aiokafka has one batch in
+    flight per partition), so records of one key still arrive in the order given."""
+    pending = [await app.producer.send(r.topic, r.key, r.value, None, None, list(r.headers)) for r in records]
+    await asyncio.gather(*pending)
+
+
+@contextmanager
+def as_current(event: EventT[Any]) -> Iterator[None]:
+    """Make `event` faust's current event while a batch's record is handled or its state stored:
+    a table writes to the changelog partition (and RocksDB partition) of the current event, which
+    in a batch (`Stream.take_events`) is otherwise the batch's last."""
+    token = _current_event.set(weakref.ref(event))
+    try:
+        yield
+    finally:
+        _current_event.reset(token)
 
 
 Handler = Callable[[Decoded], Awaitable[list[OutgoingRecord]]]
@@ -112,16 +132,15 @@ async def handle_record(
     expected: type[Message],
     handler: Handler,
     rejected_by: str,
-) -> None:
-    """Gate one record, run the handler, produce its outputs or a dead letter. Never drops it."""
+) -> list[OutgoingRecord]:
+    """Gate one record and run the handler: its outputs, or a dead letter. Never drops it; sends
+    nothing (the caller publishes a record's or a batch's outputs together)."""
     outcome = admit(record, expected, rejected_by=rejected_by, max_bytes=settings.max_message_bytes)
     if isinstance(outcome, Rejected):
-        await _dead_letter(app, settings, outcome, record)
-        return
+        return [_dead_letter(settings, outcome, record)]
     for delay in (*RETRY_DELAYS, None):
         try:
-            outputs = await handler(outcome)
-            break
+            return await handler(outcome)
         except Exception as exc:  # a handler bug must not stop the service or lose the record
             if delay is not None and transient(exc):
                 log.warning(
@@ -136,9 +155,8 @@ async def handle_record(
                 phase="process",
                 rejected_by=rejected_by,
             )
-            await _dead_letter(app, settings, failed, record)
-            return
-    await publish_all(app, outputs)
+            return [_dead_letter(settings, failed, record)]
+    raise AssertionError("unreachable: the last attempt returns")
 
 
 # A fault of the infrastructure, not of the record, is retried (about a minute in all) before the
@@ -155,11 +173,24 @@ def transient(exc: BaseException) -> bool:
     return isinstance(exc, KafkaError) and bool(exc.retriable)
 
 
-async def _dead_letter(app: faust.App, settings: BusSettings, rejected: Rejected, record: RawRecord) -> None:
+def _dead_letter(settings: BusSettings, rejected: Rejected, record: RawRecord) -> OutgoingRecord:
     log.warning(
         "record rejected", reason=rejected.reason, detail=rejected.letter.detail, **record_context(record)
     )
-    await publish(app, dead_letter_record(rejected.letter, settings))
+    return dead_letter_record(rejected.letter, settings)
+
+
+@dataclass(frozen=True)
+class Batching:
+    """Records handled together: up to `size`, or what came within `within_s` seconds; their
+    outputs are published together, then `published()` runs (the handler's state is stored only
+    after its outputs are acknowledged); if publishing fails, `abandoned()` runs and the error
+    propagates (nothing of the batch is acknowledged as read)."""
+
+    size: int = 1
+    within_s: float = 0.01
+    published: Callable[[], None] = lambda: None
+    abandoned: Callable[[], None] = lambda: None
 
 
 def gate_agent(
@@ -171,14 +202,37 @@ def gate_agent(
     *,
     name: str,
     rejected_by: str,
+    batching: Batching | None = None,
 ) -> Any:
-    """Register an agent that feeds every record of a protobuf topic through the gate to `handler`."""
+    """Register an agent that feeds every record of a protobuf topic through the gate to `handler`,
+    one record at a time or in batches (`batching`)."""
     source = raw_topic(app, settings.topic(topic))
+    batch = batching or Batching()
 
-    async def agent(stream: Any) -> None:
-        async for event in stream.events():
-            await handle_record(
+    async def handle(event: EventT[Any]) -> list[OutgoingRecord]:
+        with as_current(event):
+            return await handle_record(
                 app, settings, record_of(event), expected=expected, handler=handler, rejected_by=rejected_by
             )
+
+    async def publish_batch(outputs: list[OutgoingRecord], events: Sequence[EventT[Any]]) -> None:
+        try:
+            await publish_all(app, outputs)
+        except BaseException:
+            batch.abandoned()
+            raise
+        with as_current(events[-1]):
+            batch.published()
+
+    async def agent(stream: Any) -> None:
+        if batch.size <= 1:
+            async for event in stream.events():
+                await publish_batch(await handle(event), [event])
+            return
+        async for events in stream.take_events(batch.size, batch.within_s):
+            outputs: list[OutgoingRecord] = []
+            for event in events:
+                outputs += await handle(event)
+            await publish_batch(outputs, events)
 
     return app.agent(source, name=name)(agent)

@@ -99,6 +99,10 @@ class BusSettings(BaseSettings):
     # had an in-process test bus miss a step (not understood yet), so the default stays.
     group_session_seconds: float = Field(default=60.0, ge=6.0, le=300.0)
     client_id: str = "incidentbus"
+    # The correlator reads its input in batches of up to this many records, or what arrived within
+    # the wait (ms): one round of acknowledgements and one state write per key per batch.
+    correlator_batch_records: int = Field(default=500, ge=1, le=100_000)
+    correlator_batch_wait_ms: int = Field(default=10, ge=0, le=10_000)
     # TLS (security_protocol SSL or SASL_SSL): the CA that signed the brokers' certificates
     # (None: the system's trust store), and a client certificate and key for brokers that ask for
     # one (mutual TLS; the local node does not). The broker's name is always checked against its

@@ -3,7 +3,9 @@ rebuild the state a step left, and a failed step that leaves nothing behind."""
 
 from __future__ import annotations
 
+import json
 import math
+from dataclasses import asdict
 
 import pytest
 from hypothesis import HealthCheck, given, settings
@@ -227,3 +229,23 @@ def test_cells_are_small_where_it_matters() -> None:
     assert len(near) == 9
     far = _destination(31.2, 121.4, 1_000.0, 0.7)
     assert geometry.cell(150.0, *far) not in near
+
+
+def test_a_table_of_an_earlier_version_is_read() -> None:
+    """Before per-case records the shell stored one JSON value per district; an upgraded
+    correlator reads it as the same state."""
+    state = play([("report", ("traffic.collision", GRIDS[0], (0.0, 0.0), "12 Main St", 0))])
+    cases = {k: {**asdict(c), "last_hash": c.last_hash.hex()} for k, c in state.cases.items()}
+    old = {
+        "area": state.area,
+        "clock_ms": state.clock_ms,
+        "cases": cases,
+        "aliases": dict(state.aliases),
+        "seen": dict(state.seen),
+        "positions": dict(state.positions),
+        "retired": {k: list(v) for k, v in state.retired.items()},
+    }
+    assert cases
+    assert state.seen
+    read = statecodec.legacy_loads(json.dumps(old).encode())
+    assert statecodec.dumps(read) == statecodec.dumps(state)
