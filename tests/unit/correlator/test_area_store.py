@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import json
 import math
-from dataclasses import asdict
+from dataclasses import asdict, replace
 
 import pytest
 from hypothesis import HealthCheck, given, settings
@@ -249,3 +249,20 @@ def test_a_table_of_an_earlier_version_is_read() -> None:
     assert state.seen
     read = statecodec.legacy_loads(json.dumps(old).encode())
     assert statecodec.dumps(read) == statecodec.dumps(state)
+
+
+def test_a_report_moved_between_cases_is_held_by_its_new_case_whatever_is_read_first() -> None:
+    """A split moves a report from case A to case B; the index reads both writes in id order,
+    and B may come first: the report's lookup must still name B (found by the lifecycle test)."""
+    run = AreaState("310101")
+    feed = Feed()
+    for at in (T0, T0 + MIN):
+        step(run, feed.report("police", "traffic.collision", at, lat=LAT0, lon=LON0), RULES)
+    [case] = run.cases.values()
+    first, second = case.reports
+    index = run.index(RULES)
+    moved = replace(case, case_id="A-0", reports=(second,), tasks=())  # sorts before the old case
+    kept = replace(case, reports=(first,))
+    index.update_many([("A-0", moved), (case.case_id, kept)])
+    assert index.by_report[second.identity] == "A-0"
+    assert index.by_report[first.identity] == case.case_id

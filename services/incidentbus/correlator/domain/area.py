@@ -167,8 +167,7 @@ class AreaState:
             self._dirty = set()
         elif self._dirty:
             dirty, self._dirty = self._dirty, set()
-            for case_id in sorted(dirty):
-                self._index.update(case_id, self._cases.get(case_id))
+            self._index.update_many([(case_id, self._cases.get(case_id)) for case_id in sorted(dirty)])
         return self._index
 
     def resolve(self, case_id: str) -> Case | None:

@@ -20,10 +20,10 @@ import math
 from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from functools import cached_property
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from incidentbus.correlator.domain.matching import EARTH_RADIUS_M, PRECISE, normalised
-from incidentbus.correlator.domain.model import Case, Report
+from incidentbus.correlator.domain.model import Case, Report, Task
 from incidentbus.correlator.domain.rules import Rules
 
 if TYPE_CHECKING:
@@ -136,7 +136,7 @@ def _address_key(report: Report) -> str:
     return address.key if address is not None and address.kind in PRECISE else ""
 
 
-def place_keys(geometry: Geometry, anchor: Report) -> list[Key]:
+def place_keys(geometry: Geometry, anchor: Report) -> tuple[Key, ...]:
     """Where a case is found: its anchor's cells (when it has a point), grid and address. The
     "0" keys hold anchors without a point, which a report with one meets only by grid or address."""
     point, address = _point(anchor), _address_key(anchor)
@@ -149,7 +149,7 @@ def place_keys(geometry: Geometry, anchor: Report) -> list[Key]:
             keys.append(("a0", address))
     elif all(map(math.isfinite, point)):
         keys.extend(("c", level, *geometry.cell(level, *point)) for level in geometry.levels)
-    return keys
+    return tuple(keys)
 
 
 def query_keys(geometry: Geometry, report: Report, radius_m: float) -> list[Key]:
@@ -197,6 +197,19 @@ class Postings:
         return found
 
 
+@dataclass(frozen=True, slots=True)
+class _Entry:
+    """What one case is indexed under, with the values it was computed from."""
+
+    pool: str = ""
+    anchor: Report | None = None
+    keys: tuple[Key, ...] = ()
+    reports: tuple[Report, ...] = ()
+    identities: tuple[tuple[str, str], ...] = ()
+    tasks: tuple[Task, ...] = ()
+    task_ids: tuple[str, ...] = ()
+
+
 def pool_of(case: Case) -> str:
     """Which candidates a case is among: "open" (a report may join it), "repeat" (closed, and a
     matching report repeats it), or ""."""
@@ -214,7 +227,7 @@ class AreaIndex:
         self.by_report: dict[tuple[str, str], str] = {}
         self.by_task: dict[str, str] = {}
         self.pools: dict[str, Postings] = {"open": Postings(), "repeat": Postings()}
-        self._indexed: dict[str, tuple[str, list[Key], list[tuple[str, str]], list[str]]] = {}
+        self._indexed: dict[str, _Entry] = {}
         self._due: list[tuple[int, str]] = []
         self._evict: list[tuple[int, str]] = []
         self.seen_expiry = Expiry()
@@ -223,8 +236,7 @@ class AreaIndex:
     @classmethod
     def build(cls, state: AreaState, rules: Rules | None) -> AreaIndex:
         index = cls(rules)
-        for case_id, case in state.cases.items():
-            index.update(case_id, case)
+        index.update_many(list(state.cases.items()))
         for event_id, at in state.seen.items():
             index.seen_expiry.add(event_id, at)
         for key, (_, at) in state.retired.items():
@@ -232,34 +244,53 @@ class AreaIndex:
         return index
 
     def update(self, case_id: str, case: Case | None) -> None:
-        old = self._indexed.pop(case_id, None)
-        if old is not None:
-            pool, keys, reports, tasks = old
-            if pool:
-                self.pools[pool].remove(case_id, keys)
-            for identity in reports:
-                if self.by_report.get(identity) == case_id:
-                    del self.by_report[identity]
-            for task_id in tasks:
-                if self.by_task.get(task_id) == case_id:
-                    del self.by_task[task_id]
-        if case is None:
-            return
-        pool = pool_of(case) if self.geometry is not None and case.reports else ""
-        keys = place_keys(self.geometry, case.reports[0]) if pool and self.geometry else []
-        if pool:
-            self.pools[pool].add(case_id, keys)
-        reports = [r.identity for r in case.reports] if case.status != "MERGED" else []
-        for identity in reports:
-            self.by_report.setdefault(identity, case_id)
-        tasks = [t.task_id for t in case.tasks]
-        for task_id in tasks:
-            self.by_task.setdefault(task_id, case_id)
-        self._indexed[case_id] = (pool, keys, reports, tasks)
+        self.update_many([(case_id, case)])
+
+    def update_many(self, writes: list[tuple[str, Case | None]]) -> None:
+        """Follow cases' writes (None: evicted): first every old entry goes, then the new ones
+        come (a report a split moved from one case to another is then held by the new one,
+        whichever of the two is read first). What did not change is not indexed again: the
+        same anchor (the frozen report object) in the same pool keeps its place keys, the same
+        reports and tasks tuples their entries (most writes change a task or a deadline)."""
+        changes: list[tuple[str, Case | None, _Entry, _Entry]] = []
+        for case_id, case in writes:
+            old = self._indexed.pop(case_id, None) or _Entry()
+            new = _Entry() if case is None else self._entry(case, old)
+            changes.append((case_id, case, old, new))
+            if old.keys is not new.keys and old.pool:
+                self.pools[old.pool].remove(case_id, old.keys)
+            if old.identities is not new.identities:
+                _unlink(self.by_report, case_id, old.identities)
+            if old.task_ids is not new.task_ids:
+                _unlink(self.by_task, case_id, old.task_ids)
+        for case_id, case, old, new in changes:
+            if old.keys is not new.keys and new.pool:
+                self.pools[new.pool].add(case_id, new.keys)
+            if old.identities is not new.identities:
+                _link(self.by_report, case_id, new.identities)
+            if old.task_ids is not new.task_ids:
+                _link(self.by_task, case_id, new.task_ids)
+            if case is not None:
+                self._indexed[case_id] = new
+                self._schedule(case_id, case)
+
+    def _schedule(self, case_id: str, case: Case) -> None:
         if case.is_open and case.deadlines:
             heapq.heappush(self._due, (min(d.due_ms for d in case.deadlines), case_id))
         if not case.is_open and self.rules is not None:
             heapq.heappush(self._evict, (self.evicted_after(case), case_id))
+
+    def _entry(self, case: Case, old: _Entry) -> _Entry:
+        pool = pool_of(case) if self.geometry is not None and case.reports else ""
+        anchor = case.reports[0] if pool else None
+        if pool == old.pool and anchor is old.anchor:
+            keys = old.keys
+        else:
+            keys = place_keys(self.geometry, anchor) if anchor is not None and self.geometry else ()
+        reports = case.reports if case.status != "MERGED" else ()
+        identities = old.identities if reports is old.reports else tuple(r.identity for r in reports)
+        task_ids = old.task_ids if case.tasks is old.tasks else tuple(t.task_id for t in case.tasks)
+        return _Entry(pool, anchor, keys, reports, identities, case.tasks, task_ids)
 
     def candidates(self, pool: str, report: Report, radius_m: float) -> set[str]:
         """The ids of the cases of a pool that `report` could match (a superset of them)."""
@@ -292,6 +323,17 @@ class AreaIndex:
             if case is not None and not case.is_open and self.evicted_after(case) == at:
                 found.add(case_id)
         return iter(sorted(found))
+
+
+def _unlink(by: dict[Any, str], case_id: str, keys: Iterable[Any]) -> None:
+    for key in keys:
+        if by.get(key) == case_id:
+            del by[key]
+
+
+def _link(by: dict[Any, str], case_id: str, keys: Iterable[Any]) -> None:
+    for key in keys:
+        by.setdefault(key, case_id)
 
 
 def _earliest(case: Case) -> int:
