@@ -99,6 +99,11 @@ class BusSettings(BaseSettings):
     # had an in-process test bus miss a step (not understood yet), so the default stays.
     group_session_seconds: float = Field(default=60.0, ge=6.0, le=300.0)
     client_id: str = "incidentbus"
+    # Where faust keeps each service's local data, one directory per app (<data_dir>/<prefix><app id>):
+    # with the RocksDB store, the table state a restarted worker finds again instead of reading its
+    # changelog from the start. Relative paths are taken from the working directory. Two workers of
+    # one service on one host need two data directories (RocksDB locks its files).
+    data_dir: Path = Path("var/faust")
     # TLS (security_protocol SSL or SASL_SSL): the CA that signed the brokers' certificates
     # (None: the system's trust store), and a client certificate and key for brokers that ask for
     # one (mutual TLS; the local node does not). The broker's name is always checked against its
