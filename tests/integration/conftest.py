@@ -24,6 +24,16 @@ os.environ["INCIDENTBUS_JURISDICTIONS_PATH"] = str(Path(__file__).parents[1] / "
 os.environ["INCIDENTBUS_GRIDS_PATH"] = str(Path(__file__).parents[1] / "grids.geojson")
 
 
+@pytest.fixture(scope="session", autouse=True)
+def data_dir(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
+    """faust's data directories (INCIDENTBUS_DATA_DIR) in pytest's temporary tree, for in-process
+    apps and the services the tests start as processes alike, not under the repository's var/."""
+    path = tmp_path_factory.mktemp("faust")
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv("INCIDENTBUS_DATA_DIR", str(path))
+        yield path
+
+
 @pytest.fixture(scope="session")
 def settings() -> BusSettings:
     prefix = f"it-{uuid.uuid4().hex[:8]}."

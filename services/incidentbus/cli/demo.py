@@ -14,7 +14,10 @@ def demo(
         float, typer.Option(help="demo minutes per real minute (360: the day takes 2 minutes)")
     ] = 360.0,
     keep: Annotated[
-        bool, typer.Option(help="keep the demo's topics afterwards, to trace or replay them")
+        bool,
+        typer.Option(
+            help="keep the demo's topics (and its services' local state) afterwards, to trace or replay them"
+        ),
     ] = False,
 ) -> None:
     """Start four agency services and the correlator as processes, play a day, summarise, trace a case."""

@@ -24,7 +24,11 @@ def run(
     rules: Annotated[
         Path | None, typer.Option(help="correlator rules file (default: the shipped rules)")
     ] = None,
-    store: str = typer.Option("memory://", help="faust table store: memory:// or rocksdb:// (production)"),
+    store: str = typer.Option(
+        "rocksdb://",  # kernel/faust_shell.py ROCKSDB_STORE (a literal: --help imports no faust)
+        help="faust table store: rocksdb:// (local RocksDB under INCIDENTBUS_DATA_DIR, kept across "
+        "restarts) or memory:// (development: every start reads the changelogs from the beginning)",
+    ),
     time_scale: float = typer.Option(
         1.0, help="correlator: divide every rule duration by this (demos, drills)"
     ),

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import os
+import shutil
 import socket
 import subprocess
 import sys
@@ -139,7 +140,10 @@ def run_demo(base: BusSettings, scale: float, keep: bool) -> int:
     catalog = load_catalog(settings.catalog_path)
     logs = Path(os.environ.get("INCIDENTBUS_DEMO_LOGS", "var/demo"))
     logs.mkdir(parents=True, exist_ok=True)
-    console.print(f"topics under prefix [bold]{settings.topic_prefix}[/bold]; service logs in {logs}/")
+    console.print(
+        f"topics under prefix [bold]{settings.topic_prefix}[/bold]; service logs in {logs}/, "
+        f"their RocksDB tables in {settings.data_dir}/"
+    )
     asyncio.run(apply_catalog(settings, catalog))
     services = Processes(settings, logs, scale)
     try:
@@ -153,6 +157,15 @@ def run_demo(base: BusSettings, scale: float, keep: bool) -> int:
         services.stop()
         if not keep:
             asyncio.run(_delete_prefixed(settings))
+            _delete_local_state(settings)
+
+
+def _delete_local_state(settings: BusSettings) -> None:
+    """The services' data directories (their RocksDB tables), useless without the demo's topics."""
+    if settings.data_dir.is_dir():
+        for path in settings.data_dir.iterdir():
+            if path.name.startswith(settings.topic_prefix):
+                shutil.rmtree(path, ignore_errors=True)
 
 
 async def _delete_prefixed(settings: BusSettings) -> None:

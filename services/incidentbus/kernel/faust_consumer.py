@@ -54,7 +54,12 @@ class RewindingTransport(faust_aiokafka.Transport):
 
 
 class BusApp(faust.App):
-    """A faust app whose consumer rewinds never-committed partitions (see module docstring)."""
+    """A faust app whose consumer rewinds never-committed partitions (see module docstring), and whose
+    data directory may be nested (faust makes only its last component)."""
+
+    async def on_first_start(self) -> None:
+        self.conf.datadir.mkdir(parents=True, exist_ok=True)
+        await super().on_first_start()
 
     def _new_transport(self) -> Any:
         return RewindingTransport(self.conf.broker_consumer, self)

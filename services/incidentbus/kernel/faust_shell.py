@@ -14,6 +14,7 @@ import weakref
 from collections.abc import Awaitable, Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 import faust
@@ -53,13 +54,28 @@ def _credentials(settings: BusSettings) -> Any:
     )
 
 
-def make_app(settings: BusSettings, app_id: str, *, web_port: int, store: str = "memory://") -> faust.App:
-    """A faust app wired from settings. Building it has no side effects: nothing connects yet."""
+# faust's table stores: RocksDB on local disk (through rocksdict), what `incidentbus run` uses, and
+# memory, which keeps nothing across a restart (every start reads the changelogs from the beginning):
+# in-process tests and tools.
+ROCKSDB_STORE = "rocksdb://"
+MEMORY_STORE = "memory://"
+
+
+def data_dir(settings: BusSettings, app_id: str) -> Path:
+    """faust's data directory for an app (its tables' RocksDB files under `v1/tables`)."""
+    return settings.data_dir.absolute() / f"{settings.topic_prefix}{app_id}"
+
+
+def make_app(settings: BusSettings, app_id: str, *, web_port: int, store: str = MEMORY_STORE) -> faust.App:
+    """A faust app wired from settings. Building it has no side effects: nothing connects yet, and
+    the data directory is made when the app first starts."""
     return BusApp(
         f"{settings.topic_prefix}{app_id}",
         broker=broker_url(settings),
         broker_credentials=_credentials(settings),
         store=store,
+        # faust formats the path with str.format (`{conf.name}`): braces in it are literal here
+        datadir=str(data_dir(settings, app_id)).replace("{", "{{").replace("}", "}}"),
         web_host="127.0.0.1",
         web_port=web_port,
         autodiscover=False,

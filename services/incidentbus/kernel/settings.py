@@ -103,6 +103,11 @@ class BusSettings(BaseSettings):
     # the wait (ms): one round of acknowledgements and one state write per key per batch.
     correlator_batch_records: int = Field(default=500, ge=1, le=100_000)
     correlator_batch_wait_ms: int = Field(default=10, ge=0, le=10_000)
+    # Where faust keeps each service's local data, one directory per app (<data_dir>/<prefix><app id>):
+    # with the RocksDB store, the table state a restarted worker finds again instead of reading its
+    # changelog from the start. Relative paths are taken from the working directory. Two workers of
+    # one service on one host need two data directories (RocksDB locks its files).
+    data_dir: Path = Path("var/faust")
     # TLS (security_protocol SSL or SASL_SSL): the CA that signed the brokers' certificates
     # (None: the system's trust store), and a client certificate and key for brokers that ask for
     # one (mutual TLS; the local node does not). The broker's name is always checked against its

@@ -140,7 +140,11 @@ class Run:
         }
 
     def start(self, name: str) -> Service:
-        service = Service(name, self.env())
+        # A data directory per running worker (RocksDB locks its files), reused by the worker that
+        # takes a dead one's place: a restart after kill -9 finds the dead worker's local state.
+        slot = sum(1 for s in self.services if s.name == name and s.alive())
+        data = self.log_dir / "data" / f"{name}-{slot}"
+        service = Service(name, self.env() | {"INCIDENTBUS_DATA_DIR": str(data)})
         service.start(self.log_dir)
         self.services.append(service)
         _wait_port(service)
