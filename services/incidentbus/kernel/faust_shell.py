@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Awaitable, Callable
-from typing import Any
+from typing import Any, TypeVar
 
 import faust
 from aiokafka.errors import KafkaConnectionError, KafkaError, KafkaTimeoutError
@@ -27,6 +27,14 @@ from incidentbus.kernel.records import OutgoingRecord, RawRecord, normalize_head
 from incidentbus.kernel.settings import BusSettings
 
 log = get_logger("incidentbus.shell")
+T = TypeVar("T")
+
+# How old the consumer's view of the topics may get (faust's default: five minutes). faust creates a
+# table's changelog topic as the service starts; when its consumer fetched metadata a moment
+# before, it does not know that topic until its next refresh, and every table write fails with
+# PartitionsMismatch meanwhile (retried: see RETRY_DELAYS). Seen on a loaded machine, for a minute
+# and more. A refresh is one small request.
+CONSUMER_METADATA_MAX_AGE_MS = 10_000
 
 
 def broker_url(settings: BusSettings) -> str:
@@ -64,6 +72,7 @@ def make_app(settings: BusSettings, app_id: str, *, web_port: int, store: str = 
         consumer_auto_offset_reset="earliest",
         producer_max_request_size=settings.max_message_bytes * 4,
         consumer_max_fetch_size=settings.max_message_bytes * 4,
+        consumer_metadata_max_age_ms=CONSUMER_METADATA_MAX_AGE_MS,
         broker_session_timeout=settings.group_session_seconds,
         broker_heartbeat_interval=min(3.0, settings.group_session_seconds / 5),
     )
@@ -153,6 +162,20 @@ def transient(exc: BaseException) -> bool:
     if isinstance(exc, PartitionsMismatch | KafkaTimeoutError | KafkaConnectionError):
         return True
     return isinstance(exc, KafkaError) and bool(exc.retriable)
+
+
+async def retrying(step: Callable[[], T], record: RawRecord) -> T:
+    """Run a step (a table write) and retry it on a transient failure, as `handle_record` retries
+    a handler; the last failure is raised."""
+    for delay in RETRY_DELAYS:
+        try:
+            return step()
+        except Exception as exc:
+            if not transient(exc):
+                raise
+            log.warning("transient failure, retrying", error=repr(exc), delay=delay, **record_context(record))
+            await asyncio.sleep(delay)
+    return step()
 
 
 async def _dead_letter(app: faust.App, settings: BusSettings, rejected: Rejected, record: RawRecord) -> None:
