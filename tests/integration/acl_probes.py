@@ -33,12 +33,12 @@ from pydantic import SecretStr
 
 from incidentbus.kernel.settings import REPO_ROOT, BusSettings
 from incidentbus.security.broker import as_principal
+from tests.integration.waits import CEILING, PROCESS_CEILING
 
 SCRIPT = REPO_ROOT / "infra" / "kafka-secure"
 DENIALS = (TopicAuthorizationFailedError, GroupAuthorizationFailedError, ClusterAuthorizationFailedError)
 # Short timeouts keep the matrix fast; the broker is local and idle apart from us.
 FAST = {"request_timeout_ms": 5000, "metadata_max_age_ms": 60000, "retry_backoff_ms": 50}
-RECORD_WAIT_MS = 5000  # an allowed read must see the seeded record within this
 SILENCE_MS = 300  # a read without DESCRIBE gets nothing: listen this long to be sure
 
 
@@ -88,7 +88,7 @@ class SecuredBroker:
             env=self.env,
             capture_output=True,
             text=True,
-            timeout=120,
+            timeout=PROCESS_CEILING,
             check=False,
         )
         if done.returncode != 0:
@@ -179,7 +179,7 @@ class PrincipalProbe:
             acks="all",
         )
         try:
-            await asyncio.wait_for(producer.start(), 15)
+            await asyncio.wait_for(producer.start(), CEILING)
         except DENIALS as exc:
             await producer.stop()
             return None, exc
@@ -195,7 +195,7 @@ class PrincipalProbe:
             return Outcome.denied(self.producer_error)
         try:
             await asyncio.wait_for(
-                self.producer.send_and_wait(topic, b"probe", key=self.principal.encode()), 15
+                self.producer.send_and_wait(topic, b"probe", key=self.principal.encode()), CEILING
             )
         except DENIALS as exc:
             return Outcome.denied(exc)
@@ -226,9 +226,9 @@ class PrincipalProbe:
             self.consumer.unsubscribe()
 
     async def _read_something(self, tps: list[TopicPartition]) -> Outcome:
-        deadline = asyncio.get_running_loop().time() + RECORD_WAIT_MS / 1000
+        deadline = asyncio.get_running_loop().time() + CEILING
         while asyncio.get_running_loop().time() < deadline:
-            batch = await self.consumer.getmany(*tps, timeout_ms=RECORD_WAIT_MS)
+            batch = await self.consumer.getmany(*tps, timeout_ms=1000)
             if any(batch.values()):
                 return Outcome("allowed")
         raise AssertionError(f"{self.principal}: no error and no record on {tps[0].topic}")
@@ -257,10 +257,11 @@ async def group_consume(settings: BusSettings, group: str, topic: str) -> Outcom
         heartbeat_interval_ms=500,
     )
     try:
-        await asyncio.wait_for(consumer.start(), 15)
-        batch = await asyncio.wait_for(consumer.getmany(timeout_ms=RECORD_WAIT_MS), 30)
-        if not any(batch.values()):
-            raise AssertionError(f"{settings.sasl_username} joined {group} but read nothing from {topic}")
+        await asyncio.wait_for(consumer.start(), CEILING)
+        deadline = asyncio.get_running_loop().time() + CEILING
+        while not any((await consumer.getmany(timeout_ms=1000)).values()):
+            if asyncio.get_running_loop().time() > deadline:
+                raise AssertionError(f"{settings.sasl_username} joined {group} but read nothing from {topic}")
         await consumer.commit()
     except DENIALS as exc:
         return Outcome.denied(exc)

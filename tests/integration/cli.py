@@ -8,6 +8,7 @@ import sys
 from collections.abc import Mapping
 
 from incidentbus.kernel.settings import BusSettings
+from tests.integration.waits import PROCESS_CEILING
 
 
 def run_cli(
@@ -20,6 +21,6 @@ def run_cli(
         env=base | {"INCIDENTBUS_TOPIC_PREFIX": settings.topic_prefix, "COLUMNS": str(columns)},
         capture_output=True,
         text=True,
-        timeout=120,
+        timeout=PROCESS_CEILING,
         check=False,
     )

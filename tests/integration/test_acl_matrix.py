@@ -58,6 +58,7 @@ from tests.integration.acl_probes import (
 )
 from tests.integration.agencies.samples import SAMPLES
 from tests.integration.secured_bus import SecuredBus, seed_records
+from tests.integration.waits import CEILING
 
 pytestmark = pytest.mark.broker
 
@@ -354,7 +355,7 @@ def test_an_agency_service_runs_as_its_principal(bus: SecuredBus) -> None:
             async with producer(system) as client:
                 native = json.dumps(SAMPLES[agency].report(ref)).encode()
                 await client.send_and_wait(bus.admin.topic(f"{agency}.inbox.v1"), native, key=ref.encode())
-            deadline = time.monotonic() + 60
+            deadline = time.monotonic() + CEILING
             while time.monotonic() < deadline:
                 records = await read_all(operator, events, idle_ms=300)
                 if any(r.key == ref.encode() for r in records):

@@ -8,6 +8,7 @@ import subprocess
 import sys
 
 from incidentbus.kernel.settings import REPO_ROOT
+from tests.integration.waits import PROCESS_CEILING
 
 FIGURES = (
     "core.events_per_second",
@@ -33,7 +34,7 @@ def test_quick_benchmark_prints_every_figure_as_json() -> None:
         cwd=REPO_ROOT,
         capture_output=True,
         text=True,
-        timeout=180,
+        timeout=PROCESS_CEILING,
         check=False,
     )
     assert done.returncode == 0, done.stderr[-3000:]

@@ -8,6 +8,7 @@ import uuid
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
 
 from incidentbus.kernel.settings import BusSettings
+from tests.integration.waits import CEILING
 
 
 async def _committed_values(settings: BusSettings, topic: str) -> list[bytes]:
@@ -23,8 +24,14 @@ async def _committed_values(settings: BusSettings, topic: str) -> list[bytes]:
         tp = TopicPartition(topic, 0)
         consumer.assign([tp])
         await consumer.seek_to_beginning(tp)
-        batch = await consumer.getmany(tp, timeout_ms=3000)
-        return [m.value for m in batch.get(tp, []) if m.value is not None]
+        end = (await consumer.end_offsets([tp]))[tp]  # read_committed: the last stable offset
+        values: list[bytes] = []
+        deadline = asyncio.get_running_loop().time() + CEILING
+        while await consumer.position(tp) < end:
+            assert asyncio.get_running_loop().time() < deadline, f"{topic} not read to {end}"
+            batch = await consumer.getmany(tp, timeout_ms=1000)
+            values += [m.value for m in batch.get(tp, []) if m.value is not None]
+        return values
     finally:
         await consumer.stop()
 

@@ -28,6 +28,7 @@ from incidentbus.security.acl import system_groups
 from incidentbus.v1 import bus_pb2
 from tests.integration.agencies.samples import SAMPLES
 from tests.integration.secured_bus import SecuredBus
+from tests.integration.waits import CEILING
 
 pytestmark = pytest.mark.broker
 
@@ -258,6 +259,14 @@ async def committed(admin: BusSettings, group: str) -> dict[TopicPartition, int]
     return {tp: meta.offset for tp, meta in offsets.items()}
 
 
+async def _at_end(consumer: AIOKafkaConsumer) -> bool:
+    assigned = list(consumer.assignment())
+    if not assigned:
+        return False
+    end = await consumer.end_offsets(assigned)
+    return all([await consumer.position(tp) >= end[tp] for tp in assigned])
+
+
 async def read_outbox_in_group(settings: BusSettings, group: str, outbox: str) -> int:
     """Join the group, read the outbox through it and commit: how a real agency system reads."""
     consumer = AIOKafkaConsumer(
@@ -270,13 +279,16 @@ async def read_outbox_in_group(settings: BusSettings, group: str, outbox: str) -
         heartbeat_interval_ms=500,
     )
     try:
-        await asyncio.wait_for(consumer.start(), 30)
+        await asyncio.wait_for(consumer.start(), CEILING)
+        deadline = asyncio.get_running_loop().time() + CEILING
         read = 0
-        for _ in range(20):
+        # Read until the group has assigned the partitions and the position reached the end of
+        # each: whatever it was going to read (the seeded record, or nothing after a commit past
+        # it) has then been read.
+        while not await _at_end(consumer):
+            assert asyncio.get_running_loop().time() < deadline, f"{group} did not reach the end"
             batch = await consumer.getmany(timeout_ms=1000)
             read += sum(len(records) for records in batch.values())
-            if read:
-                break
         await consumer.commit()
         return read
     finally:

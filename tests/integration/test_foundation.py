@@ -5,11 +5,13 @@ from __future__ import annotations
 import asyncio
 import json
 import subprocess
+import uuid
 
+from aiokafka import AIOKafkaClient
 from google.protobuf.message import Message
 
 from incidentbus.devtools.samples import every_event, sample_report
-from incidentbus.kernel.admin import apply_catalog
+from incidentbus.kernel.admin import apply_catalog, delete_topics
 from incidentbus.kernel.catalog import Catalog
 from incidentbus.kernel.codec import Decoded, decode, encode
 from incidentbus.kernel.deadletter import decode_dead_letter
@@ -19,6 +21,7 @@ from incidentbus.kernel.records import OutgoingRecord, RawRecord
 from incidentbus.kernel.settings import BusSettings
 from incidentbus.v1 import agency_events_pb2
 from tests.integration.cli import run_cli
+from tests.integration.waits import CEILING
 
 
 def topic_for(catalog: Catalog, message: Message) -> str:
@@ -37,23 +40,40 @@ def test_topics_apply_twice_changes_nothing_the_second_time(applied: BusSettings
     assert json.loads(result.stdout) == {"changes": []}
 
 
+def test_topics_apply_returns_once_a_new_client_sees_every_topic(catalog: Catalog) -> None:
+    """A service started right after `topics apply` must find every topic in its first metadata:
+    a consumer that misses one asks again only minutes later (on a loaded machine, 10 to 16 of
+    the catalog's topics were missing from the first answer right after the creation)."""
+    fresh = BusSettings(topic_prefix=f"seen-{uuid.uuid4().hex[:6]}.", environment="test")
+    names = {fresh.topic(t.name): t.partitions for t in catalog.topics}
+
+    async def apply_then_look() -> dict[str, int]:
+        await apply_catalog(fresh, catalog)
+        client = AIOKafkaClient(**fresh.kafka_client_options())
+        await client.bootstrap()
+        try:
+            for name in names:
+                client.add_topic(name)
+            await client.force_metadata_update()  # one Metadata request, as a starting consumer's
+            return {n: len(client.cluster.available_partitions_for_topic(n) or ()) for n in names}
+        finally:
+            await client.close()
+            await delete_topics(fresh, list(names))
+
+    assert asyncio.run(apply_then_look()) == names
+
+
 def test_topics_apply_repairs_drift(applied: BusSettings, catalog: Catalog) -> None:
-    from incidentbus.kernel.admin import admin_client, observe, perform
+    from incidentbus.kernel.admin import admin_client, observe, perform, wait_until_served
     from incidentbus.kernel.topicplan import Change
 
     name = applied.topic("bus.alerts.v1")
+    drift = (("cleanup.policy", "delete"), ("retention.ms", "1000"))
 
     async def drift_then_apply() -> tuple[list[str], dict[str, str]]:
         async with admin_client(applied) as client:
-            await perform(
-                client,
-                Change(
-                    "set_configs",
-                    name,
-                    "test drift",
-                    configs=(("cleanup.policy", "delete"), ("retention.ms", "1000")),
-                ),
-            )
+            await perform(client, Change("set_configs", name, "test drift", configs=drift))
+            await wait_until_served(client, {}, {name: dict(drift)})  # the drift is what apply sees
         changes = await apply_catalog(applied, catalog)
         async with admin_client(applied) as client:
             seen = await observe(client, [name])
@@ -122,7 +142,8 @@ def test_garbage_reaches_the_dead_letter_topic_intact_and_the_service_keeps_goin
             await send(client, valid)
         await app.start()
         try:
-            for _ in range(120):
+            deadline = asyncio.get_running_loop().time() + CEILING
+            while asyncio.get_running_loop().time() < deadline:
                 letters = await read_all(applied, applied.topic("health.deadletters.v1"), idle_ms=200)
                 if letters and any(d.message.envelope.source_ref == "CAD-DLQ-1" for d in handled):  # type: ignore[attr-defined]
                     return letters

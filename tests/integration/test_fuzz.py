@@ -22,6 +22,7 @@ from incidentbus.kernel.settings import BusSettings
 from tests.integration.correlator.harness import Bus, case_of
 from tests.integration.correlator.test_end_to_end import RULES
 from tests.integration.hostile import JSON_HEADERS, huge, native_attacks, protobuf_attacks, valid_native
+from tests.integration.waits import CEILING
 
 AGENCIES = ("police", "health", "urban", "community")
 PER_AGENCY = 360  # native hostile records per agency inbox
@@ -98,10 +99,10 @@ def test_hostile_traffic_is_dead_lettered_and_valid_traffic_flows(applied: BusSe
                 events = await bus.case_events()
                 return all(case_of(events, r) for r in refs)
 
-            await bus.until(all_linked, timeout=240)
+            await bus.until(all_linked, timeout=2 * CEILING)  # 2,000 records and more
             sentinel = f"S{run}"
             await bus.send("police", valid_native("police", sentinel), key=sentinel)
-            await bus.until(lambda: _linked(bus, sentinel), timeout=120)  # nobody stopped
+            await bus.until(lambda: _linked(bus, sentinel))  # nobody stopped
             letters = await _letters(applied, {(t, p, o) for t, p, o, _ in sent})
             return letters, answers, refs
 
@@ -143,7 +144,8 @@ async def _letters(
     """Dead letters by source position, polling until every wanted position has one (or time is up)."""
     found: dict[tuple[str, int, int], Any] = {}
     shelves = [settings.topic(t.name) for t in load_catalog(settings.catalog_path).dead_letter_topics()]
-    for _ in range(120):
+    deadline = asyncio.get_running_loop().time() + CEILING
+    while asyncio.get_running_loop().time() < deadline:
         for shelf in shelves:  # every writer's own dead-letter topic
             for record in await read_all(settings, shelf, idle_ms=300):
                 letter = decode_dead_letter(record)

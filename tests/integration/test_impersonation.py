@@ -28,11 +28,11 @@ from incidentbus.v1 import case_events_pb2
 from tests.integration.acl_probes import free_port
 from tests.integration.cli import run_cli
 from tests.integration.secured_bus import SecuredBus
+from tests.integration.waits import CEILING
 from tests.unit.correlator.builders import Feed
 
 pytestmark = pytest.mark.broker
 GRID = "310101-002-003-07"
-WAIT = 90.0  # generous: a busy machine must not fail this
 
 
 async def _case_events(operator: BusSettings) -> list[case_events_pb2.CaseEvent]:
@@ -45,13 +45,13 @@ async def _case_events(operator: BusSettings) -> list[case_events_pb2.CaseEvent]
 
 
 async def _until(probe: Any, what: str) -> Any:
-    deadline = time.monotonic() + WAIT
+    deadline = time.monotonic() + CEILING
     while time.monotonic() < deadline:
         found = await probe()
         if found:
             return found
         await asyncio.sleep(0.5)
-    raise AssertionError(f"timed out after {WAIT:.0f}s waiting for {what}")
+    raise AssertionError(f"timed out after {CEILING:.0f}s waiting for {what}")
 
 
 def _letters(bus: SecuredBus) -> list[dict[str, Any]]:

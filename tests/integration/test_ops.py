@@ -182,16 +182,19 @@ def test_dlq_list_show_and_redrive_once(sandbox: Sandbox) -> None:
     assert inbox_before == 2  # the dry run produced nothing
 
     letter = ids["intake.unknown_code"]
+    sentinel = f"{ref}-sentinel"
 
     async def redrive_to_the_fixed_service() -> tuple[Any, Any, list[agency_events_pb2.AgencyEvent]]:
         async with AgencyHarness(s, "police") as police:  # the code table now knows TA2
             first = await asyncio.to_thread(cli_json, s, "dlq", "redrive", letter)
-            events = await police.wait_for(
-                events_topic("police"), lambda rs: bool(reports_with_ref(rs, ref)), timeout=60
-            )
+            events = await police.wait_for(events_topic("police"), lambda rs: bool(reports_with_ref(rs, ref)))
             second = await asyncio.to_thread(cli_json, s, "dlq", "redrive", letter)
-            await asyncio.sleep(2)  # time enough for a second event, were there one
-            events = await read_all(s, s.topic(events_topic("police")), idle_ms=300)
+            # A sentinel behind it on the same inbox partition (same key): once its event is out,
+            # any event of a record the second redrive wrote would be out too.
+            await police.send_inbox(SAMPLES["police"].report(sentinel), key=ref)
+            events = await police.wait_for(
+                events_topic("police"), lambda rs: bool(reports_with_ref(rs, sentinel))
+            )
         return first, second, reports_with_ref(events, ref)
 
     first, second, canonical = asyncio.run(redrive_to_the_fixed_service())
@@ -202,7 +205,7 @@ def test_dlq_list_show_and_redrive_once(sandbox: Sandbox) -> None:
     assert (second["redriven"], second["already_redriven"]) == (0, 1)
     inbox = records_of(s, "police.inbox.v1")
     assert [r.header(REDRIVE_HEADER) for r in inbox].count(letter.encode()) == 1
-    assert len(inbox) == inbox_before + 1
+    assert len(inbox) == inbox_before + 2  # the redriven record and the sentinel
     assert len(canonical) == 1
     assert canonical[0].incident_reported.incident_type == "traffic.collision_injury"
 

@@ -33,6 +33,7 @@ from incidentbus.v1 import agency_events_pb2
 from tests.integration.agencies.harness import AgencyHarness
 from tests.integration.cli import run_cli
 from tests.integration.correlator.harness import Bus, case_of
+from tests.integration.waits import PROCESS_CEILING
 
 KID = "it-2026"
 KEY = base64.b64encode(secrets.token_bytes(32)).decode()
@@ -155,7 +156,7 @@ async def through_the_bus(
             return any(case_id.encode() in (r.value or b"") for r in await bus.records("police.dispatch.v1"))
 
         try:
-            await bus.until(dispatched, timeout=150)
+            await bus.until(dispatched)
         except AssertionError as exc:  # say what the bus did decide, to tell a slow bus from a wrong one
             story = [e.WhichOneof("body") for e in await bus.case_events() if e.case_id == case_id]
             tasks = [r.value for r in await bus.records("police.dispatch.v1")]
@@ -247,7 +248,7 @@ def test_an_agency_service_refuses_to_start_in_production_without_keys(applied: 
         env=env,
         capture_output=True,
         text=True,
-        timeout=60,
+        timeout=PROCESS_CEILING,
         check=False,
     )
     assert result.returncode == 2

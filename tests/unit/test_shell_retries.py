@@ -69,3 +69,32 @@ def test_a_fault_of_the_record_is_dead_lettered_at_once() -> None:
     assert calls == 1
     assert len(sent) == 1
     assert sent[0].endswith("deadletters.v1")
+
+
+def steps(failures: list[BaseException]) -> tuple[list[str], int]:
+    """`retrying` around a table write that fails with `failures` first."""
+    calls, written = 0, []
+
+    def write() -> None:
+        nonlocal calls
+        calls += 1
+        if failures:
+            raise failures.pop(0)
+        written.append("k")
+
+    asyncio.run(faust_shell.retrying(write, record()))
+    return written, calls
+
+
+def test_a_table_write_is_retried_while_its_changelog_is_unknown() -> None:
+    assert steps([PartitionsMismatch("changelog has 0 partitions")] * 3) == (["k"], 4)
+
+
+def test_a_table_write_that_outlasts_the_retries_raises() -> None:
+    with pytest.raises(PartitionsMismatch):
+        steps([PartitionsMismatch("x") for _ in range(4)])
+
+
+def test_a_table_write_failing_otherwise_raises_at_once() -> None:
+    with pytest.raises(ValueError, match="bad"):
+        steps([ValueError("bad")])  # a retry would have written

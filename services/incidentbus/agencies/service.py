@@ -17,7 +17,7 @@ from incidentbus.agencies.base import AgencyAdapter
 from incidentbus.agencies.pipeline import dispatch_topic, inbox_topic, intake, outbox
 from incidentbus.kernel.codec import Decoded
 from incidentbus.kernel.deadletter import dead_letter_record
-from incidentbus.kernel.faust_shell import gate_agent, make_app, publish, raw_topic, record_of
+from incidentbus.kernel.faust_shell import gate_agent, make_app, publish, raw_topic, record_of, retrying
 from incidentbus.kernel.gate import Rejected, reject
 from incidentbus.kernel.grids import load_grid_layer
 from incidentbus.kernel.jurisdictions import load_jurisdictions
@@ -86,7 +86,12 @@ class AgencyService:
             self.log.info("duplicate native message", duplicate_of=event_id, **record_context(record))
             return
         await publish(self.app, outcome)
-        self.published[event_id] = record.timestamp_ms or 1
+
+        def remember() -> None:
+            self.published[event_id] = record.timestamp_ms or 1
+
+        # a changelog the consumer does not know yet fails the write for a while: retry, not crash
+        await retrying(remember, record)
         self.log.info("published", event_id=event_id, **record_context(record))
 
     async def on_dispatch(self, decoded: Decoded) -> list[OutgoingRecord]:

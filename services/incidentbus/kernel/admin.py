@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Any
@@ -121,8 +122,56 @@ async def perform(client: AIOKafkaAdminClient, change: Change) -> None:
             _raise_errors("alter configs of", [(r[3], r[0], r[1]) for r in response.resources])
 
 
+# How long `apply_catalog` waits for the broker to serve what it changed (normally a second or
+# two; on a loaded machine it has taken 3 s on the local node).
+SERVED_WITHIN_SECONDS = 180.0
+
+
+async def unserved(
+    client: AIOKafkaAdminClient, partitions: dict[str, int], configs: dict[str, dict[str, str]]
+) -> list[str]:
+    """The topics the broker does not serve as wanted yet: of `partitions` (name -> count), those
+    with partitions missing or without a leader; of `configs`, those showing other values."""
+    described: list[dict[str, Any]] = await client.describe_topics(list(partitions)) if partitions else []
+    led = {
+        t["topic"]: sum(1 for p in t["partitions"] if p["leader"] >= 0)
+        for t in described
+        if not t["error_code"]
+    }
+    behind = [name for name, n in partitions.items() if led.get(name, 0) < n]
+    seen = await _topic_configs(client, list(configs))
+    stale = [t for t, want in configs.items() if any(seen.get(t, {}).get(k) != v for k, v in want.items())]
+    return behind + stale
+
+
+async def wait_until_served(
+    client: AIOKafkaAdminClient,
+    partitions: dict[str, int],
+    configs: dict[str, dict[str, str]],
+    timeout: float = SERVED_WITHIN_SECONDS,
+) -> None:
+    """Return once the broker serves every topic of `partitions` with all its partitions and every
+    config of `configs`.
+
+    A broker answers CreateTopics or AlterConfigs once the controller has committed the change;
+    what it serves to clients catches up a moment later. A consumer that subscribes in that moment
+    does not see a new topic, and asks again only at its next metadata refresh (five minutes by
+    default): a service started right after `topics apply` would sit idle on it. And a second
+    `apply` would still see the old configs.
+    """
+    deadline = asyncio.get_running_loop().time() + timeout
+    while behind := await unserved(client, partitions, configs):
+        if asyncio.get_running_loop().time() >= deadline:
+            raise BrokerError(
+                f"the broker accepted but does not serve {len(behind)} change(s) after {timeout:.0f}s: "
+                + ", ".join(sorted(behind))
+            )
+        await asyncio.sleep(0.2)
+
+
 async def apply_catalog(settings: BusSettings, catalog: Catalog) -> list[Change]:
-    """Make the broker match the catalog; returns what was done (empty: nothing to change)."""
+    """Make the broker match the catalog; returns what was done (empty: nothing to change).
+    Returns once the broker serves what it changed (`wait_until_served`)."""
     names = [settings.topic(t.name) for t in catalog.topics]
     async with admin_client(settings) as client:
         changes = plan(
@@ -131,6 +180,11 @@ async def apply_catalog(settings: BusSettings, catalog: Catalog) -> list[Change]
         for change in changes:
             if change.kind != "warn":
                 await perform(client, change)
+        await wait_until_served(
+            client,
+            {c.topic: c.partitions for c in changes if c.kind in ("create", "add_partitions")},
+            {c.topic: dict(c.configs) for c in changes if c.kind == "set_configs"},
+        )
     return changes
 
 

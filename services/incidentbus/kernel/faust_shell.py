@@ -15,7 +15,7 @@ from collections.abc import Awaitable, Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import faust
 from aiokafka.errors import KafkaConnectionError, KafkaError, KafkaTimeoutError
@@ -33,6 +33,14 @@ from incidentbus.kernel.records import OutgoingRecord, RawRecord, normalize_head
 from incidentbus.kernel.settings import BusSettings
 
 log = get_logger("incidentbus.shell")
+T = TypeVar("T")
+
+# How old the consumer's view of the topics may get (faust's default: five minutes). faust creates a
+# table's changelog topic as the service starts; when its consumer fetched metadata a moment
+# before, it does not know that topic until its next refresh, and every table write fails with
+# PartitionsMismatch meanwhile (retried: see RETRY_DELAYS). Seen on a loaded machine, for a minute
+# and more. A refresh is one small request.
+CONSUMER_METADATA_MAX_AGE_MS = 10_000
 
 
 def broker_url(settings: BusSettings) -> str:
@@ -85,6 +93,7 @@ def make_app(settings: BusSettings, app_id: str, *, web_port: int, store: str = 
         consumer_auto_offset_reset="earliest",
         producer_max_request_size=settings.max_message_bytes * 4,
         consumer_max_fetch_size=settings.max_message_bytes * 4,
+        consumer_metadata_max_age_ms=CONSUMER_METADATA_MAX_AGE_MS,
         broker_session_timeout=settings.group_session_seconds,
         broker_heartbeat_interval=min(3.0, settings.group_session_seconds / 5),
     )
@@ -189,6 +198,20 @@ def transient(exc: BaseException) -> bool:
     return isinstance(exc, KafkaError) and bool(exc.retriable)
 
 
+async def retrying(step: Callable[[], T], record: RawRecord) -> T:
+    """Run a step (a table write) and retry it on a transient failure, as `handle_record` retries
+    a handler; the last failure is raised."""
+    for delay in RETRY_DELAYS:
+        try:
+            return step()
+        except Exception as exc:
+            if not transient(exc):
+                raise
+            log.warning("transient failure, retrying", error=repr(exc), delay=delay, **record_context(record))
+            await asyncio.sleep(delay)
+    return step()
+
+
 def _dead_letter(settings: BusSettings, rejected: Rejected, record: RawRecord) -> OutgoingRecord:
     log.warning(
         "record rejected", reason=rejected.reason, detail=rejected.letter.detail, **record_context(record)
@@ -200,8 +223,8 @@ def _dead_letter(settings: BusSettings, rejected: Rejected, record: RawRecord) -
 class Batching:
     """Records handled together: up to `size`, or what came within `within_s` seconds; their
     outputs are published together, then `published()` runs (the handler's state is stored only
-    after its outputs are acknowledged); if publishing fails, `abandoned()` runs and the error
-    propagates (nothing of the batch is acknowledged as read)."""
+    after its outputs are acknowledged; it must be idempotent: a transient failure runs it again);
+    if publishing fails, `abandoned()` runs and the error propagates."""
 
     size: int = 1
     within_s: float = 0.01
@@ -237,8 +260,8 @@ def gate_agent(
         except BaseException:
             batch.abandoned()
             raise
-        with as_current(events[-1]):
-            batch.published()
+        with as_current(events[-1]):  # a table write that fails for the infrastructure is retried
+            await retrying(batch.published, record_of(events[-1]))
 
     async def agent(stream: Any) -> None:
         if batch.size <= 1:

@@ -19,6 +19,7 @@ from incidentbus.kernel.kafka import producer, read_all, send
 from incidentbus.kernel.records import OutgoingRecord, RawRecord
 from incidentbus.kernel.settings import BusSettings
 from incidentbus.v1 import bus_pb2
+from tests.integration.waits import CEILING
 
 
 def free_port() -> int:
@@ -70,7 +71,7 @@ class AgencyHarness:
                 return response.status, await response.json()
 
     async def wait_for(
-        self, topic: str, wanted: Callable[[list[RawRecord]], bool], timeout: float = 45.0
+        self, topic: str, wanted: Callable[[list[RawRecord]], bool], timeout: float = CEILING
     ) -> list[RawRecord]:
         """Poll a topic until `wanted(records)` holds; AssertionError with what was seen otherwise."""
         deadline = asyncio.get_running_loop().time() + timeout

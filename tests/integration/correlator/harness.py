@@ -21,6 +21,7 @@ from incidentbus.kernel.records import OutgoingRecord, RawRecord
 from incidentbus.kernel.settings import BusSettings
 from incidentbus.v1 import bus_pb2, case_events_pb2
 from tests.integration.agencies.harness import free_port
+from tests.integration.waits import CEILING
 
 
 def now() -> datetime:
@@ -65,7 +66,7 @@ class Bus:
     async def case_events(self) -> list[case_events_pb2.CaseEvent]:
         return [decode(r, case_events_pb2.CaseEvent).message for r in await self.records("case.events.v1")]  # type: ignore[misc]
 
-    async def until(self, probe: Callable[[], Any], timeout: float = 60.0) -> Any:
+    async def until(self, probe: Callable[[], Any], timeout: float = CEILING) -> Any:
         """Poll an async probe until it returns something truthy."""
         deadline = asyncio.get_running_loop().time() + timeout
         while asyncio.get_running_loop().time() < deadline:

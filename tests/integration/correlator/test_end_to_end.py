@@ -153,7 +153,7 @@ def test_missed_deadline_escalates_twice(applied: BusSettings) -> None:
                 found = [e for e in history(events, case_id) if e.WhichOneof("body") == "case_escalated"]
                 return found if len(found) >= 2 else []
 
-            return await bus.until(escalated_twice, timeout=90)  # type: ignore[no-any-return]
+            return await bus.until(escalated_twice)  # type: ignore[no-any-return]
 
     first, second = asyncio.run(run())[:2]
     assert (first.case_escalated.from_level, first.case_escalated.to_level) == (1, 2)  # grid -> community

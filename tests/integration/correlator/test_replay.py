@@ -19,6 +19,7 @@ from incidentbus.kernel.settings import BusSettings
 from incidentbus.v1 import case_events_pb2
 from tests.integration.correlator.harness import Bus, case_of, now
 from tests.integration.correlator.test_end_to_end import RULES, answer
+from tests.integration.waits import PROCESS_CEILING
 
 
 def cli(settings: BusSettings, *args: str) -> dict[str, object]:
@@ -28,7 +29,7 @@ def cli(settings: BusSettings, *args: str) -> dict[str, object]:
         env=env,
         capture_output=True,
         text=True,
-        timeout=180,
+        timeout=PROCESS_CEILING,
         check=False,
     )
     assert done.returncode == 0, done.stderr
@@ -52,10 +53,17 @@ def produce_history(settings: BusSettings) -> tuple[str, str]:
             [task] = await bus.until(lambda: bus.tasks_for("police", police_case))
             await answer(bus, "police", task, ["ack", "arrived"])
             await bus.until(lambda: _has(bus, police_case, 5))
-            await asyncio.sleep(2)  # a few clock ticks on the record too
+            ticks = await _ticks(bus)
+            await bus.until(lambda: _ticks(bus, more_than=ticks + 2))  # a few clock ticks on the record too
         return police_case, health_case
 
     return asyncio.run(run())
+
+
+async def _ticks(bus: Bus, more_than: int = -1) -> int:
+    """The clock ticks on the correlator's input (0 while not more than `more_than`)."""
+    found = sum(1 for r in await bus.records("correlator.input.v1") if (r.key or b"").startswith(b"tick-"))
+    return found if found > more_than else 0
 
 
 async def _has(bus: Bus, case_id: str, n: int) -> bool:

@@ -14,14 +14,17 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 
+from aiokafka import AIOKafkaConsumer, TopicPartition
+
 from incidentbus.correlator.domain.chain import check_chain
 from incidentbus.devtools import natives
-from incidentbus.kernel.admin import apply_catalog
+from incidentbus.kernel.admin import admin_client, apply_catalog
 from incidentbus.kernel.catalog import load_catalog
 from incidentbus.kernel.codec import decode
 from incidentbus.kernel.kafka import producer, read_all
 from incidentbus.kernel.settings import BusSettings
 from incidentbus.v1 import case_events_pb2
+from tests.integration.waits import CEILING
 
 REPO = Path(__file__).resolve().parents[3]
 AGENCIES = ("police", "health", "urban", "community")
@@ -35,10 +38,16 @@ def free_port() -> int:
 
 @dataclass
 class Broker:
-    """A local KRaft node of its own (infra/kafka with another home and ports)."""
+    """A local KRaft node of its own (infra/kafka with another home and ports). The ports are free
+    ones, so two test sessions on one machine do not collide."""
 
     home: Path
-    port: int = 9096
+    port: int = field(default_factory=free_port)
+    controller_port: int = field(default_factory=free_port)
+
+    def __post_init__(self) -> None:
+        while self.controller_port == self.port:
+            self.controller_port = free_port()
 
     @property
     def bootstrap(self) -> str:
@@ -49,7 +58,7 @@ class Broker:
         return env | {
             "INCIDENTBUS_KAFKA_HOME": str(self.home),
             "INCIDENTBUS_KAFKA_PORT": str(self.port),
-            "INCIDENTBUS_KAFKA_CONTROLLER_PORT": str(self.port + 1),
+            "INCIDENTBUS_KAFKA_CONTROLLER_PORT": str(self.controller_port),
         }
 
     def run(self, action: str) -> None:
@@ -176,18 +185,51 @@ class Run:
             }
         )
 
-    def wait_linked(self, count: int, timeout: float = 150) -> None:
+    def wait_linked(self, count: int, timeout: float = CEILING) -> None:
         deadline = time.monotonic() + timeout
         while self.linked() < count:
             assert time.monotonic() < deadline, f"only {self.linked()} of {count} reports reached a case"
             time.sleep(1)
+
+    def settle(self, timeout: float = CEILING) -> None:
+        """Wait until the correlator's group has committed past every record now on the topics it
+        reads: what it does about them (outputs, and repeats after a hand-over) is then on the record."""
+        topics = [self.settings.topic(f"{a}.events.v1") for a in AGENCIES]
+        topics.append(self.settings.topic("correlator.input.v1"))
+        group = f"{self.settings.topic_prefix}incidentbus-correlator"
+
+        async def behind(end: dict[TopicPartition, int]) -> dict[TopicPartition, int]:
+            async with admin_client(self.settings) as admin:
+                committed = await admin.list_consumer_group_offsets(group)
+            done = {tp: meta.offset for tp, meta in committed.items()}
+            return {tp: n for tp, n in end.items() if done.get(tp, 0) < n}
+
+        async def go() -> None:
+            end = await end_offsets(self.settings, topics)
+            deadline = time.monotonic() + timeout
+            while left := await behind(end):
+                assert time.monotonic() < deadline, f"the correlator has not committed {left}"
+                await asyncio.sleep(0.5)
+
+        asyncio.run(go())
 
     def stop(self) -> None:
         for service in self.services:
             service.stop()
 
 
-def _wait_port(service: Service, timeout: float = 60) -> None:
+async def end_offsets(settings: BusSettings, topics: list[str]) -> dict[TopicPartition, int]:
+    consumer = AIOKafkaConsumer(**settings.kafka_client_options(), group_id=None, enable_auto_commit=False)
+    await consumer.start()
+    try:
+        cluster = await consumer._client.fetch_all_metadata()
+        tps = [TopicPartition(t, p) for t in topics for p in sorted(cluster.partitions_for_topic(t) or [])]
+        return dict(await consumer.end_offsets(tps))
+    finally:
+        await consumer.stop()
+
+
+def _wait_port(service: Service, timeout: float = CEILING) -> None:
     deadline = time.monotonic() + timeout
     while True:
         with socket.socket() as s:

@@ -39,11 +39,11 @@ def play(broker: Broker, logs: Path, disturb: Callable[[Run], None]) -> frozense
         run.start("correlator")
         half = len(REPORTS) // 2
         run.send(REPORTS[:half])
-        run.wait_linked(len(REFS) // 4, timeout=120)
+        run.wait_linked(len(REFS) // 4)
         disturb(run)
         run.send(REPORTS[half:])
-        run.wait_linked(len(REFS), timeout=240)
-        time.sleep(3)  # let the last snapshots and repeats land
+        run.wait_linked(len(REFS))
+        run.settle()  # every input processed and committed: the last outputs and repeats are out
         cases, problems = outcome(run.events())
     finally:
         run.stop()
