@@ -91,6 +91,8 @@ class Service:
             "--loglevel",
             os.environ.get("FAULTS_LOGLEVEL", "warn"),
         ]
+        if os.environ.get("FAULTS_STORE"):  # memory:// to compare; default: the command's (rocksdb://)
+            args += ["--store", os.environ["FAULTS_STORE"]]
         log = (log_dir / f"{self.name}-{self.port}.log").open("wb")
         self.process = subprocess.Popen(args, env=self.env, stdout=log, stderr=subprocess.STDOUT)
 
