@@ -8,6 +8,12 @@ and fed back at its time, through the agency's real adapter. A clock tick every
 `tick_ms` of event time steps every district, as the shell's ticks do. One state per district,
 as in the shell. Only the `step` calls are timed.
 
+Every agency event stepped is also kept, with its district (`CoreResult.agency_inputs`), in the
+order stepped: the correlator-alone part (bench/alone.py) feeds exactly these to the live
+correlator. Its like-for-like offline figure is `step_inputs` over them (no ticks), and
+`CoreResult.agency_events_per_second` gives the agency events' rate of this run, ticks apart
+(agency events / the time of their steps).
+
 Memory per open case is measured when most cases were open, two ways: the serialized AreaStates
 (`statecodec.dumps`, what the shell stores per district, one changelog record each) and
 tracemalloc over the live Python objects of those states (rebuilt with `statecodec.loads`). Both
@@ -30,6 +36,7 @@ from bench.feed import Feed
 from bench.mix import Mix
 from incidentbus.correlator.domain.area import AreaState
 from incidentbus.correlator.domain.core import step
+from incidentbus.correlator.domain.inputs import Input
 from incidentbus.correlator.domain.outputs import Output
 from incidentbus.correlator.domain.rules import Rules
 from incidentbus.correlator.domain.statecodec import dumps, loads
@@ -71,6 +78,7 @@ class Day:
     states: dict[str, AreaState] = field(default_factory=dict)
     busiest: dict[str, AreaState] = field(default_factory=dict)  # the states when most cases were open
     busiest_open: int = 0
+    agency_inputs: list[tuple[str, Input]] = field(default_factory=list)  # (district, input) stepped
 
 
 def open_cases(states: dict[str, AreaState]) -> int:
@@ -155,6 +163,7 @@ def run_day(mix: Mix, rules: Rules, *, tick_ms: int, seed: int = 7, policy: Poli
                 areas = (area_of(item.event),)
             except UnroutableError:
                 continue
+            day.agency_inputs.append((areas[0], item))
         body = item.event.WhichOneof("body") or "?"
         results = []
         started = clock()
@@ -232,10 +241,19 @@ class CoreResult:
     span_hours: float
     busiest: Memory  # when most cases were open
     final: Memory  # after the last input
+    agency_inputs: list[tuple[str, Input]] = field(repr=False)  # every agency event stepped, in order
 
     @property
     def events_per_second(self) -> float:
         return self.inputs / self.seconds
+
+    @property
+    def agency_events_per_second(self) -> float:
+        """Agency events (ticks apart) / the time of their steps."""
+        events = sum(n for kind, n in self.kinds.items() if kind != "clock_ticked")
+        ticks_us = self.per_kind_us.get("clock_ticked", 0.0) * self.kinds.get("clock_ticked", 0)
+        seconds = self.seconds - ticks_us / 1e6
+        return events / seconds if seconds > 0 else 0.0
 
 
 def run_core(mix: Mix, rules: Rules, *, tick_ms: int) -> CoreResult:
@@ -251,4 +269,36 @@ def run_core(mix: Mix, rules: Rules, *, tick_ms: int) -> CoreResult:
         span_hours=day.span_ms / 3_600_000,
         busiest=memory(day.busiest),
         final=memory(day.states),
+        agency_inputs=day.agency_inputs,
     )
+
+
+@dataclass(frozen=True)
+class Stepped:
+    """`step_inputs`: the time inside `step` and the outputs, by kind and by agency (dispatches)."""
+
+    inputs: int
+    seconds: float
+    outputs: list[tuple[str, str]]  # (kind, agency) of every output, in order
+    cited: frozenset[str]  # the event ids of the inputs a case event cites
+
+    @property
+    def per_second(self) -> float:
+        return self.inputs / self.seconds if self.seconds > 0 else 0.0
+
+
+def step_inputs(inputs: list[tuple[str, Input]], rules: Rules) -> Stepped:
+    """Step each (district, input) in order from empty states, timing only the `step` calls."""
+    states: dict[str, AreaState] = {}
+    outputs: list[tuple[str, str]] = []
+    cited: set[str] = set()
+    seconds, clock = 0.0, time.perf_counter
+    for area, item in inputs:
+        state = states.get(area) or states.setdefault(area, AreaState(area))
+        started = clock()
+        _, out = step(state, item, rules)
+        seconds += clock() - started
+        outputs += [(o.kind, o.agency) for o in out]
+        if any(o.kind == "case_event" for o in out):
+            cited.add(item.event_id)
+    return Stepped(len(inputs), seconds, outputs, frozenset(cited))

@@ -10,16 +10,17 @@ event loop; natives go into the agencies' inbox topics; a watcher in the same lo
     80 % of the reports (10th to 90th percentile of the time each report's first ReportLinked
     arrived), so neither start-up nor the tail counts. DispatchTasks and case events are counted
     over the same window.
-(b) Fixed offered load: reports are produced at a steady rate while the services run; the latency
+(b) Offered loads: reports are produced at a steady rate while the services run; the latency
     of a report is from just before it is produced to the arrival of the first DispatchTask whose
     `reports[].source_ref` names it. Every report of (b) is its own incident (its own grid, no
-    point), so every one opens a case and gets a task.
+    point), so every one opens a case and gets a task. A load is a fixed rate, or a fraction of
+    the maximum rate (a) measured just before in the same run (`Load.of_max`: a quarter of it is
+    the issue's latency target, p99 <= 250 ms).
 """
 
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import json
 import socket
 import time
@@ -28,11 +29,12 @@ from pathlib import Path
 from typing import Any
 
 import faust
-from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
+from aiokafka import AIOKafkaProducer
 
 from bench.mix import Incident
 from bench.places import LATENCY_DISTRICTS
 from bench.topics import BenchTopics
+from bench.watching import TopicWatcher, header
 from incidentbus.agencies.registry import AGENCIES, load_adapter
 from incidentbus.agencies.service import build_app as agency_app
 from incidentbus.correlator.domain.rules import Rules
@@ -51,10 +53,6 @@ def free_port() -> int:
         return int(s.getsockname()[1])
 
 
-def _header(headers: Any, name: str) -> bytes | None:
-    return next((bytes(v) for k, v in headers or () if k == name), None)
-
-
 @dataclass
 class Watch:
     """When each result of the pipeline reached a consumer in this process."""
@@ -70,12 +68,12 @@ class Watch:
         kind = topic.rsplit(".", 2)[-2]  # "<prefix><agency>.dispatch.v1" -> "dispatch"
         if kind == "events":  # case.events.v1
             self.case_events.append(now)
-            if _header(headers, "ce_type") == LINKED:
+            if header(headers, "ce_type") == LINKED:
                 event = case_events_pb2.CaseEvent.FromString(value)
                 self.linked_at.setdefault(event.report_linked.report.source_ref, now)
         elif kind == "dispatch":
             self.commands += 1
-            if _header(headers, "ce_type") == DISPATCH_TASK:
+            if header(headers, "ce_type") == DISPATCH_TASK:
                 self.tasks.append(now)
                 for report in bus_pb2.TaskCommand.FromString(value).dispatch_task.reports:
                     self.task_at.setdefault(report.source_ref, now)
@@ -83,52 +81,14 @@ class Watch:
             self.outbox += 1
 
 
-class Watcher:
-    """Runs a Watch over the case events, dispatch and outbox topics (partitions from the catalog)."""
-
-    def __init__(self, topics: BenchTopics) -> None:
-        self.settings = topics.settings
-        names = ["case.events.v1"] + [f"{a}.{t}.v1" for a in AGENCIES for t in ("dispatch", "outbox")]
-        self.partitions = [
-            TopicPartition(self.settings.topic(n), p) for n in names for p in range(topics.like(n).partitions)
-        ]
-        self.watch = Watch()
-        self.consumer = AIOKafkaConsumer(
-            **self.settings.kafka_client_options(),
-            group_id=None,
-            enable_auto_commit=False,
-            auto_offset_reset="earliest",
-            fetch_max_wait_ms=50,
-        )
-        self.task: asyncio.Task[None] | None = None
-
-    async def __aenter__(self) -> Watch:
-        await self.consumer.start()
-        self.consumer.assign(self.partitions)
-        await self.consumer.seek_to_beginning(*self.partitions)
-        self.task = asyncio.create_task(self._run())
-        return self.watch
-
-    async def _run(self) -> None:
-        while True:
-            batch = await self.consumer.getmany(timeout_ms=200)
-            now = time.perf_counter()
-            for records in batch.values():
-                for m in records:
-                    self.watch.handle(m.topic, m.value or b"", m.headers, now)
-
-    async def __aexit__(self, *exc: object) -> None:
-        if self.task is not None:
-            self.task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self.task
-        await self.consumer.stop()
+WATCHED = ["case.events.v1"] + [f"{a}.{t}.v1" for a in AGENCIES for t in ("dispatch", "outbox")]
 
 
 class Pipeline:
     """The four agency services and the correlator, in this event loop (memory stores)."""
 
-    def __init__(self, settings: BusSettings, rules: Rules, datadir: Path) -> None:
+    def __init__(self, topics: BenchTopics, rules: Rules, datadir: Path) -> None:
+        self.topics, settings = topics, topics.settings
         self.apps: list[faust.App] = [
             agency_app(load_adapter(name), settings, web_port=free_port()) for name in AGENCIES
         ]
@@ -141,6 +101,7 @@ class Pipeline:
             app.conf.datadir = datadir / app.conf.id
 
     async def __aenter__(self) -> Pipeline:
+        await self.topics.declare_changelogs(self.apps)  # see BenchTopics.declare_changelogs
         await asyncio.gather(*(app.start() for app in self.apps))
         return self
 
@@ -148,8 +109,9 @@ class Pipeline:
         for app in reversed(self.apps):
             await app.stop()
 
-    def largest_area_state(self) -> int:
-        """Bytes of the largest district state in the correlator's table (a record of its changelog)."""
+    def largest_state_record(self) -> int:
+        """Bytes of the largest record of the correlator's table (one per case, remembered id, ...;
+        a record of its changelog)."""
         table: Any = self.apps[-1].tables["correlator-areas"]
         return max((len(v.encode()) for k, v in table.items() if not k.startswith("__") and v), default=0)
 
@@ -189,7 +151,26 @@ class MaxRate:
 
 
 @dataclass(frozen=True)
+class Load:
+    """An offered load of (b): `per_second` reports/s, or `of_max` times the maximum rate of (a)."""
+
+    seconds: float
+    per_second: float = 0.0
+    of_max: float = 0.0
+
+    @property
+    def name(self) -> str:
+        return f"{self.of_max:g}max" if self.of_max else f"{self.per_second:g}rps"
+
+    def rate(self, max_rate: float) -> float:
+        """The reports/s to offer (a fraction of the maximum: at least 1/s)."""
+        return max(self.of_max * max_rate, 1.0) if self.of_max else self.per_second
+
+
+@dataclass(frozen=True)
 class Latency:
+    name: str  # Load.name
+    target_per_second: float  # what was to be offered
     offered_per_second: float
     seconds: float
     sent: int
@@ -203,7 +184,7 @@ class Latency:
 class LiveResult:
     max_rate: MaxRate
     latencies: list[Latency]
-    largest_area_state_bytes: int
+    largest_state_record_bytes: int
 
 
 def _percentile(values: list[float], q: float) -> float:
@@ -260,6 +241,7 @@ async def fixed_load(
     watch: Watch,
     incidents: list[Incident],
     *,
+    name: str,
     rate: float,
     seconds: float,
     drain: float,
@@ -288,6 +270,8 @@ async def fixed_load(
     await _until(lambda: all(r in watch.task_at for r in sent), drain)
     latencies = [(watch.task_at[r] - t) * 1000 for r, t in sent.items() if r in watch.task_at]
     return Latency(
+        name=name,
+        target_per_second=rate,
         offered_per_second=(total - 1) / offered if total > 1 and offered > 0 else rate,
         seconds=offered,
         sent=total,
@@ -304,12 +288,12 @@ async def run_live(
     incidents: list[Incident],
     *,
     reports: int,
-    loads: list[tuple[float, float]],
+    loads: list[Load],
     datadir: Path,
     timeout: float,
     progress: Any = print,
 ) -> LiveResult:
-    """(a) then each (rate, seconds) of `loads` in turn, on one running pipeline."""
+    """(a) then each load in turn, on one running pipeline."""
     settings = topics.settings
     refs = [f"A{i:05d}" for i in range(reports)]
     producer = producer_for(settings)
@@ -328,21 +312,30 @@ async def run_live(
         await asyncio.gather(*futures)
     finally:
         await producer.stop()
-    async with Watcher(topics) as watch:
+    watch = Watch()
+    async with TopicWatcher(topics, WATCHED, watch.handle):
         started = time.perf_counter()
-        async with Pipeline(settings, rules, datadir) as pipeline:
+        async with Pipeline(topics, rules, datadir) as pipeline:
             progress(f"(a) {reports} reports preloaded; services started")
             burst = await max_rate(watch, refs, started, timeout)
             latencies, offset = [], 0
-            for rate, seconds in loads:
+            for load in loads:
                 # let the outboxes catch up, so each load starts from a quiet pipeline
                 await _until(lambda: watch.outbox >= watch.commands, min(30.0, timeout / 2))
-                progress(f"(b) offering {rate:g} reports/s for {seconds:g} s")
+                rate = load.rate(burst.reports_per_second)
+                progress(f"(b) offering {rate:.1f} reports/s ({load.name}) for {load.seconds:g} s")
                 latencies.append(
                     await fixed_load(
-                        settings, watch, incidents, rate=rate, seconds=seconds, drain=timeout, offset=offset
+                        settings,
+                        watch,
+                        incidents,
+                        name=load.name,
+                        rate=rate,
+                        seconds=load.seconds,
+                        drain=timeout,
+                        offset=offset,
                     )
                 )
                 offset += latencies[-1].sent
-            largest = pipeline.largest_area_state()
+            largest = pipeline.largest_state_record()
     return LiveResult(burst, latencies, largest)

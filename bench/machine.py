@@ -38,10 +38,14 @@ def load_average() -> list[float]:
 
 
 def kafka_version(settings: BusSettings) -> str:
-    """The local broker's version, from the jar it runs (infra/.kafka/libs), else infra/pom.xml."""
-    if settings.bootstrap_servers not in (LOCAL_BOOTSTRAP, "localhost:9092"):
+    """The local broker's version, from the jar it runs (infra/.kafka/libs, or the libs of
+    INCIDENTBUS_KAFKA_HOME, as infra/kafka reads it), else infra/pom.xml."""
+    port = os.environ.get("INCIDENTBUS_KAFKA_PORT", "9092")
+    local = {LOCAL_BOOTSTRAP, "localhost:9092", f"127.0.0.1:{port}", f"localhost:{port}"}
+    if settings.bootstrap_servers not in local:
         return f"unknown (external cluster {settings.bootstrap_servers})"
-    jars = sorted((REPO_ROOT / "infra" / ".kafka" / "libs").glob("kafka_2.13-*.jar"))
+    home = Path(os.environ.get("INCIDENTBUS_KAFKA_HOME") or REPO_ROOT / "infra" / ".kafka")
+    jars = sorted((home / "libs").glob("kafka_2.13-*.jar"))
     if jars:
         return jars[-1].name.removeprefix("kafka_2.13-").removesuffix(".jar") + " (local KRaft broker)"
     pom = REPO_ROOT / "infra" / "pom.xml"

@@ -118,11 +118,13 @@ class Incident:
     def native(self, ref: str, *, grid: str | None = None, point: bool = True) -> dict[str, Any]:
         """The agency's native JSON for this report (devtools.natives, as the demo's simulator writes).
 
-        `grid` replaces the row's grid; `point=False` leaves the WGS84 point out (then only the grid
-        places the report, so a report in a grid of its own cannot join another's case).
+        `grid` replaces the row's grid; `point=False` leaves the WGS84 point and the address out
+        (then only the grid places the report, so a report in a grid of its own cannot join
+        another's case; the address is the row's title, and two titles read as one intersection,
+        such as "GAS-ODOR/LEAK", joined reports of different grids by the address rule).
         """
         where, when = grid or self.grid, self.occurred
-        address = self.title.split(":", 1)[1].strip(" -")[:60]
+        address = self.title.split(":", 1)[1].strip(" -")[:60] if point else ""
         if self.agency == "police":
             place: dict[str, Any] = {"grid": where, "address": address}
             if point:

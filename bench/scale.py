@@ -53,7 +53,7 @@ MIN = 60_000
 SIDE = DISTRICT_CELLS * CELL  # degrees: the first lattice district is [LAT0, LAT0 + SIDE] x [LNG0, ...]
 
 
-def _point(i: int, n: int) -> tuple[float, float]:
+def spread(i: int, n: int) -> tuple[float, float]:
     """The i-th of n points spread evenly over the district, a cell's margin from its edges."""
     per_row = max(1, math.ceil(n**0.5))
     step_deg = (SIDE - 2 * CELL) / per_row
@@ -73,7 +73,7 @@ def police_report(feed: Feed, ref: str, at_ms: int, point: tuple[float, float]) 
 
 def seed_case(feed: Feed, rules: Rules) -> tuple[AreaState, Case]:
     """One case the real core opened: the template of every other."""
-    state, _ = step(AreaState(""), police_report(feed, "SEED", T0, _point(0, 1)), rules)
+    state, _ = step(AreaState(""), police_report(feed, "SEED", T0, spread(0, 1)), rules)
     [case] = state.cases.values()
     return state, case
 
@@ -84,7 +84,7 @@ def filled(template: Case, area: str, n: int, clock_ms: int) -> AreaState:
     seen: dict[str, int] = {}
     span = 120 * MIN
     for i in range(n):
-        lat, lng = _point(i, n)
+        lat, lng = spread(i, n)
         at = clock_ms - span + (i * span) // max(n, 1)
         case_id = f"{template.case_id}-{i:06d}"
         place = replace(template.place, grid=grid_of(lat, lng), lat=lat, lon=lng)
