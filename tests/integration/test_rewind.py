@@ -96,3 +96,51 @@ def test_the_bus_consumer_reads_every_record_again_after_a_hand_over(applied: Bu
 @pytest.mark.xfail(strict=True, reason="faust-streaming 0.15 loses never-committed records at a hand-over")
 def test_stock_faust_reads_every_record_again_after_a_hand_over(applied: BusSettings) -> None:
     assert asyncio.run(offsets_seen(faust.App, applied, 20.0)) == set(range(RECORDS))
+
+
+async def offsets_seen_after_a_late_resume(
+    app_class: type[faust.App], settings: BusSettings, patience: float
+) -> set[int]:
+    """What recovery does last: resume flow control while the flow already runs and records wait
+    in a busy agent's queue (faust's resume empties every queue, their position is past them)."""
+    topic = settings.topic(f"resume-{uuid.uuid4().hex[:8]}")
+    await fill(settings, topic)
+    app = app_class(
+        f"{topic}-group",
+        broker=broker_url(settings),
+        store="memory://",
+        web_port=free_port(),
+        web_host="127.0.0.1",
+        autodiscover=False,
+        consumer_auto_offset_reset="earliest",
+    )
+    seen: set[int] = set()
+
+    async def agent(stream: Any) -> None:
+        async for event in stream.events():
+            if not seen:  # busy with the first record until the others are queued behind it
+                deadline = asyncio.get_running_loop().time() + patience
+                while stream.channel.queue.qsize() < RECORDS - 1:
+                    assert asyncio.get_running_loop().time() < deadline, "the records were not queued"
+                    await asyncio.sleep(0.05)
+                app.flow_control.resume()
+            seen.add(event.message.offset)
+
+    app.agent(raw_topic(app, topic), name="reader")(agent)
+    await app.start()
+    try:
+        deadline = asyncio.get_running_loop().time() + patience
+        while len(seen) < RECORDS and asyncio.get_running_loop().time() < deadline:
+            await asyncio.sleep(0.1)
+    finally:
+        await app.stop()
+    return seen
+
+
+def test_the_bus_keeps_queued_records_when_its_flow_is_resumed_again(applied: BusSettings) -> None:
+    assert asyncio.run(offsets_seen_after_a_late_resume(BusApp, applied, CEILING)) == set(range(RECORDS))
+
+
+@pytest.mark.xfail(strict=True, reason="faust-streaming 0.15 empties the queues at every resume")
+def test_stock_faust_keeps_queued_records_when_its_flow_is_resumed_again(applied: BusSettings) -> None:
+    assert asyncio.run(offsets_seen_after_a_late_resume(faust.App, applied, 20.0)) == set(range(RECORDS))

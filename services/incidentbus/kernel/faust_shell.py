@@ -41,6 +41,10 @@ T = TypeVar("T")
 # PartitionsMismatch meanwhile (retried: see RETRY_DELAYS). Seen on a loaded machine, for a minute
 # and more. A refresh is one small request.
 CONSUMER_METADATA_MAX_AGE_MS = 10_000
+# Each table partition is kept, from its changelog, on one more worker than its owner (when there
+# is one): a worker taking a dead one's partitions over starts from its standby copy and catches
+# up, instead of reading the whole changelog first.
+TABLE_STANDBY_REPLICAS = 1
 
 
 def broker_url(settings: BusSettings) -> str:
@@ -96,6 +100,7 @@ def make_app(settings: BusSettings, app_id: str, *, web_port: int, store: str = 
         consumer_metadata_max_age_ms=CONSUMER_METADATA_MAX_AGE_MS,
         broker_session_timeout=settings.group_session_seconds,
         broker_heartbeat_interval=min(3.0, settings.group_session_seconds / 5),
+        table_standby_replicas=TABLE_STANDBY_REPLICAS,
     )
 
 

@@ -94,10 +94,11 @@ class BusSettings(BaseSettings):
     log_format: Literal["json", "console"] | None = None
     log_level: str = "INFO"
     max_message_bytes: int = Field(default=1_000_000, gt=0)
-    # How long a silent worker keeps its partitions: the failover time after a crash. 60 s is
-    # faust's default; 15 s failed over in 15 s in the fault tests, but one full-suite run then
-    # had an in-process test bus miss a step (not understood yet), so the default stays.
-    group_session_seconds: float = Field(default=60.0, ge=6.0, le=300.0)
+    # How long a silent worker keeps its partitions: the failover time after a crash (faust's
+    # default is 60 s). With 15 s a killed correlator's partitions reach the survivor 15-16 s
+    # after the kill (tests/integration/faults, also beside CPU hogs). The heartbeat is a fifth
+    # of it, at most 3 s (kernel/faust_shell.py).
+    group_session_seconds: float = Field(default=15.0, ge=6.0, le=300.0)
     client_id: str = "incidentbus"
     # The correlator reads its input in batches of up to this many records, or what arrived within
     # the wait (ms): one round of acknowledgements and one state write per key per batch.

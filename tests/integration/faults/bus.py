@@ -10,11 +10,13 @@ import subprocess
 import sys
 import time
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 
 from aiokafka import AIOKafkaConsumer, TopicPartition
+from aiokafka.coordinator.protocol import ConsumerProtocolMemberAssignment
 
 from incidentbus.correlator.domain.chain import check_chain
 from incidentbus.devtools import natives
@@ -214,6 +216,35 @@ class Run:
                 await asyncio.sleep(0.5)
 
         asyncio.run(go())
+
+    def input_owners(self) -> dict[str, set[int]]:
+        """Who owns the correlator's input partitions: member id -> partitions, while its group is
+        stable ({} while it rebalances)."""
+        group = f"{self.settings.topic_prefix}incidentbus-correlator"
+        topic = self.settings.topic("correlator.input.v1")
+
+        async def go() -> dict[str, set[int]]:
+            async with admin_client(self.settings) as admin:
+                [response] = await admin.describe_consumer_groups([group])
+            [(_error, _group, state, _type, _protocol, members, *_)] = response.groups
+            if state != "Stable":
+                return {}
+            return {
+                member[0]: {
+                    tp.partition
+                    for tp in ConsumerProtocolMemberAssignment.decode(member[4]).partitions()
+                    if tp.topic == topic
+                }
+                for member in members
+            }
+
+        return asyncio.run(go())
+
+    def wait_owners(self, wanted: Callable[[dict[str, set[int]]], bool], timeout: float = CEILING) -> None:
+        deadline = time.monotonic() + timeout
+        while not wanted(owners := self.input_owners()):
+            assert time.monotonic() < deadline, f"the correlator's input partitions are owned as {owners}"
+            time.sleep(0.2)
 
     def stop(self) -> None:
         for service in self.services:

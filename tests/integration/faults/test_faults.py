@@ -10,6 +10,8 @@ from pathlib import Path
 
 import pytest
 
+from incidentbus.correlator.service import INPUT_PARTITIONS
+from incidentbus.kernel.settings import BusSettings
 from tests.integration.faults.bus import AGENCIES, Broker, Run, outcome, workload
 
 REPORTS = workload()
@@ -62,11 +64,27 @@ def undisturbed(broker: Broker, tmp_path_factory: pytest.TempPathFactory) -> fro
 
 def kill_and_restart(run: Run) -> None:
     """SIGKILL mid-stream; a supervisor restarts the worker after a short back-off. The group hands the
-    dead member's partitions over when its session expires (`group_session_seconds`, 60 s)."""
+    dead member's partitions over when its session expires (`group_session_seconds`, 15 s)."""
     [correlator] = [s for s in run.services if s.name == "correlator"]
     correlator.kill9()
     time.sleep(12)
     run.start("correlator")
+
+
+FAILOVERS: list[float] = []  # seconds from kill -9 to the survivor owning every input partition
+
+
+def kill_one_of_two_workers(run: Run) -> None:
+    """Two correlator workers share the input partitions; SIGKILL one. Its partitions move to the
+    survivor when its session expires (the group's session timeout, then the survivor's rejoin),
+    and the survivor recovers their table partitions from the changelog."""
+    run.start("correlator")
+    run.wait_owners(lambda owners: len(owners) == 2 and all(owners.values()))  # both own some
+    victim = run.services[-1]
+    killed = time.monotonic()
+    victim.kill9()
+    run.wait_owners(lambda owners: list(owners.values()) == [set(range(INPUT_PARTITIONS))])
+    FAILOVERS.append(time.monotonic() - killed)
 
 
 def add_a_second_worker(run: Run) -> None:
@@ -87,3 +105,16 @@ def test_cases_survive(
     broker: Broker, undisturbed: frozenset[frozenset[str]], disturb: Callable[[Run], None], tmp_path: Path
 ) -> None:
     assert play(broker, tmp_path, disturb) == undisturbed
+
+
+def test_a_killed_workers_partitions_move_to_the_survivor_within_the_session(
+    broker: Broker, undisturbed: frozenset[frozenset[str]], tmp_path: Path
+) -> None:
+    """The dead member is noticed when its session expires, at most `group_session_seconds` after
+    its last heartbeat, and the survivor joins the new generation at its next heartbeat (every
+    3 s); 10 s more are allowed for a loaded machine. The services take the settings' defaults."""
+    assert play(broker, tmp_path, kill_one_of_two_workers) == undisturbed
+    session = BusSettings().group_session_seconds
+    [failover] = FAILOVERS
+    print(f"failover after kill -9: {failover:.1f} s (session {session:.0f} s)")
+    assert failover < session + 10
