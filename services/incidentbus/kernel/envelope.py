@@ -24,9 +24,10 @@ def timestamp(at: datetime) -> Timestamp:
 
 
 def timestamp_ms(ms: int) -> Timestamp:
-    ts = Timestamp()
-    ts.FromMilliseconds(ms)
-    return ts
+    """A Timestamp of epoch milliseconds (what `Timestamp.FromMilliseconds` sets, built in one
+    call: the correlator makes several per output)."""
+    seconds, millis = divmod(ms, 1000)
+    return Timestamp(seconds=seconds, nanos=millis * 1_000_000)
 
 
 def to_datetime(ts: Timestamp) -> datetime:

@@ -266,3 +266,29 @@ def test_a_report_moved_between_cases_is_held_by_its_new_case_whatever_is_read_f
     index.update_many([("A-0", moved), (case.case_id, kept)])
     assert index.by_report[second.identity] == "A-0"
     assert index.by_report[first.identity] == case.case_id
+
+
+@given(st.data())
+@PROPERTY
+def test_a_revised_case_is_what_dataclasses_replace_makes(data: st.DataObject) -> None:
+    """`Case.revised` (the fold's fast copy) equals `dataclasses.replace` for any fields."""
+    state = play([("report", (TYPES[0], GRIDS[0], (0.0, 0.0), ADDRESSES[2], 0))])
+    case = next(iter(state.cases.values()))
+    changes = data.draw(
+        st.fixed_dictionaries(
+            {},
+            optional={
+                "status": st.sampled_from(["REPORTED", "RESOLVED", "CLOSED"]),
+                "priority": st.integers(0, 5),
+                "sequence": st.integers(0, 99),
+                "last_hash": st.binary(max_size=8),
+                "declined": st.tuples(st.text(max_size=3)),
+            },
+        )
+    )
+    revised = case.revised(**changes)
+    assert revised == replace(case, **changes)
+    assert hash(revised) == hash(replace(case, **changes))
+    assert case == replace(case)  # the original is untouched
+    with pytest.raises(TypeError, match="not fields of Case"):
+        case.revised(statsu="CLOSED")

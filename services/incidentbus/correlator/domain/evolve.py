@@ -27,7 +27,8 @@ CLEARS = {  # task status -> deadline kinds it satisfies
 
 
 def ms(ts: Any) -> int:
-    return int(ts.ToMilliseconds())
+    """A Timestamp in epoch milliseconds (what `ToMilliseconds` returns, without its call)."""
+    return int(ts.seconds * 1000 + ts.nanos // 1_000_000)
 
 
 def place_of(location: common_pb2.Location) -> Place:
@@ -51,7 +52,7 @@ def deadline_of(d: common_pb2.Deadline) -> Deadline:
 def _replace_deadlines(case: Case, new: list[Deadline]) -> Case:
     keys = {(d.kind, d.task_id) for d in new}
     kept = tuple(d for d in case.deadlines if (d.kind, d.task_id) not in keys)
-    return replace(case, deadlines=(*kept, *new))
+    return case.revised(deadlines=(*kept, *new))
 
 
 def derived_status(case: Case) -> str:
@@ -109,7 +110,7 @@ def _report(
 
 def _linked(case: Case, b: case_events_pb2.ReportLinked, at: int) -> Case:
     report = _report(b.report, b, ms(b.reported_at) or at)
-    return replace(case, reports=(*case.reports, report))
+    return case.revised(reports=(*case.reports, report))
 
 
 def _corrected(case: Case, b: case_events_pb2.ReportCorrected, _: int) -> Case:
@@ -121,8 +122,7 @@ def _corrected(case: Case, b: case_events_pb2.ReportCorrected, _: int) -> Case:
     case = case.with_report(_report(b.report, b, old.reported_ms))
     first = case.reports[0]
     if first.identity == identity:
-        case = replace(
-            case,
+        case = case.revised(
             incident_type=first.incident_type,
             category=first.category,
             severity=first.severity,
@@ -133,7 +133,7 @@ def _corrected(case: Case, b: case_events_pb2.ReportCorrected, _: int) -> Case:
 
 def _assigned(case: Case, b: case_events_pb2.TaskAssigned, at: int) -> Case:
     task = Task(b.task_id, b.agency, names.role_name(b.role), "ASSIGNED", at)
-    case = replace(case.with_task(task), task_count=case.task_count + 1)
+    case = case.with_task(task).revised(task_count=case.task_count + 1)
     return _replace_deadlines(case, [deadline_of(d) for d in b.deadlines])
 
 
@@ -144,40 +144,39 @@ def _task_changed(case: Case, b: case_events_pb2.TaskStatusChanged, _: int) -> C
         b.task_id, CLEARS.get(status, ("-",))
     )
     if status == "DECLINED" and b.agency not in case.declined:
-        case = replace(case, declined=(*case.declined, b.agency))
+        case = case.revised(declined=(*case.declined, b.agency))
     return case
 
 
 def _escalated(case: Case, b: case_events_pb2.CaseEscalated, _: int) -> Case:
-    case = replace(case, supervising=names.jurisdiction_name(b.to_level), priority=b.priority)
+    case = case.revised(supervising=names.jurisdiction_name(b.to_level), priority=b.priority)
     return _replace_deadlines(case, [deadline_of(d) for d in b.rescheduled])
 
 
 def _reminded(case: Case, b: case_events_pb2.ReminderIssued, _: int) -> Case:
-    case = replace(case, reminders=b.reminder)
+    case = case.revised(reminders=b.reminder)
     return _replace_deadlines(case, [deadline_of(d) for d in b.rescheduled])
 
 
 def _level(case: Case, b: case_events_pb2.ResponseLevelChanged, _: int) -> Case:
     return _replace_deadlines(
-        replace(case, level=names.level_name(b.to_level)), [deadline_of(d) for d in b.retuned]
+        case.revised(level=names.level_name(b.to_level)), [deadline_of(d) for d in b.retuned]
     )
 
 
 def _verification(case: Case, b: case_events_pb2.VerificationRequested, _: int) -> Case:
-    case = replace(case, verification_id=b.verification_id, verifications=case.verifications + 1)
+    case = case.revised(verification_id=b.verification_id, verifications=case.verifications + 1)
     return _replace_deadlines(case, [deadline_of(b.deadline)])
 
 
 def _verified(case: Case, b: case_events_pb2.CaseVerified, _: int) -> Case:
-    return replace(case, status="VERIFIED").without_deadlines(b.verification_id)
+    return case.revised(status="VERIFIED").without_deadlines(b.verification_id)
 
 
 def _closed(case: Case, b: case_events_pb2.CaseClosed, _: int) -> Case:
     merged = b.reason == case_events_pb2.CLOSURE_REASON_MERGED
     closure = names.short(case_events_pb2.ClosureReason, b.reason, "CLOSURE_REASON_")
-    return replace(
-        case,
+    return case.revised(
         status="MERGED" if merged else "CLOSED",
         deadlines=(),
         merged_into=b.merged_into,
@@ -188,12 +187,12 @@ def _closed(case: Case, b: case_events_pb2.CaseClosed, _: int) -> Case:
 def _reopened(case: Case, _b: case_events_pb2.CaseReopened, __: int) -> Case:
     """Back to work: the pending verification is void; the status follows the tasks again."""
     case = case.without_deadlines(case.verification_id)
-    return replace(case, status="DISPATCHED", verification_id="", closure="")
+    return case.revised(status="DISPATCHED", verification_id="", closure="")
 
 
 def _split(case: Case, b: case_events_pb2.CaseSplit, _: int) -> Case:
     moved = {r.event_id for r in b.moved_reports}
-    return replace(case, reports=tuple(r for r in case.reports if r.event_id not in moved))
+    return case.revised(reports=tuple(r for r in case.reports if r.event_id not in moved))
 
 
 EVOLVERS: dict[str, Callable[[Case, Any, int], Case]] = {
@@ -202,7 +201,7 @@ EVOLVERS: dict[str, Callable[[Case, Any, int], Case]] = {
     "task_status_changed": _task_changed,
     "case_escalated": _escalated,
     "response_level_changed": _level,
-    "case_resolved": lambda c, _b, _at: replace(c, status="RESOLVED"),
+    "case_resolved": lambda c, _b, _at: c.revised(status="RESOLVED"),
     "verification_requested": _verification,
     "case_verified": _verified,
     "case_closed": _closed,
@@ -222,13 +221,19 @@ def evolve(area: AreaState, event: case_events_pb2.CaseEvent) -> AreaState:
     current = area.cases.get(event.case_id)
     if body_name == "case_opened":
         case = _opened(current, body, at, event.case_id)
-        case = replace(case, event_status=names.event_status_name(event.envelope.status))
+        status = names.event_status_name(event.envelope.status)
+        case = case.revised(event_status=status, sequence=event.sequence, last_hash=event.hash)
     elif current is None:
         raise ValueError(f"{body_name} for unknown case {event.case_id}")
     else:
         case = EVOLVERS[body_name](current, body, at)
-    case = replace(case, sequence=event.sequence, last_hash=event.hash, updated_ms=at)
-    area.put_case(replace(case, status=derived_status(case)))
+        case = case.revised(
+            sequence=event.sequence,
+            last_hash=event.hash,
+            updated_ms=at,
+            status=derived_status(case),  # follows the tasks, which the line above keeps
+        )
+    area.put_case(case)
     if body_name == "case_closed" and body.merged_into:
         area.put_alias(event.case_id, body.merged_into)
     return area

@@ -4,7 +4,8 @@ are folded in. An area's cases, and what finds them, are area.py's AreaState.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, fields
+from typing import Any
 
 OPEN_STATUSES = ("REPORTED", "DISPATCHED", "ACKNOWLEDGED", "ON_SCENE", "RESOLVED", "VERIFIED")
 ACTIVE_TASK = ("ASSIGNED", "ACKNOWLEDGED", "UNIT_DISPATCHED", "ON_SCENE")
@@ -111,6 +112,18 @@ class Case:
     def casualties(self) -> int:
         return max((r.casualties for r in self.reports), default=0)
 
+    def revised(self, **changes: Any) -> Case:
+        """`dataclasses.replace(self, **changes)` without running `__init__` again: the case's
+        fields are copied and the named ones set. A case has 27 fields and the fold revises
+        one or two per event; `replace` was a sixth of the core's time.
+
+        Raises TypeError for a name that is not a field (as `replace` does)."""
+        if not _CASE_FIELDS.issuperset(changes):
+            raise TypeError(f"not fields of Case: {sorted(set(changes) - _CASE_FIELDS)}")
+        new = object.__new__(Case)
+        new.__dict__.update(self.__dict__, **changes)
+        return new
+
     def task(self, task_id: str) -> Task | None:
         return next((t for t in self.tasks if t.task_id == task_id), None)
 
@@ -120,14 +133,17 @@ class Case:
     def with_report(self, report: Report) -> Case:
         """The case with a report replaced by one of the same identity (a later revision)."""
         reports = tuple(report if r.identity == report.identity else r for r in self.reports)
-        return replace(self, reports=reports)
+        return self.revised(reports=reports)
 
     def with_task(self, task: Task) -> Case:
         others = tuple(t for t in self.tasks if t.task_id != task.task_id)
-        return replace(self, tasks=(*others, task))
+        return self.revised(tasks=(*others, task))
 
     def without_deadlines(self, task_id: str, kinds: tuple[str, ...] = ()) -> Case:
         kept = tuple(
             d for d in self.deadlines if not (d.task_id == task_id and (not kinds or d.kind in kinds))
         )
-        return replace(self, deadlines=kept)
+        return self.revised(deadlines=kept)
+
+
+_CASE_FIELDS = frozenset(f.name for f in fields(Case))

@@ -2,15 +2,20 @@
 
 from __future__ import annotations
 
+from functools import cache
 from typing import Any, cast
 
 from incidentbus.v1 import case_events_pb2, common_pb2
 
 
+# Cached: protobuf's Name/Value are Python-level lookups, and the core makes several per output.
+# Both raise ValueError for an unknown value or name (never cached).
+@cache
 def short(enum: Any, value: int, prefix: str) -> str:
     return str(enum.Name(value)).removeprefix(prefix)
 
 
+@cache
 def value(enum: Any, name: str, prefix: str) -> Any:
     return enum.Value(prefix + name)
 
