@@ -55,6 +55,13 @@ def _core(add: Add, core: CoreResult, offline: Stepped) -> None:
         "inputs/s",
         f"the same {offline.inputs} agency events stepped again in order, no ticks (what part 2 feeds)",
     )
+    add(
+        "core.output_floor_per_second",
+        offline.floor_per_second,
+        "inputs/s",
+        f"those {offline.inputs} agency events if stepping cost only building, hashing and "
+        "serializing their outputs (bench.core.output_floor)",
+    )
     add("core.report_us", core.per_kind_us.get("incident_reported", 0.0), "µs", "mean step of a report")
     add("core.reply_us", _mean_us(core, REPLIES), "µs", "mean step of a task reply")
     add(
@@ -200,6 +207,7 @@ def assemble(
     ratios = {
         "correlator_alone/core_same_inputs": _ratio(alone.per_second, parts.offline.per_second),
         "correlator_alone/core_agency_events": _ratio(alone.per_second, core.agency_events_per_second),
+        "core_same_inputs/output_floor": _ratio(parts.offline.per_second, parts.offline.floor_per_second),
         "pipeline/raw_aiokafka": _ratio(pipeline, limits.raw.per_second),
         "pipeline/faust_passthrough": _ratio(pipeline, limits.faust.per_second),
         "faust_passthrough/raw_aiokafka": _ratio(limits.faust.per_second, limits.raw.per_second),
