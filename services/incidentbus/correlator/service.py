@@ -30,7 +30,7 @@ from incidentbus.correlator.routing import (
 from incidentbus.kernel.codec import Decoded, encode
 from incidentbus.kernel.deadletter import dead_letter_record
 from incidentbus.kernel.envelope import new_envelope, timestamp_ms, wrap
-from incidentbus.kernel.faust_shell import Batching, as_current, gate_agent, make_app
+from incidentbus.kernel.faust_shell import Batching, BatchStats, as_current, gate_agent, make_app
 from incidentbus.kernel.gate import reject
 from incidentbus.kernel.ids import stable_id
 from incidentbus.kernel.jurisdictions import load_jurisdictions
@@ -232,6 +232,7 @@ def build_app(
     web_port: int,
     store: str = "memory://",
     tick_seconds: float = 5.0,
+    stats: BatchStats | None = None,
 ) -> faust.App:
     """The correlator app: router, core agent and clock ticker. No side effects until started."""
     app = make_app(settings, "incidentbus-correlator", web_port=web_port, store=store)
@@ -259,6 +260,7 @@ def build_app(
             settings.correlator_batch_wait_ms / 1000,
             published=correlator.published,
             abandoned=correlator.abandoned,
+            stats=stats,
         ),
     )
     app.timer(tick_seconds, on_leader=False)(correlator.tick)
