@@ -52,6 +52,7 @@ from incidentbus.correlator.domain.rules import Rules
 from incidentbus.correlator.engine import TOPIC_OF, routed_record
 from incidentbus.correlator.service import build_app as correlator_app
 from incidentbus.kernel.codec import encode
+from incidentbus.kernel.faust_shell import BatchStats
 from incidentbus.kernel.records import OutgoingRecord, RawRecord
 from incidentbus.kernel.settings import BusSettings
 
@@ -157,12 +158,25 @@ class Alone:
     outputs_seen: int
     repeated_case_events: int  # case events seen more than once (a batch published again)
     complete: bool  # every expected output arrived (the live correlator decided what the core did)
+    batches: dict[str, float]  # the correlate agent's batches (faust_shell.BatchStats)
 
 
-def correlator(settings: BusSettings, rules: Rules, datadir: Path, store: str = "memory://") -> Any:
+def correlator(
+    settings: BusSettings,
+    rules: Rules,
+    datadir: Path,
+    store: str = "memory://",
+    stats: BatchStats | None = None,
+) -> Any:
     """The correlator app alone, its clock timer out of the way (NO_TICKS)."""
     app = correlator_app(
-        settings, rules, agencies=list(AGENCIES), web_port=free_port(), store=store, tick_seconds=NO_TICKS
+        settings,
+        rules,
+        agencies=list(AGENCIES),
+        web_port=free_port(),
+        store=store,
+        tick_seconds=NO_TICKS,
+        stats=stats,
     )
     datadir.mkdir(parents=True, exist_ok=True)
     app.conf.datadir = datadir / app.conf.id
@@ -188,7 +202,8 @@ async def run_alone(
     expected = expected_outputs(offline)
     outputs = Outputs(settings.topic_prefix)
     async with TopicWatcher(topics, OUTPUT_TOPICS, outputs.handle):
-        app = correlator(settings, rules, datadir)
+        stats = BatchStats()
+        app = correlator(settings, rules, datadir, stats=stats)
         await topics.declare_changelogs([app])  # see BenchTopics.declare_changelogs
         progress(f"(alone) {len(inputs)} inputs preloaded; correlator started")
         started = time.perf_counter()
@@ -213,4 +228,5 @@ async def run_alone(
         outputs_seen=sum(outputs.counts.values()),
         repeated_case_events=outputs.repeated_case_events,
         complete=complete,
+        batches=stats.as_dict(),
     )

@@ -1,6 +1,7 @@
 """Benchmarks as a script: every figure and ratio measured in one run, on this machine.
 
     .venv/bin/python -m bench.run [--quick] [--json] [--data FILE] [--store URL]
+    .venv/bin/python -m bench.run --only alone [--profile FILE] [--save FILE]   (parts 1 and 2 only)
 
 1. the correlator's pure core offline, over the montco 911 mix (bench/mix.py, bench/core.py);
 2. the correlator alone, live, over the agency events part 1 stepped, beside the same events
@@ -23,6 +24,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import cProfile
 import json
 import logging
 import os
@@ -35,7 +37,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from bench.alone import run_alone
+from bench.alone import Alone, run_alone
 from bench.core import CoreResult, Stepped, run_core, step_inputs
 from bench.limits import Message, run_limits
 from bench.live import Load, run_live
@@ -163,6 +165,68 @@ async def live_parts(
     return Parts(core, offline, alone, live, recovery, limits), dropped
 
 
+async def alone_part(
+    settings: BusSettings, core: CoreResult, offline: Stepped, sizes: Sizes, profile: Path | None
+) -> tuple[Alone, list[str]]:
+    """Part 2 alone (`--only alone`), under its own prefix, with its topics dropped at the end;
+    `profile`: cProfile the live part (preload, correlator, watcher: the whole process) into it."""
+    topics = BenchTopics(settings)
+    profiler = cProfile.Profile() if profile else None
+    try:
+        with tempfile.TemporaryDirectory(prefix="bench-faust-") as datadir:
+            progress(f"part 2: the correlator alone over {len(core.agency_inputs)} agency events")
+            if profiler:
+                profiler.enable()
+            alone = await run_alone(
+                BenchTopics(part_settings(settings, "alone")),
+                rules_for(settings),
+                core.agency_inputs,
+                offline,
+                datadir=Path(datadir),
+                stall=sizes.timeout,
+                progress=progress,
+            )
+            if profiler and profile:
+                profiler.disable()
+                profiler.dump_stats(profile)
+    finally:
+        dropped = await topics.drop()
+        progress(f"deleted {len(dropped)} topics under {settings.topic_prefix}")
+    return alone, dropped
+
+
+def only_alone(args: argparse.Namespace, argv: list[str], sizes: Sizes, settings: BusSettings) -> int:
+    """Parts 1 and 2 only: the offline core on the same inputs and the correlator alone, the ratio
+    of one run (for iterating on the live correlator; the full run prints the same figures)."""
+    before = load_average()
+    mix = load_mix(BASE_MS, args.data)
+    core_mix = replace(mix, incidents=mix.incidents[: sizes.rows]) if sizes.rows else mix
+    progress(f"part 1: correlator core over {len(core_mix.incidents)} rows of {mix.source}")
+    core = run_core(core_mix, rules_for(settings), tick_ms=sizes.tick_seconds * 1000)
+    offline = step_inputs(core.agency_inputs, rules_for(settings))
+    after_core = load_average()
+    alone, dropped = asyncio.run(alone_part(settings, core, offline, sizes, args.profile))
+    result = {
+        "command": command_line(argv),
+        "mix": {"source": mix.source, "real_data": mix.real, "rows": len(core_mix.incidents)},
+        "load_average": {"before": before, "after_core": after_core, "after": load_average()},
+        "figures": {
+            "core.agency_events_no_ticks_per_second": round(offline.per_second, 1),
+            "correlator_alone.inputs_per_second": round(alone.per_second, 1),
+            "correlator_alone.inputs_per_second_whole": round(alone.whole_per_second, 1),
+            "correlator_alone.startup_s": round(alone.startup_seconds, 2),
+        },
+        "ratios": {"correlator_alone/core_same_inputs": round(alone.per_second / offline.per_second, 4)},
+        "correlator_alone": vars(alone),
+        "topics_deleted": len(dropped),
+    }
+    text = json.dumps(result, indent=2, ensure_ascii=False, default=str)
+    if args.save:
+        args.save.write_text(text + "\n", encoding="utf-8")
+    print(text)
+    return 0 if alone.complete else 1
+
+
 def _interrupt(signum: int, frame: object) -> None:
     raise KeyboardInterrupt(f"signal {signum}")
 
@@ -179,12 +243,22 @@ def main(argv: list[str] | None = None) -> int:
         default=MEMORY,
         help="the correlator's table store in the recovery part (memory://: no local state to resume from)",
     )
+    parser.add_argument(
+        "--only", choices=["alone"], default=None, help="run parts 1 and 2 only (the correlator alone)"
+    )
+    parser.add_argument("--profile", type=Path, default=None, help="with --only alone: cProfile part 2 here")
     args = parser.parse_args(argv)
     signal.signal(signal.SIGTERM, _interrupt)  # so the topics are deleted on `kill` as on Ctrl-C
     sizes = QUICK if args.quick else FULL
     settings = bench_settings()
     configure_logging(settings, stream=sys.stderr)
     logging.getLogger("aiokafka").setLevel(logging.ERROR)  # retried NotLeader warnings on new topics
+    if args.only == "alone":
+        try:
+            return only_alone(args, argv, sizes, settings)
+        except KeyboardInterrupt as exc:
+            progress(f"interrupted ({exc or 'Ctrl-C'}); no figures")
+            return 130
     started, clock = datetime.now(UTC), time.perf_counter()
     before = load_average()
 

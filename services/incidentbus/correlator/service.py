@@ -9,6 +9,7 @@ bytes (deterministic ids, sequences and hashes).
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 from typing import Any
 
 import faust
@@ -30,7 +31,7 @@ from incidentbus.correlator.routing import (
 from incidentbus.kernel.codec import Decoded, encode
 from incidentbus.kernel.deadletter import dead_letter_record
 from incidentbus.kernel.envelope import new_envelope, timestamp_ms, wrap
-from incidentbus.kernel.faust_shell import Batching, as_current, gate_agent, make_app
+from incidentbus.kernel.faust_shell import Batching, BatchStats, as_current, gate_agent, make_app
 from incidentbus.kernel.gate import reject
 from incidentbus.kernel.ids import stable_id
 from incidentbus.kernel.jurisdictions import load_jurisdictions
@@ -67,6 +68,8 @@ class Correlator:
         self.pending: list[tuple[EventT[Any], AreaStep]] = []
         self.new_areas: dict[int, tuple[EventT[Any], set[str]]] = {}
         self.legacy: set[str] = set()  # areas read from a whole-area value of an older version
+        self.debug = settings.log_level.upper() == "DEBUG"
+        self.batch_inputs = self.batch_outputs = 0
         app.on_partitions_assigned.connect(self._forget)
         app.on_partitions_revoked.connect(self._forget)
 
@@ -93,19 +96,26 @@ class Correlator:
         return self.states.setdefault(area, AreaState(area))
 
     def save(self, area: str, state: AreaState, changes: Changes) -> None:
+        self._write(self._writes(area, state, changes))
+
+    def _writes(self, area: str, state: AreaState, changes: Changes) -> list[tuple[str, str | None]]:
+        """The table writes that store what a step changed, encoded now: (table key, value or
+        None to delete)."""
         if area in self.legacy:  # written once as records, the old value gone
             self.legacy.discard(area)
-            self._write(area, all_records(state))
-            self.table.pop(area, None)
-            return
-        self._write(area, records(state, changes))
+            return [*self._keyed(area, all_records(state)), (area, None)]
+        return self._keyed(area, records(state, changes))
 
-    def _write(self, area: str, items: list[Record]) -> None:
-        for name, value in items:
+    @staticmethod
+    def _keyed(area: str, items: list[Record]) -> list[tuple[str, str | None]]:
+        return [(f"{area}|{name}", None if value is None else value.decode()) for name, value in items]
+
+    def _write(self, writes: list[tuple[str, str | None]]) -> None:
+        for key, value in writes:
             if value is None:
-                self.table.pop(f"{area}|{name}", None)
+                self.table.pop(key, None)
             else:
-                self.table[f"{area}|{name}"] = value.decode()
+                self.table[key] = value
 
     def areas(self, partition: int) -> list[str]:
         """The areas seen in a partition (a tick steps them all)."""
@@ -156,32 +166,55 @@ class Correlator:
         for area_step in steps_for(self, self.rules, item, key):
             outputs += [self._record(o, record) for o in area_step.outputs]
             self.pending.append((event, area_step))
-            if area_step.outputs:
-                log.info(
+            if area_step.outputs and self.debug:  # per input: DEBUG only (a call costs even filtered)
+                log.debug(
                     "correlated",
                     area=area_step.area,
                     event_id=item.event_id,
                     outputs=len(area_step.outputs),
                     offset=record.offset,
                 )
+        self.batch_inputs += 1
+        self.batch_outputs += len(outputs)
         if not item.is_tick:
             self.remember(record.partition, key)
         return outputs
 
     def published(self) -> None:
         """The batch's outputs are acknowledged: store what its steps changed, one write per key."""
+        self.prepare()()
+
+    def prepare(self) -> Callable[[], None]:
+        """Encode what the batch's steps changed, as the states are now (one record per key), and
+        return what writes it to the table: the shell calls it once the batch's outputs are
+        acknowledged, and may step the next batch meanwhile (the records are already encoded).
+        Writing is idempotent (a transient failure runs it again)."""
         merged: dict[str, tuple[EventT[Any], AreaState, set[tuple[str, str]]]] = {}
         for event, area_step in self.pending:
-            _, _, keys = merged.get(area_step.area, (event, area_step.state, set()))
-            merged[area_step.area] = (event, area_step.state, keys | area_step.changes.keys)
-        for area, (event, state, keys) in merged.items():
-            with as_current(event):
-                self.save(area, state, Changes(frozenset(keys)))
+            if area_step.area not in merged:
+                merged[area_step.area] = (event, area_step.state, set())
+            merged[area_step.area][2].update(area_step.changes.keys)
+        writes = [
+            (event, self._writes(area, state, Changes(frozenset(keys))))
+            for area, (event, state, keys) in merged.items()
+        ]
+        writes += [
+            (event, [(f"__areas__/{partition}", ",".join(sorted(known)))])
+            for partition, (event, known) in self.new_areas.items()
+        ]
         self.pending.clear()
-        for partition, (event, known) in self.new_areas.items():
-            with as_current(event):
-                self.table[f"__areas__/{partition}"] = ",".join(sorted(known))
         self.new_areas.clear()
+        inputs, outputs, areas = self.batch_inputs, self.batch_outputs, len(merged)
+        self.batch_inputs = self.batch_outputs = 0
+
+        def write() -> None:
+            for event, items in writes:
+                with as_current(event):  # the changelog partition of the area's input
+                    self._write(items)
+            if inputs:
+                log.info("batch stored", inputs=inputs, outputs=outputs, areas=areas)
+
+        return write
 
     def abandoned(self) -> None:
         """The batch's outputs were not all sent: forget the working states (the table still
@@ -189,6 +222,7 @@ class Correlator:
         self.pending.clear()
         self.new_areas.clear()
         self.states, self.known = None, {}
+        self.batch_inputs = self.batch_outputs = 0
 
     def _record(self, output: Output, record: RawRecord) -> OutgoingRecord:
         if output.kind == "reject":
@@ -232,6 +266,7 @@ def build_app(
     web_port: int,
     store: str = "memory://",
     tick_seconds: float = 5.0,
+    stats: BatchStats | None = None,
 ) -> faust.App:
     """The correlator app: router, core agent and clock ticker. No side effects until started."""
     app = make_app(settings, "incidentbus-correlator", web_port=web_port, store=store)
@@ -259,6 +294,8 @@ def build_app(
             settings.correlator_batch_wait_ms / 1000,
             published=correlator.published,
             abandoned=correlator.abandoned,
+            stats=stats,
+            prepare=correlator.prepare,
         ),
     )
     app.timer(tick_seconds, on_leader=False)(correlator.tick)

@@ -100,8 +100,10 @@ class BusSettings(BaseSettings):
     # of it, at most 3 s (kernel/faust_shell.py).
     group_session_seconds: float = Field(default=15.0, ge=6.0, le=300.0)
     client_id: str = "incidentbus"
-    # The correlator reads its input in batches of up to this many records, or what arrived within
-    # the wait (ms): one round of acknowledgements and one state write per key per batch.
+    # The correlator reads its input in batches: whatever its consumer has already fetched, up to
+    # this many records; when nothing more is fetched, it waits once this long (ms) for more. One
+    # round of acknowledgements and one state write per key per batch (kernel/faust_shell.py
+    # take_buffered, run_batches).
     correlator_batch_records: int = Field(default=500, ge=1, le=100_000)
     correlator_batch_wait_ms: int = Field(default=10, ge=0, le=10_000)
     # Where faust keeps each service's local data, one directory per app (<data_dir>/<prefix><app id>):
