@@ -8,7 +8,7 @@ import math
 from dataclasses import asdict, replace
 
 import pytest
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
 from incidentbus.correlator.domain import core, statecodec
@@ -211,6 +211,7 @@ def _destination(lat: float, lon: float, metres: float, bearing: float) -> tuple
     st.floats(0.0, 1.0),
     st.floats(0.0, 2 * math.pi),
 )
+@example(-2.55e-253, 0.0, 75.0, 1.0, 0.0)  # one radius due north, across the equator: rounding
 def test_every_point_within_a_radius_lies_in_the_cells_around(
     lat: float, lon: float, level: float, share: float, bearing: float
 ) -> None:

@@ -59,6 +59,13 @@ class Expiry:
         return keys
 
 
+# Cells are a millionth wider than their level (0.3 mm at 300 m): a point exactly one radius
+# away, after floating-point rounding, can otherwise land a row beyond the three looked at
+# (found by hypothesis: 75 m due north of latitude -2.6e-253 is latitude 0.00067449120443905,
+# exactly the start of row 1, two rows above the origin's row -1).
+CELL_SLACK = 1 + 1e-6
+
+
 @dataclass(frozen=True)
 class Geometry:
     """Cell sizes and grid neighbourhoods from the rules: a cell of level `r` is at least `r`
@@ -88,7 +95,7 @@ class Geometry:
 
     @staticmethod
     def _row_height(level: float) -> float:
-        return math.degrees(level / EARTH_RADIUS_M)
+        return math.degrees(level * CELL_SLACK / EARTH_RADIUS_M)
 
     @cached_property
     def _column_counts(self) -> dict[tuple[float, int], int]:
@@ -105,7 +112,7 @@ class Geometry:
         height = self._row_height(level)
         widest = min(90.0, max(abs((row - 1) * height), abs((row + 2) * height)))
         cos = math.cos(math.radians(widest))
-        ratio = math.sin(level / (2 * EARTH_RADIUS_M)) / cos if cos > 0 else 2.0
+        ratio = math.sin(level * CELL_SLACK / (2 * EARTH_RADIUS_M)) / cos if cos > 0 else 2.0
         if ratio >= 1:
             return 1
         return max(1, math.floor(360.0 / math.degrees(2 * math.asin(ratio))))
