@@ -109,6 +109,7 @@ async def offsets_seen_after_a_late_resume(
         f"{topic}-group",
         broker=broker_url(settings),
         store="memory://",
+        datadir=str(settings.data_dir / f"{topic}-group"),  # the tests' temporary tree, not the cwd
         web_port=free_port(),
         web_host="127.0.0.1",
         autodiscover=False,

@@ -4,6 +4,7 @@ versions, every chain verifies, and the cases equal those of an undisturbed run.
 
 from __future__ import annotations
 
+import os
 import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -12,7 +13,7 @@ import pytest
 
 from incidentbus.correlator.service import INPUT_PARTITIONS
 from incidentbus.kernel.settings import BusSettings
-from tests.integration.faults.bus import AGENCIES, Broker, Run, outcome, workload
+from tests.integration.faults.bus import AGENCIES, REPO, Broker, Run, outcome, workload
 
 REPORTS = workload()
 REFS = {
@@ -24,7 +25,10 @@ REFS = {
 @pytest.fixture(scope="module")
 def broker(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Broker]:
     home = tmp_path_factory.mktemp("kafka-faults")
-    (home / "libs").symlink_to(Path(__file__).resolve().parents[3] / "infra" / ".kafka" / "libs")
+    # The jars the session's broker runs from (infra/kafka: $INCIDENTBUS_KAFKA_HOME/libs, else
+    # infra/.kafka/libs): a worktree or a second node keeps them only under its own home.
+    kafka_home = os.environ.get("INCIDENTBUS_KAFKA_HOME") or REPO / "infra" / ".kafka"
+    (home / "libs").symlink_to(Path(kafka_home) / "libs")
     node = Broker(home)
     node.run("start")
     yield node
