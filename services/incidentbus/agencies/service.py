@@ -3,21 +3,40 @@
 All decisions are in `pipeline` (pure); this module reads records, produces what it returns,
 and remembers which canonical events it already published so a re-sent native message yields
 one event.
+
+Both agents read in batches (kernel/faust_shell.py `run_batches`): a batch's outputs are produced
+together and acknowledged together; the intake stores the ids it published only after that, and
+its records' offsets may be committed only after the ids are stored.
 """
 
 from __future__ import annotations
 
 import time
+from collections import Counter
+from collections.abc import Callable
 from typing import Any
 
 import faust
+from faust.streams import current_event
+from faust.types import EventT
 from faust.web import Request, Response, View
 
 from incidentbus.agencies.base import AgencyAdapter
 from incidentbus.agencies.pipeline import dispatch_topic, inbox_topic, intake, outbox
 from incidentbus.kernel.codec import Decoded
 from incidentbus.kernel.deadletter import dead_letter_record
-from incidentbus.kernel.faust_shell import gate_agent, make_app, publish, raw_topic, record_of, retrying
+from incidentbus.kernel.faust_shell import (
+    Batching,
+    BatchStats,
+    as_current,
+    gate_agent,
+    make_app,
+    publish,
+    raw_topic,
+    record_of,
+    run_batches,
+    stateless,
+)
 from incidentbus.kernel.gate import Rejected, reject
 from incidentbus.kernel.grids import load_grid_layer
 from incidentbus.kernel.jurisdictions import load_jurisdictions
@@ -59,6 +78,14 @@ class AgencyService:
             key_type=str,
             value_type=int,
         )
+        # The ids the batch in hand publishes (with the record's event, for the changelog
+        # partition, and its broker time), and those of batches sent whose acknowledgements are
+        # awaited: not in `published` yet, but a copy of their native message must not publish
+        # them again.
+        self.pending: dict[str, tuple[EventT[Any] | None, int]] = {}
+        self.sent: list[dict[str, tuple[EventT[Any] | None, int]]] = []
+        self.counts: Counter[str] = Counter()  # of the batch in hand, for its log line
+        self.debug = settings.log_level.upper() == "DEBUG"  # a log call costs even when filtered
 
     def intake(self, record: RawRecord) -> OutgoingRecord | Rejected:
         """`pipeline.intake`, and never an exception: a mapping that fails in a way the pipeline does
@@ -75,37 +102,84 @@ class AgencyService:
                 rejected_by=self.adapter.name,
             )
 
-    async def on_inbox(self, record: RawRecord) -> None:
-        """Map a native record and publish its event once; dead-letter it when refused."""
+    async def on_inbox(self, record: RawRecord) -> list[OutgoingRecord]:
+        """Map a native record of the batch in hand: its event, unless that event id was published
+        already (stored, in this batch, or in a batch awaiting its acknowledgements), or its dead
+        letter. Sends nothing: the shell produces the batch's outputs together, and the ids are
+        stored once they are acknowledged (`prepare`)."""
+        self.counts["records"] += 1
         outcome = self.intake(record)
         if isinstance(outcome, Rejected):
-            await self.dead_letter(outcome, record)
-            return
+            self.counts["rejected"] += 1
+            return [self._dead_letter(outcome, record)]
         event_id = dict(outcome.headers)["ce_id"].decode()
-        if self.published[event_id]:
-            self.log.info("duplicate native message", duplicate_of=event_id, **record_context(record))
-            return
-        await publish(self.app, outcome)
+        if self.is_published(event_id):
+            self.counts["duplicates"] += 1
+            if self.debug:
+                self.log.debug("duplicate native message", duplicate_of=event_id, **record_context(record))
+            return []
+        self.pending[event_id] = (current_event(), record.timestamp_ms or 1)
+        if self.debug:
+            self.log.debug("publishing", event_id=event_id, **record_context(record))
+        return [outcome]
 
-        def remember() -> None:
-            self.published[event_id] = record.timestamp_ms or 1
+    def is_published(self, event_id: str) -> bool:
+        """Whether an event of this id is published or on its way: in the batch in hand, in a batch
+        awaiting its acknowledgements, or stored in `published`."""
+        if event_id in self.pending or any(event_id in ids for ids in self.sent):
+            return True
+        return bool(self.published[event_id])
 
-        # a changelog the consumer does not know yet fails the write for a while: retry, not crash
-        await retrying(remember, record)
-        self.log.info("published", event_id=event_id, **record_context(record))
+    def prepare(self) -> Callable[[], None]:
+        """The batch in hand is handed to the producer: return what stores its published ids, run
+        by the shell once its outputs are acknowledged (then its records are acknowledged to faust).
+        Idempotent: a transient failure runs it again."""
+        ids, counts = self.pending, self.counts
+        self.pending, self.counts = {}, Counter()
+        self.sent.append(ids)
+
+        def store() -> None:
+            for event_id, (event, stamp) in ids.items():
+                if event is None:
+                    self.published[event_id] = stamp
+                    continue
+                with as_current(event):  # the changelog partition of the id's inbox record
+                    self.published[event_id] = stamp
+            self.sent = [batch for batch in self.sent if batch is not ids]
+            if counts["records"]:
+                self.log.info(
+                    "intake batch stored",
+                    records=counts["records"],
+                    published=len(ids),
+                    duplicates=counts["duplicates"],
+                    rejected=counts["rejected"],
+                )
+
+        return store
+
+    def published_now(self) -> None:
+        """Store the batch in hand's ids at once (its outputs are acknowledged)."""
+        self.prepare()()
+
+    def abandoned(self) -> None:
+        """A batch's outputs were not all acknowledged: forget the ids not stored (the records of
+        that batch and of any after it are read again, and publish their events again)."""
+        self.pending, self.sent, self.counts = {}, [], Counter()
 
     async def on_dispatch(self, decoded: Decoded) -> list[OutgoingRecord]:
         outcome = outbox(self.adapter, decoded, self.settings)
         if isinstance(outcome, Rejected):
-            await self.dead_letter(outcome, decoded.record)
-            return []
+            return [self._dead_letter(outcome, decoded.record)]
         return [outcome]
 
-    async def dead_letter(self, rejected: Rejected, record: RawRecord) -> None:
+    def _dead_letter(self, rejected: Rejected, record: RawRecord) -> OutgoingRecord:
         self.log.warning(
             "rejected", reason=rejected.reason, detail=rejected.letter.detail, **record_context(record)
         )
-        await publish(self.app, dead_letter_record(rejected.letter, self.settings))
+        return dead_letter_record(rejected.letter, self.settings)
+
+    async def dead_letter(self, rejected: Rejected, record: RawRecord) -> None:
+        await publish(self.app, self._dead_letter(rejected, record))
 
     async def on_http(self, body: bytes, truncated: bool) -> tuple[int, dict[str, Any]]:
         """Validate a POSTed native message now (to answer precisely), then log it on the inbox."""
@@ -175,16 +249,34 @@ def _health_view(service: AgencyService) -> type[View]:
 
 
 def build_app(
-    adapter: AgencyAdapter, settings: BusSettings, *, web_port: int, store: str = "memory://"
+    adapter: AgencyAdapter,
+    settings: BusSettings,
+    *,
+    web_port: int,
+    store: str = "memory://",
+    stats: BatchStats | None = None,
 ) -> faust.App:
-    """The agency's faust app: intake agent, outbox agent, HTTP intake. No side effects until started."""
+    """The agency's faust app: intake agent, outbox agent, HTTP intake. No side effects until
+    started. `stats` counts the intake's batches."""
     app = make_app(settings, f"incidentbus-{adapter.name}", web_port=web_port, store=store)
     service = AgencyService(adapter, settings, app)
     inbox = raw_topic(app, settings.topic(inbox_topic(adapter.name)))
+    size, within_s = settings.agency_batch_records, settings.agency_batch_wait_ms / 1000
+    batching = Batching(
+        size,
+        within_s,
+        published=service.published_now,
+        abandoned=service.abandoned,
+        stats=stats,
+        prepare=service.prepare,
+    )
+
+    async def handle(event: EventT[Any]) -> list[OutgoingRecord]:
+        with as_current(event):
+            return await service.on_inbox(record_of(event))
 
     async def intake_agent(stream: Any) -> None:
-        async for event in stream.events():
-            await service.on_inbox(record_of(event))
+        await run_batches(app, stream, batching, handle)
 
     app.agent(inbox, name=f"{adapter.name}-intake")(intake_agent)
     gate_agent(
@@ -195,6 +287,7 @@ def build_app(
         service.on_dispatch,
         name=f"{adapter.name}-outbox",
         rejected_by=adapter.name,
+        batching=stateless(size, within_s),
     )
     app.page("/v1/intake")(_intake_view(service))
     app.page("/health")(_health_view(service))

@@ -31,7 +31,7 @@ from incidentbus.correlator.routing import (
 from incidentbus.kernel.codec import Decoded, encode
 from incidentbus.kernel.deadletter import dead_letter_record
 from incidentbus.kernel.envelope import new_envelope, timestamp_ms, wrap
-from incidentbus.kernel.faust_shell import Batching, BatchStats, as_current, gate_agent, make_app
+from incidentbus.kernel.faust_shell import Batching, BatchStats, as_current, gate_agent, make_app, stateless
 from incidentbus.kernel.gate import reject
 from incidentbus.kernel.ids import stable_id
 from incidentbus.kernel.jurisdictions import load_jurisdictions
@@ -268,7 +268,9 @@ def build_app(
     tick_seconds: float = 5.0,
     stats: BatchStats | None = None,
 ) -> faust.App:
-    """The correlator app: router, core agent and clock ticker. No side effects until started."""
+    """The correlator app: routers, core agent and clock ticker. No side effects until started.
+    The routers read in batches as the core agent does (they store nothing: one round of
+    acknowledgements per batch)."""
     app = make_app(settings, "incidentbus-correlator", web_port=web_port, store=store)
     correlator = Correlator(app, settings, rules)
     for topic in [*(f"{agency}.events.v1" for agency in agencies), COMMANDS]:
@@ -280,6 +282,7 @@ def build_app(
             correlator.route,
             name=f"route-{topic.split('.')[0]}",
             rejected_by="correlator",
+            batching=stateless(settings.correlator_batch_records, settings.correlator_batch_wait_ms / 1000),
         )
     gate_agent(
         app,

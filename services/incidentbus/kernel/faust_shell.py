@@ -276,6 +276,17 @@ class Batching:
     prepare: Callable[[], Callable[[], None]] | None = None
 
 
+def _store_nothing() -> None:
+    pass
+
+
+def stateless(size: int, within_s: float, *, stats: BatchStats | None = None) -> Batching:
+    """Batches for an agent that keeps no state (a router, an outbox): nothing to store, so the
+    next batch is handled and sent while one's acknowledgements come back (`prepare` is a no-op);
+    records are still acknowledged to faust only after their outputs, batch after batch."""
+    return Batching(size, within_s, stats=stats, prepare=lambda: _store_nothing)
+
+
 async def take_buffered(stream: Any, size: int, within_s: float) -> AsyncIterator[list[EventT[Any]]]:
     """A stream's events in batches: whatever faust's consumer has already fetched into the
     stream's channel (it fills it in the background, up to `stream_buffer_maxsize`), up to
@@ -328,7 +339,8 @@ async def run_batches(
     one before it, and nothing waits for the stream to be finished. If a batch's outputs fail,
     `abandoned()` drops the working states and the agent stops with the error before it sends
     anything more (a batch stepped meanwhile is dropped with them; none of these batches'
-    records is acknowledged, so all are read again)."""
+    records is acknowledged, so all are read again). Any other way out of the loop (a failure
+    handling a record, the agent cancelled) runs `abandoned()` too."""
     stream.enable_acks = False
     stats = batch.stats if batch.stats is not None else BatchStats()
 
@@ -361,11 +373,7 @@ async def run_batches(
             handled = time.perf_counter()
             if finishing is not None and finishing.done():
                 finishing.result()  # the batch before failed (its outputs): send nothing stepped since
-            try:
-                acks = await send_all(app, outputs)
-            except BaseException:
-                batch.abandoned()
-                raise
+            acks = await send_all(app, outputs)  # a failure: abandoned (below)
             stats.batches, stats.records = stats.batches + 1, stats.records + len(events)
             stats.largest = max(stats.largest, len(events))
             stats.handle_s += prepared - clock
@@ -382,6 +390,7 @@ async def run_batches(
     except BaseException:
         if finishing is not None and not finishing.done():
             finishing.cancel()  # not stored, not acknowledged: read again
+        batch.abandoned()  # whatever was stepped or sent and not stored is dropped with it
         raise
 
 

@@ -103,9 +103,15 @@ class BusSettings(BaseSettings):
     # The correlator reads its input in batches: whatever its consumer has already fetched, up to
     # this many records; when nothing more is fetched, it waits once this long (ms) for more. One
     # round of acknowledgements and one state write per key per batch (kernel/faust_shell.py
-    # take_buffered, run_batches).
+    # take_buffered, run_batches). The correlator's routers (one agent per agency events topic
+    # and the commands topic) read in batches of the same size and wait; they store nothing.
     correlator_batch_records: int = Field(default=500, ge=1, le=100_000)
     correlator_batch_wait_ms: int = Field(default=10, ge=0, le=10_000)
+    # The agency services read their inbox (intake) and dispatch (outbox) topics the same way: up
+    # to this many records already fetched, one wait of this long (ms) when nothing more is; one
+    # round of acknowledgements per batch, the intake's published ids stored after it.
+    agency_batch_records: int = Field(default=500, ge=1, le=100_000)
+    agency_batch_wait_ms: int = Field(default=10, ge=0, le=10_000)
     # Where faust keeps each service's local data, one directory per app (<data_dir>/<prefix><app id>):
     # with the RocksDB store, the table state a restarted worker finds again instead of reading its
     # changelog from the start. Relative paths are taken from the working directory. Two workers of
