@@ -33,7 +33,7 @@ from incidentbus.v1 import agency_events_pb2
 from tests.integration.agencies.harness import AgencyHarness
 from tests.integration.cli import run_cli
 from tests.integration.correlator.harness import Bus, case_of
-from tests.integration.waits import PROCESS_CEILING
+from tests.integration.waits import CEILING, PROCESS_CEILING
 
 KID = "it-2026"
 KEY = base64.b64encode(secrets.token_bytes(32)).decode()
@@ -231,6 +231,11 @@ def test_intake_logs_carry_no_personal_values(keyed: BusSettings, log_stream: io
                 events_topic("police"), lambda rs: bool(event_of(rs, good) and event_of(rs, http_good))
             )
             await police.wait_for("police.deadletters.v1", lambda rs: any(refused(r, bad) for r in rs))
+            # the intake logs its batch once the batch's ids are stored, just after the events land
+            loop = asyncio.get_running_loop()
+            ends = loop.time() + CEILING
+            while "published" not in log_stream.getvalue() and loop.time() < ends:
+                await asyncio.sleep(0.05)
 
     asyncio.run(run())
     text = log_stream.getvalue()
