@@ -15,6 +15,7 @@ from incidentbus.kernel.catalog import Catalog, load_catalog
 from incidentbus.kernel.settings import BusSettings
 from tests.integration.acl_probes import SecuredBroker
 from tests.integration.secured_bus import SecuredBus, secure_catalog
+from tests.integration.teardown import install as bound_asyncio_teardown
 
 pytestmark = pytest.mark.broker
 # Integration modules report in districts of their own (tests/jurisdictions.toml); set before any
@@ -22,6 +23,8 @@ pytestmark = pytest.mark.broker
 os.environ["INCIDENTBUS_JURISDICTIONS_PATH"] = str(Path(__file__).parents[1] / "jurisdictions.toml")
 # Likewise the grids that place point-only reports (tests/grids.geojson: tests/gridlayers.py).
 os.environ["INCIDENTBUS_GRIDS_PATH"] = str(Path(__file__).parents[1] / "grids.geojson")
+# A task that ignores its cancellation fails the test with its stack instead of hanging the suite.
+bound_asyncio_teardown()
 
 
 @pytest.fixture(scope="session", autouse=True)
