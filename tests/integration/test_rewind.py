@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import uuid
+from collections.abc import Awaitable, Callable
 from typing import Any
 
 import faust
@@ -52,9 +53,11 @@ def stage_hand_over(app: faust.App, tp: Any) -> asyncio.Task[None]:
     return asyncio.ensure_future(resume())
 
 
-async def offsets_seen(app_class: type[faust.App], settings: BusSettings, patience: float) -> set[int]:
-    """The offsets the agent saw, waiting up to `patience` seconds for all of them."""
-    topic = settings.topic(f"rewind-{uuid.uuid4().hex[:8]}")
+async def filled_reader(
+    app_class: type[faust.App], settings: BusSettings, name: str
+) -> tuple[faust.App, str]:
+    """A fresh topic of RECORDS records, and an app of `app_class` in a group of its own to read it."""
+    topic = settings.topic(f"{name}-{uuid.uuid4().hex[:8]}")
     await fill(settings, topic)
     app = app_class(
         f"{topic}-group",
@@ -66,6 +69,27 @@ async def offsets_seen(app_class: type[faust.App], settings: BusSettings, patien
         autodiscover=False,
         consumer_auto_offset_reset="earliest",
     )
+    return app, topic
+
+
+async def read_with(
+    app: faust.App, topic: str, agent: Callable[[Any], Awaitable[None]], seen: set[int], patience: float
+) -> set[int]:
+    """Run `agent` on the topic until it has seen every offset, or `patience` seconds."""
+    app.agent(raw_topic(app, topic), name="reader")(agent)
+    await app.start()
+    try:
+        deadline = asyncio.get_running_loop().time() + patience
+        while len(seen) < RECORDS and asyncio.get_running_loop().time() < deadline:
+            await asyncio.sleep(0.1)
+    finally:
+        await app.stop()
+    return seen
+
+
+async def offsets_seen(app_class: type[faust.App], settings: BusSettings, patience: float) -> set[int]:
+    """The offsets the agent saw, waiting up to `patience` seconds for all of them."""
+    app, topic = await filled_reader(app_class, settings, "rewind")
     seen: set[int] = set()
     hand_overs: list[asyncio.Task[None]] = []
 
@@ -76,15 +100,7 @@ async def offsets_seen(app_class: type[faust.App], settings: BusSettings, patien
                 hand_overs.append(stage_hand_over(app, event.message.tp))
             seen.add(offset)
 
-    app.agent(raw_topic(app, topic), name="reader")(agent)
-    await app.start()
-    try:
-        deadline = asyncio.get_running_loop().time() + patience
-        while len(seen) < RECORDS and asyncio.get_running_loop().time() < deadline:
-            await asyncio.sleep(0.1)
-    finally:
-        await app.stop()
-    return seen
+    return await read_with(app, topic, agent, seen, patience)
 
 
 def test_the_bus_consumer_reads_every_record_again_after_a_hand_over(applied: BusSettings) -> None:
@@ -103,18 +119,7 @@ async def offsets_seen_after_a_late_resume(
 ) -> set[int]:
     """What recovery does last: resume flow control while the flow already runs and records wait
     in a busy agent's queue (faust's resume empties every queue, their position is past them)."""
-    topic = settings.topic(f"resume-{uuid.uuid4().hex[:8]}")
-    await fill(settings, topic)
-    app = app_class(
-        f"{topic}-group",
-        broker=broker_url(settings),
-        store="memory://",
-        datadir=str(settings.data_dir / f"{topic}-group"),  # the tests' temporary tree, not the cwd
-        web_port=free_port(),
-        web_host="127.0.0.1",
-        autodiscover=False,
-        consumer_auto_offset_reset="earliest",
-    )
+    app, topic = await filled_reader(app_class, settings, "resume")
     seen: set[int] = set()
 
     async def agent(stream: Any) -> None:
@@ -127,15 +132,7 @@ async def offsets_seen_after_a_late_resume(
                 app.flow_control.resume()
             seen.add(event.message.offset)
 
-    app.agent(raw_topic(app, topic), name="reader")(agent)
-    await app.start()
-    try:
-        deadline = asyncio.get_running_loop().time() + patience
-        while len(seen) < RECORDS and asyncio.get_running_loop().time() < deadline:
-            await asyncio.sleep(0.1)
-    finally:
-        await app.stop()
-    return seen
+    return await read_with(app, topic, agent, seen, patience)
 
 
 def test_the_bus_keeps_queued_records_when_its_flow_is_resumed_again(applied: BusSettings) -> None:

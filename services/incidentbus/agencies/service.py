@@ -85,7 +85,7 @@ class AgencyService:
         self.pending: dict[str, tuple[EventT[Any] | None, int]] = {}
         self.sent: list[dict[str, tuple[EventT[Any] | None, int]]] = []
         self.counts: Counter[str] = Counter()  # of the batch in hand, for its log line
-        self.debug = settings.log_level.upper() == "DEBUG"  # a log call costs even when filtered
+        self.debug = settings.logs_debug
 
     def intake(self, record: RawRecord) -> OutgoingRecord | Rejected:
         """`pipeline.intake`, and never an exception: a mapping that fails in a way the pipeline does
@@ -156,10 +156,6 @@ class AgencyService:
                 )
 
         return store
-
-    def published_now(self) -> None:
-        """Store the batch in hand's ids at once (its outputs are acknowledged)."""
-        self.prepare()()
 
     def abandoned(self) -> None:
         """A batch's outputs were not all acknowledged: forget the ids not stored (the records of
@@ -265,7 +261,6 @@ def build_app(
     batching = Batching(
         size,
         within_s,
-        published=service.published_now,
         abandoned=service.abandoned,
         stats=stats,
         prepare=service.prepare,

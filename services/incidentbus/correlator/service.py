@@ -68,7 +68,7 @@ class Correlator:
         self.pending: list[tuple[EventT[Any], AreaStep]] = []
         self.new_areas: dict[int, tuple[EventT[Any], set[str]]] = {}
         self.legacy: set[str] = set()  # areas read from a whole-area value of an older version
-        self.debug = settings.log_level.upper() == "DEBUG"
+        self.debug = settings.logs_debug
         self.batch_inputs = self.batch_outputs = 0
         app.on_partitions_assigned.connect(self._forget)
         app.on_partitions_revoked.connect(self._forget)
@@ -150,7 +150,7 @@ class Correlator:
 
     async def correlate(self, decoded: Decoded) -> list[OutgoingRecord]:
         """Step every area the record concerns and return its outputs; the states are stored once
-        the batch's outputs are acknowledged (`published`)."""
+        the batch's outputs are acknowledged (`prepare`)."""
         item, record = input_of(decoded), decoded.record
         try:
             check_time(item.event, record.timestamp_ms)  # the router checked; this topic is writable
@@ -179,10 +179,6 @@ class Correlator:
         if not item.is_tick:
             self.remember(record.partition, key)
         return outputs
-
-    def published(self) -> None:
-        """The batch's outputs are acknowledged: store what its steps changed, one write per key."""
-        self.prepare()()
 
     def prepare(self) -> Callable[[], None]:
         """Encode what the batch's steps changed, as the states are now (one record per key), and
@@ -295,7 +291,6 @@ def build_app(
         batching=Batching(
             settings.correlator_batch_records,
             settings.correlator_batch_wait_ms / 1000,
-            published=correlator.published,
             abandoned=correlator.abandoned,
             stats=stats,
             prepare=correlator.prepare,

@@ -232,7 +232,7 @@ def _dead_letter(settings: BusSettings, rejected: Rejected, record: RawRecord) -
 @dataclass
 class BatchStats:
     """What a batching agent did (for the benchmark and logs): batches, records, and the seconds
-    spent handling records, publishing and storing (`published`)."""
+    spent handling records, publishing and storing (`store_step`)."""
 
     batches: int = 0
     records: int = 0
@@ -260,8 +260,8 @@ class Batching:
     """Records handled together: whatever the stream already holds, up to `size`; when it holds
     nothing more, the batch waits `within_s` once for more before it is handled (a backlog makes
     large batches with no wait, a trickle small ones). Their outputs are published together,
-    then `published()` runs (the handler's state is stored only after its outputs are
-    acknowledged; it must be idempotent: a transient failure runs it again), then the records
+    then the batch's state is stored (`store_step`: only after its outputs are acknowledged; it
+    must be idempotent: a transient failure runs it again), then the records
     are acknowledged to faust (their offsets may be committed); if publishing fails,
     `abandoned()` runs and the error propagates."""
 
@@ -274,6 +274,11 @@ class Batching:
     # batch is then handled and sent while this one's acknowledgements are awaited (they are
     # awaited, and the state stored, before the next batch's are).
     prepare: Callable[[], Callable[[], None]] | None = None
+
+    def store_step(self) -> Callable[[], None]:
+        """What stores the batch in hand once its outputs are acknowledged: `prepare()` encodes
+        it now, else `published` reads the state when it runs."""
+        return self.prepare() if self.prepare is not None else self.published
 
 
 def _store_nothing() -> None:
@@ -369,7 +374,7 @@ async def run_batches(
             for event in events:
                 outputs += await handle(event)
             prepared = time.perf_counter()
-            store = batch.prepare() if batch.prepare is not None else batch.published
+            store = batch.store_step()
             handled = time.perf_counter()
             if finishing is not None and finishing.done():
                 finishing.result()  # the batch before failed (its outputs): send nothing stepped since
@@ -423,7 +428,7 @@ def gate_agent(
             batch.abandoned()
             raise
         with as_current(events[-1]):  # a table write that fails for the infrastructure is retried
-            await retrying(batch.published, record_of(events[-1]))
+            await retrying(batch.store_step(), record_of(events[-1]))
 
     async def agent(stream: Any) -> None:
         if batch.size <= 1:

@@ -194,6 +194,12 @@ class BusSettings(BaseSettings):
             return self.log_format
         return "json" if self.environment == "production" else "console"
 
+    @property
+    def logs_debug(self) -> bool:
+        """Whether DEBUG lines are logged: per-record lines are built only then (a structlog call
+        costs even when its level is filtered out)."""
+        return self.log_level.upper() == "DEBUG"
+
     def topic(self, name: str) -> str:
         """The physical name of a catalog topic under this deployment's prefix."""
         return f"{self.topic_prefix}{name}"
