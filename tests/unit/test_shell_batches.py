@@ -6,13 +6,13 @@ before it, while the next batch is handled."""
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator
 from typing import Any
 
 import pytest
 from aiokafka.errors import KafkaTimeoutError
 
-from incidentbus.kernel.faust_shell import Batching, run_batches, take_buffered
+from incidentbus.kernel.faust_shell import Batching, Store, run_batches, take_buffered
 from incidentbus.kernel.records import OutgoingRecord
 
 
@@ -132,9 +132,13 @@ def pipeline(arrivals: list[tuple[float, list[int]]], *, fail_first_ack: bool = 
             log.append(f"handle {event.message.offset}")
             return [OutgoingRecord("out.v1", b"k", str(event.message.offset).encode())]
 
-        def prepare() -> Callable[[], None]:
+        def prepare() -> Store:
             log.append("encode")
-            return lambda: log.append("store")
+
+            async def store() -> None:
+                log.append("store")
+
+            return store
 
         batching = Batching(size=2, within_s=0.0, prepare=prepare, abandoned=lambda: log.append("abandoned"))
         agent = asyncio.create_task(run_batches(app, stream, batching, handle))  # type: ignore[arg-type]

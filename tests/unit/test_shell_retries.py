@@ -75,7 +75,7 @@ def steps(failures: list[BaseException]) -> tuple[list[str], int]:
     """`retrying` around a table write that fails with `failures` first."""
     calls, written = 0, []
 
-    def write() -> None:
+    async def write() -> None:
         nonlocal calls
         calls += 1
         if failures:

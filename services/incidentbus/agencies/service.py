@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import time
 from collections import Counter
-from collections.abc import Callable
 from typing import Any
 
 import faust
@@ -28,7 +27,7 @@ from incidentbus.kernel.deadletter import dead_letter_record
 from incidentbus.kernel.faust_shell import (
     Batching,
     BatchStats,
-    as_current,
+    Store,
     gate_agent,
     make_app,
     publish,
@@ -37,6 +36,7 @@ from incidentbus.kernel.faust_shell import (
     run_batches,
     stateless,
 )
+from incidentbus.kernel.faust_tables import TableWrite, as_current, write_table
 from incidentbus.kernel.gate import Rejected, reject
 from incidentbus.kernel.grids import load_grid_layer
 from incidentbus.kernel.jurisdictions import load_jurisdictions
@@ -130,7 +130,7 @@ class AgencyService:
             return True
         return bool(self.published[event_id])
 
-    def prepare(self) -> Callable[[], None]:
+    def prepare(self) -> Store:
         """The batch in hand is handed to the producer: return what stores its published ids, run
         by the shell once its outputs are acknowledged (then its records are acknowledged to faust).
         Idempotent: a transient failure runs it again."""
@@ -138,13 +138,9 @@ class AgencyService:
         self.pending, self.counts = {}, Counter()
         self.sent.append(ids)
 
-        def store() -> None:
-            for event_id, (event, stamp) in ids.items():
-                if event is None:
-                    self.published[event_id] = stamp
-                    continue
-                with as_current(event):  # the changelog partition of the id's inbox record
-                    self.published[event_id] = stamp
+        async def store() -> None:
+            writes = [TableWrite(event, event_id, stamp) for event_id, (event, stamp) in ids.items()]
+            await write_table(self.app, self.published, writes)
             self.sent = [batch for batch in self.sent if batch is not ids]
             if counts["records"]:
                 self.log.info(

@@ -9,7 +9,6 @@ bytes (deterministic ids, sequences and hashes).
 from __future__ import annotations
 
 import time
-from collections.abc import Callable
 from typing import Any
 
 import faust
@@ -31,7 +30,8 @@ from incidentbus.correlator.routing import (
 from incidentbus.kernel.codec import Decoded, encode
 from incidentbus.kernel.deadletter import dead_letter_record
 from incidentbus.kernel.envelope import new_envelope, timestamp_ms, wrap
-from incidentbus.kernel.faust_shell import Batching, BatchStats, as_current, gate_agent, make_app, stateless
+from incidentbus.kernel.faust_shell import Batching, BatchStats, Store, gate_agent, make_app, stateless
+from incidentbus.kernel.faust_tables import TableWrite, write_table
 from incidentbus.kernel.gate import reject
 from incidentbus.kernel.ids import stable_id
 from incidentbus.kernel.jurisdictions import load_jurisdictions
@@ -180,22 +180,23 @@ class Correlator:
             self.remember(record.partition, key)
         return outputs
 
-    def prepare(self) -> Callable[[], None]:
+    def prepare(self) -> Store:
         """Encode what the batch's steps changed, as the states are now (one record per key), and
-        return what writes it to the table: the shell calls it once the batch's outputs are
+        return what stores it in the table: the shell runs it once the batch's outputs are
         acknowledged, and may step the next batch meanwhile (the records are already encoded).
-        Writing is idempotent (a transient failure runs it again)."""
+        Storing is idempotent (a transient failure runs it again)."""
         merged: dict[str, tuple[EventT[Any], AreaState, set[tuple[str, str]]]] = {}
         for event, area_step in self.pending:
             if area_step.area not in merged:
                 merged[area_step.area] = (event, area_step.state, set())
             merged[area_step.area][2].update(area_step.changes.keys)
         writes = [
-            (event, self._writes(area, state, Changes(frozenset(keys))))
+            TableWrite(event, key, value)
             for area, (event, state, keys) in merged.items()
+            for key, value in self._writes(area, state, Changes(frozenset(keys)))
         ]
         writes += [
-            (event, [(f"__areas__/{partition}", ",".join(sorted(known)))])
+            TableWrite(event, f"__areas__/{partition}", ",".join(sorted(known)))
             for partition, (event, known) in self.new_areas.items()
         ]
         self.pending.clear()
@@ -203,14 +204,12 @@ class Correlator:
         inputs, outputs, areas = self.batch_inputs, self.batch_outputs, len(merged)
         self.batch_inputs = self.batch_outputs = 0
 
-        def write() -> None:
-            for event, items in writes:
-                with as_current(event):  # the changelog partition of the area's input
-                    self._write(items)
+        async def store() -> None:
+            await write_table(self.app, self.table, writes)
             if inputs:
-                log.info("batch stored", inputs=inputs, outputs=outputs, areas=areas)
+                log.info("batch stored", inputs=inputs, outputs=outputs, areas=areas, records=len(writes))
 
-        return write
+        return store
 
     def abandoned(self) -> None:
         """The batch's outputs were not all sent: forget the working states (the table still

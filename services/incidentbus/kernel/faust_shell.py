@@ -11,9 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import time
-import weakref
-from collections.abc import AsyncIterator, Awaitable, Callable, Iterator, Sequence
-from contextlib import contextmanager
+from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, TypeVar
@@ -21,13 +19,13 @@ from typing import Any, TypeVar
 import faust
 from aiokafka.errors import KafkaConnectionError, KafkaError, KafkaTimeoutError
 from faust.exceptions import PartitionsMismatch
-from faust.streams import _current_event
 from faust.types import EventT
 from google.protobuf.message import Message
 
 from incidentbus.kernel.codec import Decoded
 from incidentbus.kernel.deadletter import dead_letter_record
 from incidentbus.kernel.faust_consumer import BusApp
+from incidentbus.kernel.faust_tables import as_current
 from incidentbus.kernel.gate import Rejected, admit, reject
 from incidentbus.kernel.logging import get_logger, record_context
 from incidentbus.kernel.records import OutgoingRecord, RawRecord, normalize_headers
@@ -144,18 +142,6 @@ async def send_all(app: faust.App, records: list[OutgoingRecord]) -> list[Any]:
     return [await app.producer.send(r.topic, r.key, r.value, None, None, list(r.headers)) for r in records]
 
 
-@contextmanager
-def as_current(event: EventT[Any]) -> Iterator[None]:
-    """Make `event` faust's current event while a batch's record is handled or its state stored:
-    a table writes to the changelog partition (and RocksDB partition) of the current event, which
-    in a batch (`Stream.take_events`) is otherwise the batch's last."""
-    token = _current_event.set(weakref.ref(event))
-    try:
-        yield
-    finally:
-        _current_event.reset(token)
-
-
 Handler = Callable[[Decoded], Awaitable[list[OutgoingRecord]]]
 
 
@@ -208,18 +194,18 @@ def transient(exc: BaseException) -> bool:
     return isinstance(exc, KafkaError) and bool(exc.retriable)
 
 
-async def retrying(step: Callable[[], T], record: RawRecord) -> T:
+async def retrying(step: Callable[[], Awaitable[T]], record: RawRecord) -> T:
     """Run a step (a table write) and retry it on a transient failure, as `handle_record` retries
     a handler; the last failure is raised."""
     for delay in RETRY_DELAYS:
         try:
-            return step()
+            return await step()
         except Exception as exc:
             if not transient(exc):
                 raise
             log.warning("transient failure, retrying", error=repr(exc), delay=delay, **record_context(record))
             await asyncio.sleep(delay)
-    return step()
+    return await step()
 
 
 def _dead_letter(settings: BusSettings, rejected: Rejected, record: RawRecord) -> OutgoingRecord:
@@ -232,7 +218,7 @@ def _dead_letter(settings: BusSettings, rejected: Rejected, record: RawRecord) -
 @dataclass
 class BatchStats:
     """What a batching agent did (for the benchmark and logs): batches, records, and the seconds
-    spent handling records, publishing and storing (`store_step`)."""
+    spent handling records, publishing and storing (`prepare` and its store)."""
 
     batches: int = 0
     records: int = 0
@@ -241,6 +227,8 @@ class BatchStats:
     send_s: float = 0.0  # handing the outputs to the producer
     publish_s: float = 0.0  # then awaiting their acknowledgements
     store_s: float = 0.0
+    ack_wait_s: float = 0.0  # handling held back: the batch before still awaits its acknowledgements
+    input_wait_s: float = 0.0  # awaiting the next batch of records
 
     def as_dict(self) -> dict[str, float]:
         return {
@@ -252,44 +240,43 @@ class BatchStats:
             "publish_s": round(self.publish_s, 3),
             "send_s": round(self.send_s, 3),
             "store_s": round(self.store_s, 3),
+            "ack_wait_s": round(self.ack_wait_s, 3),
+            "input_wait_s": round(self.input_wait_s, 3),
         }
+
+
+Store = Callable[[], Awaitable[None]]  # stores a batch's state once its outputs are acknowledged
+
+
+async def _store_nothing() -> None:
+    pass
 
 
 @dataclass(frozen=True)
 class Batching:
     """Records handled together: whatever the stream already holds, up to `size`; when it holds
     nothing more, the batch waits `within_s` once for more before it is handled (a backlog makes
-    large batches with no wait, a trickle small ones). Their outputs are published together,
-    then the batch's state is stored (`store_step`: only after its outputs are acknowledged; it
-    must be idempotent: a transient failure runs it again), then the records
-    are acknowledged to faust (their offsets may be committed); if publishing fails,
-    `abandoned()` runs and the error propagates."""
+    large batches with no wait, a trickle small ones). Their outputs are published together.
+
+    `prepare()` runs once the batch is handled: it encodes the batch's state as it is now and
+    returns what stores it (a `Store`), run only after the batch's outputs are acknowledged and
+    after the batch before it is stored; it must be idempotent (a transient failure runs it
+    again). The next batch is handled and sent meanwhile. Then the records are acknowledged to
+    faust (their offsets may be committed). If publishing fails, `abandoned()` runs and the
+    error propagates."""
 
     size: int = 1
     within_s: float = 0.01
-    published: Callable[[], None] = lambda: None
     abandoned: Callable[[], None] = lambda: None
     stats: BatchStats | None = None
-    # Instead of `published`: encode the batch's state now and return what stores it. The next
-    # batch is then handled and sent while this one's acknowledgements are awaited (they are
-    # awaited, and the state stored, before the next batch's are).
-    prepare: Callable[[], Callable[[], None]] | None = None
-
-    def store_step(self) -> Callable[[], None]:
-        """What stores the batch in hand once its outputs are acknowledged: `prepare()` encodes
-        it now, else `published` reads the state when it runs."""
-        return self.prepare() if self.prepare is not None else self.published
-
-
-def _store_nothing() -> None:
-    pass
+    prepare: Callable[[], Store] = lambda: _store_nothing
 
 
 def stateless(size: int, within_s: float, *, stats: BatchStats | None = None) -> Batching:
     """Batches for an agent that keeps no state (a router, an outbox): nothing to store, so the
-    next batch is handled and sent while one's acknowledgements come back (`prepare` is a no-op);
-    records are still acknowledged to faust only after their outputs, batch after batch."""
-    return Batching(size, within_s, stats=stats, prepare=lambda: _store_nothing)
+    next batch is handled and sent while one's acknowledgements come back; records are still
+    acknowledged to faust only after their outputs, batch after batch."""
+    return Batching(size, within_s, stats=stats)
 
 
 async def take_buffered(stream: Any, size: int, within_s: float) -> AsyncIterator[list[EventT[Any]]]:
@@ -326,7 +313,7 @@ class _Sent:
 
     acks: list[Any]
     events: list[EventT[Any]]
-    store: Callable[[], None]
+    store: Store
 
 
 async def run_batches(
@@ -339,7 +326,7 @@ async def run_batches(
     its outputs handed to the producer together; once they are all acknowledged its state is
     stored and its records acknowledged to faust (their offsets may be committed then).
 
-    With `batch.prepare` that last part runs in a task of its own (`finish`), so the next batch is
+    That last part runs in a task of its own (`finish`), so the next batch is
     handled and sent while this one's acknowledgements come back; a batch is stored only after the
     one before it, and nothing waits for the stream to be finished. If a batch's outputs fail,
     `abandoned()` drops the working states and the agent stops with the error before it sends
@@ -367,14 +354,16 @@ async def run_batches(
         stats.store_s += time.perf_counter() - stored
 
     finishing: asyncio.Task[None] | None = None
+    waited_from = time.perf_counter()
     try:
         async for events in take_buffered(stream, batch.size, batch.within_s):
             clock = time.perf_counter()
+            stats.input_wait_s += clock - waited_from
             outputs: list[OutgoingRecord] = []
             for event in events:
                 outputs += await handle(event)
             prepared = time.perf_counter()
-            store = batch.store_step()
+            store = batch.prepare()
             handled = time.perf_counter()
             if finishing is not None and finishing.done():
                 finishing.result()  # the batch before failed (its outputs): send nothing stepped since
@@ -386,10 +375,11 @@ async def run_batches(
             stats.send_s += time.perf_counter() - handled
             previous = finishing
             finishing = asyncio.create_task(finish(_Sent(acks, events, store), previous))
-            if batch.prepare is None:  # the state is read when stored: store it before the next batch
-                previous = finishing
             if previous is not None:
+                held = time.perf_counter()
                 await previous  # at most one batch awaits its acknowledgements while one is handled
+                stats.ack_wait_s += time.perf_counter() - held
+            waited_from = time.perf_counter()
         if finishing is not None:
             await finishing
     except BaseException:
@@ -428,7 +418,7 @@ def gate_agent(
             batch.abandoned()
             raise
         with as_current(events[-1]):  # a table write that fails for the infrastructure is retried
-            await retrying(batch.store_step(), record_of(events[-1]))
+            await retrying(batch.prepare(), record_of(events[-1]))
 
     async def agent(stream: Any) -> None:
         if batch.size <= 1:

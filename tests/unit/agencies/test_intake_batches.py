@@ -60,7 +60,7 @@ async def test_two_copies_in_one_batch_publish_one_event_stored_only_when_acknow
     assert (len(first), again, len(other)) == (1, [], 1)
     store = svc.prepare()
     assert not table  # sent, not acknowledged: nothing stored yet
-    store()
+    await store()
     assert table == {event_id(first[0]): T0 + 1, event_id(other[0]): T0 + 3}
     assert await svc.on_inbox(inbox(report("P-1"), 4)) == []  # stored: still a duplicate
 
@@ -71,9 +71,9 @@ async def test_a_copy_while_the_first_awaits_its_acknowledgement_is_not_publishe
     store = svc.prepare()  # batch 1 sent; batch 2 is handled meanwhile
     assert await svc.on_inbox(inbox(report("P-1"), 2)) == []
     store_next = svc.prepare()
-    store()
-    store()  # idempotent: a transient failure runs it again
-    store_next()
+    await store()
+    await store()  # idempotent: a transient failure runs it again
+    await store_next()
     assert table == {event_id(event): T0 + 1}
     assert not svc.sent
 
@@ -84,7 +84,7 @@ async def test_a_batch_whose_outputs_failed_publishes_its_events_again() -> None
     svc.prepare()
     svc.abandoned()  # its acknowledgements failed: the records are read again
     assert await svc.on_inbox(inbox(report("P-1"), 1)) == [event]
-    svc.prepare()()
+    await svc.prepare()()
     assert table == {event_id(event): T0 + 1}
 
 
@@ -126,8 +126,8 @@ def run_intake(offsets: list[int], *, fail_first_ack: bool = False) -> tuple[lis
         def logged_prepare() -> Any:
             store = prepare()
 
-            def logged_store() -> None:
-                store()
+            async def logged_store() -> None:
+                await store()
                 log.append(f"store {len(table)}")
 
             return logged_store
