@@ -105,7 +105,10 @@ class MemoryStore:
     known: dict[int, list[str]] = field(default_factory=dict)
 
     def load(self, area: str) -> AreaState:
-        return self.states.setdefault(area, AreaState(area))
+        state = self.states.get(area)
+        if state is None:  # not `setdefault`: that would build a state on every load
+            state = self.states[area] = AreaState(area)
+        return state
 
     def save(self, area: str, state: AreaState, changes: Changes) -> None:
         self.states[area] = state

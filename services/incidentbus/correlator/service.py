@@ -93,7 +93,10 @@ class Correlator:
     def load(self, area: str) -> AreaState:
         if self.states is None:
             self.states = self._scan()
-        return self.states.setdefault(area, AreaState(area))
+        state = self.states.get(area)
+        if state is None:  # not `setdefault`: that would build a state on every load
+            state = self.states[area] = AreaState(area)
+        return state
 
     def save(self, area: str, state: AreaState, changes: Changes) -> None:
         self._write(self._writes(area, state, changes))

@@ -8,6 +8,7 @@ mislabelled record is rejected with a reason instead of being trusted.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import cache
 from typing import Any, TypeVar
 
 from google.protobuf.message import DecodeError as ProtobufDecodeError
@@ -53,25 +54,34 @@ def source_uri(agency: str) -> str:
     return f"urn:incidentbus:{agency}"
 
 
+@cache
+def _dataschema(full_name: str) -> bytes:
+    return (DATASCHEMA_PREFIX + full_name).encode()
+
+
+_SPEC_VERSION = SPEC_VERSION.encode()
+_CONTENT_TYPE = CONTENT_TYPE.encode()
+
+
 def cloudevents_headers(message: Message) -> Headers:
     """The CloudEvents binary-mode headers for a bus message, derived from its envelope."""
     env = message.envelope  # type: ignore[attr-defined]
     traceparent = env.trace.traceparent or traceparent_for(env.event_id)
     headers = [
-        ("ce_specversion", SPEC_VERSION),
-        ("ce_id", env.event_id),
-        ("ce_source", source_uri(env.source_agency)),
-        ("ce_type", env.event_type),
-        ("ce_time", env.recorded_at.ToJsonString()),
-        ("ce_dataschema", DATASCHEMA_PREFIX + message.DESCRIPTOR.full_name),
-        ("content-type", CONTENT_TYPE),
-        ("traceparent", traceparent),
+        ("ce_specversion", _SPEC_VERSION),
+        ("ce_id", env.event_id.encode()),
+        ("ce_source", source_uri(env.source_agency).encode()),
+        ("ce_type", env.event_type.encode()),
+        ("ce_time", env.recorded_at.ToJsonString().encode()),
+        ("ce_dataschema", _dataschema(message.DESCRIPTOR.full_name)),
+        ("content-type", _CONTENT_TYPE),
+        ("traceparent", traceparent.encode()),
     ]
     if env.subject:
-        headers.append(("ce_subject", env.subject))
+        headers.append(("ce_subject", env.subject.encode()))
     if env.trace.tracestate:
-        headers.append(("tracestate", env.trace.tracestate))
-    return tuple((k, v.encode()) for k, v in headers)
+        headers.append(("tracestate", env.trace.tracestate.encode()))
+    return tuple(headers)
 
 
 def encode(message: Message, *, topic: str, key: str | bytes | None) -> OutgoingRecord:
@@ -154,9 +164,25 @@ def _undefined_enum(field: Field, value: Any) -> bool:
 
 def _submessages(field: Field, value: Any) -> list[Message]:
     message_type = field.message_type
-    if message_type is None or message_type.GetOptions().map_entry:
+    if message_type is None or message_type.GetOptions().map_entry or not _holds_enums(message_type):
         return []
     return list(value) if field.is_repeated else [value]
+
+
+@cache
+def _holds_enums(descriptor: Any) -> bool:
+    """Whether a message type has an enum field, itself or in a message field (the walk below
+    skips the rest: most of a record is strings and timestamps)."""
+    seen, stack = {descriptor}, [descriptor]
+    while stack:
+        for field in stack.pop().fields:
+            if field.enum_type is not None:
+                return True
+            child = field.message_type
+            if child is not None and child not in seen:
+                seen.add(child)
+                stack.append(child)
+    return False
 
 
 def unknown_enum_paths(message: Message, prefix: str = "") -> list[str]:
