@@ -15,7 +15,8 @@ from aiokafka.errors import KafkaTimeoutError
 from incidentbus.agencies.police.adapter import PoliceAdapter
 from incidentbus.agencies.service import AgencyService
 from incidentbus.devtools import natives
-from incidentbus.kernel.faust_shell import Batching, as_current, make_app, record_of, run_batches
+from incidentbus.kernel.faust_shell import Batching, make_app, record_of, run_batches
+from incidentbus.kernel.faust_tables import as_current
 from incidentbus.kernel.records import OutgoingRecord, RawRecord
 from incidentbus.kernel.settings import BusSettings
 from tests.unit.test_shell_batches import App, EventStream, Producer
