@@ -7,6 +7,7 @@ acknowledges."""
 from __future__ import annotations
 
 import asyncio
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -14,33 +15,38 @@ from aiokafka.errors import KafkaTimeoutError
 from aiokafka.structs import RecordMetadata, TopicPartition
 
 from incidentbus.kernel.faust_shell import make_app
-from incidentbus.kernel.faust_tables import TableWrite, write_table
+from incidentbus.kernel.faust_tables import TableWrite, as_current, write_table
 from incidentbus.kernel.settings import BusSettings
 
 SETTINGS = BusSettings(topic_prefix="unit.", environment="test")
 
 
 class Message:
-    def __init__(self, partition: int) -> None:
-        self.topic, self.partition = "unit.in.v1", partition
+    def __init__(self, partition: int, topic: str = "unit.in.v1", **record: Any) -> None:
+        self.topic, self.partition = topic, partition
+        self.tp = TopicPartition(topic, partition)
+        self.key, self.value, self.offset = record.get("key"), record.get("value"), record.get("offset", 0)
 
 
 class Event:
-    def __init__(self, partition: int) -> None:
-        self.message = Message(partition)
+    def __init__(self, partition: int, topic: str = "unit.in.v1", **record: Any) -> None:
+        self.message = Message(partition, topic, **record)
 
 
 class Producer:
     """Records what is sent and hands out a future per record; the test acknowledges them."""
 
-    def __init__(self, *, fail: bool = False) -> None:
+    def __init__(self, *, fail: bool = False, refuse_after: int | None = None) -> None:
         self.sent: list[tuple[str, bytes | None, bytes | None, int | None]] = []
         self.acks: list[asyncio.Future[RecordMetadata]] = []
         self.fail = fail
+        self.refuse_after = refuse_after  # raise on the send after this many
 
     async def send(
         self, topic: str, key: bytes | None, value: bytes | None, partition: int | None, *_: object
     ) -> asyncio.Future[RecordMetadata]:
+        if self.refuse_after is not None and len(self.sent) >= self.refuse_after:
+            raise KafkaTimeoutError()
         self.sent.append((topic, key, value, partition))
         ack: asyncio.Future[RecordMetadata] = asyncio.get_running_loop().create_future()
         self.acks.append(ack)
@@ -48,6 +54,8 @@ class Producer:
 
     def acknowledge(self) -> None:
         for offset, (ack, (topic, _, _, partition)) in enumerate(zip(self.acks, self.sent, strict=True)):
+            if ack.done():
+                continue
             if self.fail:
                 ack.set_exception(KafkaTimeoutError())
                 continue
@@ -63,8 +71,8 @@ class App:
         self.producer = producer
 
 
-def table(value_type: type) -> Any:
-    app = make_app(SETTINGS, "unit-tables", web_port=6998)
+def table(value_type: type, settings: BusSettings = SETTINGS, store: str = "memory://") -> Any:
+    app = make_app(settings, "unit-tables", web_port=6998, store=store)
     return app.Table("unit-cases", default=None, partitions=6, key_type=str, value_type=value_type)
 
 
@@ -79,7 +87,7 @@ async def store(producer: Producer, target: Any, writes: list[TableWrite]) -> No
     """Run write_table; check that the local store is untouched until the acknowledgements."""
     before = dict(target.data.items())
     task = asyncio.create_task(write_table(App(producer), target, writes))  # type: ignore[arg-type]
-    while len(producer.sent) < len(writes):
+    while len(producer.sent) < len(writes) and not task.done():
         await asyncio.sleep(0)
     for _ in range(3):
         await asyncio.sleep(0)
@@ -121,6 +129,51 @@ async def test_a_failed_send_stores_nothing_locally() -> None:
     with pytest.raises(KafkaTimeoutError):
         await store(producer, target, [TableWrite(Event(1), "id-1", 7)])
     assert (dict(target.data.items()), seen) == ({}, {})
+
+
+async def test_a_send_refused_midway_stores_nothing_locally_and_leaves_no_ack_unawaited() -> None:
+    target, producer = table(int), Producer(refuse_after=1)
+    seen = persisted(target.data)
+    task = asyncio.create_task(
+        write_table(App(producer), target, [TableWrite(Event(1), "id-1", 7), TableWrite(Event(1), "id-2", 8)])  # type: ignore[arg-type]
+    )
+    for _ in range(5):
+        await asyncio.sleep(0)
+    assert len(producer.sent) == 1  # the second send failed
+    assert not task.done()  # the failure waits for the first record's acknowledgement
+    producer.acknowledge()
+    with pytest.raises(KafkaTimeoutError):
+        await task
+    assert (dict(target.data.items()), seen) == ({}, {})
+
+
+async def test_rocksdb_holds_what_recovery_from_the_changelog_rebuilds(tmp_path: Path) -> None:
+    """The RocksDB store written by write_table, and a fresh store that recovery fills from the
+    records it sent (faust's `apply_changelog_batch`), hold the same keys, values and offsets."""
+    written = table(
+        int, BusSettings(topic_prefix="unit.", environment="test", data_dir=tmp_path / "a"), "rocksdb://"
+    )
+    producer = Producer()
+    first = [TableWrite(Event(2), "a", 5), TableWrite(Event(4), "b", 7), TableWrite(Event(2), "c", 9)]
+    await store(producer, written, first)
+    sent_before = len(producer.sent)
+    await store(producer, written, [TableWrite(Event(2), "c", None), TableWrite(Event(4), "b", 8)])
+    assert len(producer.sent) == sent_before + 2
+    changelog = written.changelog_topic.get_topic_name()
+    recovered = table(
+        int, BusSettings(topic_prefix="unit.", environment="test", data_dir=tmp_path / "b"), "rocksdb://"
+    )
+    records = [
+        Event(partition, topic, key=key, value=value, offset=100 + offset)
+        for offset, (topic, key, value, partition) in enumerate(producer.sent)
+    ]
+    recovered.data.apply_changelog_batch(records, recovered._to_key, recovered._to_value)
+    for partition, key, value in ((2, "a", 5), (4, "b", 8), (2, "c", None), (4, "c", None)):
+        with as_current(Event(partition)):  # type: ignore[arg-type]  # a key is read in its partition
+            assert written.get(key) == recovered.get(key) == value
+    for partition, offset in ((2, 103), (4, 104)):
+        tp = TopicPartition(changelog, partition)
+        assert written.data.persisted_offset(tp) == recovered.data.persisted_offset(tp) == offset
 
 
 async def test_a_write_without_its_input_record_is_refused() -> None:

@@ -17,12 +17,13 @@ from __future__ import annotations
 
 import asyncio
 import weakref
-from collections.abc import Iterator, MutableMapping, Sequence
+from collections.abc import Awaitable, Iterator, MutableMapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
 
 import faust
+from aiokafka.structs import RecordMetadata
 from faust.streams import _current_event
 from faust.types import TP, EventT
 
@@ -56,29 +57,36 @@ async def write_table(app: faust.App, table: MutableMapping[Any, Any], writes: S
     failure, it writes the same records (a compacted changelog keeps the last of a key).
 
     A mapping that is not a faust table (a dict standing in for one in tests) is written in place.
-    Raises what the producer raises (nothing is stored locally then), and TypeError for a write
-    without an input record."""
+    Raises what the producer raises; the local store is then untouched, though some of the
+    records may be on the changelog already (the retry writes them again). Raises TypeError for a
+    write without an input record, ValueError for a table this does not write as faust would
+    (one partitioned by key or global, or an app in a transaction), and faust's
+    PartitionsMismatch when the input topic and the changelog differ in partitions."""
     if not isinstance(table, faust.Table):
         for write in writes:
             _put(table, write)
         return
     if not writes:
         return
+    _check(table, writes)
     topic = table.changelog_topic
     name = topic.get_topic_name()
-    sent = []
-    for write in writes:
-        if write.event is None:
-            raise TypeError(f"table {table.name}: a write needs the input record it came from")
-        key, headers = topic.prepare_key(write.key, table.key_serializer)
-        value = None  # a tombstone deletes the key
-        if write.value is not None:
-            value, headers = topic.prepare_value(write.value, table.value_serializer)
-        partition = write.event.message.partition
-        sent.append(await app.producer.send(name, key, value, partition, None, headers))
+    sent: list[Awaitable[RecordMetadata]] = []
+    try:
+        for write in writes:
+            assert write.event is not None  # _check
+            key, headers = topic.prepare_key(write.key, table.key_serializer)
+            value = None  # a tombstone deletes the key
+            if write.value is not None:
+                value, headers = topic.prepare_value(write.value, table.value_serializer)
+            partition = write.event.message.partition
+            sent.append(await app.producer.send(name, key, value, partition, None, headers))
+    except BaseException:
+        await asyncio.gather(*sent, return_exceptions=True)  # none left unawaited
+        raise
     acknowledged = await asyncio.gather(*sent)
     for write in writes:
-        assert write.event is not None  # checked above
+        assert write.event is not None  # _check
         with as_current(write.event):  # the RocksDB partition of the input
             _put(table.data, write)
     persisted: dict[TP, int] = {}
@@ -87,6 +95,16 @@ async def write_table(app: faust.App, table: MutableMapping[Any, Any], writes: S
         persisted[tp] = max(persisted.get(tp, -1), metadata.offset)
     for tp, offset in persisted.items():
         table.data.set_persisted_offset(tp, offset)
+
+
+def _check(table: faust.Table[Any, Any], writes: Sequence[TableWrite]) -> None:
+    """What faust checks before it writes a key, and what writing as faust does assumes."""
+    if any(w.event is None for w in writes):
+        raise TypeError(f"table {table.name}: a write needs the input record it came from")
+    if table.use_partitioner or table.is_global or table.app.in_transaction:
+        raise ValueError(f"table {table.name}: only at-least-once tables partitioned by their input")
+    for topic in {w.event.message.topic for w in writes if w.event is not None}:
+        table._verify_source_topic_partitions(topic)  # faust's own check (cached per topic)
 
 
 def _put(mapping: MutableMapping[Any, Any], write: TableWrite) -> None:
