@@ -155,11 +155,22 @@ class Alone:
     whole_per_second: float  # inputs / (first output -> last expected output)
     startup_seconds: float  # app.start() -> first output
     all_seconds: float  # app.start() -> last expected output
+    cpu_seconds: float  # CPU time of the correlator's process from app.start() to the last output
     outputs_expected: int
     outputs_seen: int
     repeated_case_events: int  # case events seen more than once (a batch published again)
     complete: bool  # every expected output arrived (the live correlator decided what the core did)
     batches: dict[str, float]  # the correlate agent's batches (faust_shell.BatchStats)
+
+    @property
+    def cpu_us_per_input(self) -> float:
+        return 1e6 * self.cpu_seconds / self.inputs if self.inputs else 0.0
+
+    @property
+    def cpu_ratio(self) -> float:
+        """The offline core's time per input over the live correlator's CPU time per input (the
+        same inputs): a rate ratio that a busy neighbour on the machine moves less than wall time."""
+        return self.offline_seconds / self.cpu_seconds if self.cpu_seconds > 0 else 0.0
 
 
 def correlator(
@@ -206,10 +217,11 @@ async def run_alone(
     await topics.declare_changelogs([app])  # see BenchTopics.declare_changelogs
     watching = asyncio.create_task(run_watcher(settings.topic_prefix, expected, offline.cited, stall))
     progress(f"(alone) {len(inputs)} inputs preloaded; correlator started")
-    started = time.perf_counter()
+    started, cpu = time.perf_counter(), time.process_time()
     await app.start()
     try:
         seen = await watching
+        cpu = time.process_time() - cpu
     finally:
         await app.stop()
     first, last = seen.first or started, seen.last or started
@@ -224,6 +236,7 @@ async def run_alone(
         whole_per_second=len(inputs) / (last - first) if last > first else 0.0,
         startup_seconds=first - started,
         all_seconds=last - started,
+        cpu_seconds=cpu,
         outputs_expected=sum(expected.values()),
         outputs_seen=sum(seen.counts.values()),
         repeated_case_events=seen.repeated_case_events,

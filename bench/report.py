@@ -103,6 +103,12 @@ def _alone(add: Add, alone: Alone) -> None:
         "all inputs / first output → last expected output",
     )
     add("correlator_alone.startup_s", alone.startup_seconds, "s", "app.start() → first output")
+    add(
+        "correlator_alone.cpu_us_per_input",
+        alone.cpu_us_per_input,
+        "µs",
+        "CPU time of the correlator's process, app.start() → last expected output, / inputs",
+    )
 
 
 def _pipeline(add: Add, live: LiveResult) -> None:
@@ -207,6 +213,7 @@ def assemble(
     ratios = {
         "correlator_alone/core_same_inputs": _ratio(alone.per_second, parts.offline.per_second),
         "correlator_alone/core_agency_events": _ratio(alone.per_second, core.agency_events_per_second),
+        "correlator_alone_cpu/core_same_inputs": round(alone.cpu_ratio, 5),
         "core_same_inputs/output_floor": _ratio(parts.offline.per_second, parts.offline.floor_per_second),
         "pipeline/raw_aiokafka": _ratio(pipeline, limits.raw.per_second),
         "pipeline/faust_passthrough": _ratio(pipeline, limits.faust.per_second),

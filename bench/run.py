@@ -215,8 +215,12 @@ def only_alone(args: argparse.Namespace, argv: list[str], sizes: Sizes, settings
             "correlator_alone.inputs_per_second": round(alone.per_second, 1),
             "correlator_alone.inputs_per_second_whole": round(alone.whole_per_second, 1),
             "correlator_alone.startup_s": round(alone.startup_seconds, 2),
+            "correlator_alone.cpu_us_per_input": round(alone.cpu_us_per_input, 1),
         },
-        "ratios": {"correlator_alone/core_same_inputs": round(alone.per_second / offline.per_second, 4)},
+        "ratios": {
+            "correlator_alone/core_same_inputs": round(alone.per_second / offline.per_second, 4),
+            "correlator_alone_cpu/core_same_inputs": round(alone.cpu_ratio, 4),
+        },
         "correlator_alone": vars(alone),
         "topics_deleted": len(dropped),
     }

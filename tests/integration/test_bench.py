@@ -27,6 +27,7 @@ FIGURES = (
     "correlator_alone.inputs_per_second",
     "correlator_alone.inputs_per_second_whole",
     "correlator_alone.startup_s",
+    "correlator_alone.cpu_us_per_input",
     "recovery.fill_reports_per_second",
     "recovery.changelog_s",
     "raw_aiokafka.per_second",
@@ -40,6 +41,7 @@ RATIOS = (
     "faust_passthrough/raw_aiokafka",
     "correlator_alone/core_same_inputs",
     "correlator_alone/core_agency_events",
+    "correlator_alone_cpu/core_same_inputs",
 )
 
 
