@@ -46,7 +46,6 @@ from bench.core import Stepped
 from bench.live import free_port
 from bench.topics import BenchTopics
 from bench.watch_process import run_watcher
-from bench.watching import Outputs
 from incidentbus.agencies.registry import AGENCIES
 from incidentbus.correlator.domain.inputs import Input
 from incidentbus.correlator.domain.rules import Rules
@@ -132,16 +131,6 @@ def sustained(curve: list[tuple[float, int]], total: int) -> tuple[float, int, f
     if lo is None or hi is None or hi[0] <= lo[0]:
         return 0.0, 0, 0.0
     return (hi[1] - lo[1]) / (hi[0] - lo[0]), hi[1] - lo[1], hi[0] - lo[0]
-
-
-async def until(probe: Callable[[], bool], outputs: Outputs, stall: float) -> bool:
-    """Wait until `probe()`, or until no output has arrived for `stall` seconds."""
-    since = time.perf_counter()
-    while not probe():
-        if time.perf_counter() - max(outputs.last, since) > stall:
-            return False
-        await asyncio.sleep(0.05)
-    return True
 
 
 @dataclass(frozen=True)

@@ -32,12 +32,12 @@ from typing import Any
 
 from aiokafka import AIOKafkaConsumer, TopicPartition
 
-from bench.alone import correlator, preload, routed, until
+from bench.alone import correlator, preload, routed
 from bench.feed import Feed
 from bench.mix import CELL, LAT0, LNG0
 from bench.scale import SIDE, police_report, spread
 from bench.topics import BenchTopics
-from bench.watching import CASE_EVENTS, Outputs, TopicWatcher
+from bench.watching import CASE_EVENTS, Outputs, TopicWatcher, until
 from incidentbus.correlator.domain.inputs import Input
 from incidentbus.correlator.domain.rules import Rules
 from incidentbus.correlator.engine import INPUT

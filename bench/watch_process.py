@@ -23,7 +23,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from bench.topics import BenchTopics
-from bench.watching import OUTPUT_TOPICS, Outputs, TopicWatcher
+from bench.watching import OUTPUT_TOPICS, Outputs, TopicWatcher, until
 from incidentbus.kernel.settings import BusSettings
 
 
@@ -46,13 +46,7 @@ async def watch(job: dict[str, Any]) -> dict[str, Any]:
     expected, cited, stall = Counter(job["expected"]), frozenset(job["cited"]), float(job["stall"])
     outputs = Outputs(settings.topic_prefix)
     async with TopicWatcher(BenchTopics(settings), OUTPUT_TOPICS, outputs.handle):
-        since = time.perf_counter()
-        complete = True
-        while not outputs.reached(expected, cited):
-            if time.perf_counter() - max(outputs.last, since) > stall:
-                complete = False
-                break
-            await asyncio.sleep(0.05)
+        complete = await until(lambda: outputs.reached(expected, cited), outputs, stall)
     return {
         "counts": dict(outputs.counts),
         "caused": {e: t for e, t in outputs.caused.items() if e in cited},

@@ -113,3 +113,13 @@ class Outputs:
     @property
     def repeated_case_events(self) -> int:
         return self.counts[CASE_EVENTS] - len(self.case_event_ids)
+
+
+async def until(probe: Callable[[], bool], outputs: Outputs, stall: float) -> bool:
+    """Wait until `probe()`, or until no output has arrived for `stall` seconds."""
+    since = time.perf_counter()
+    while not probe():
+        if time.perf_counter() - max(outputs.last, since) > stall:
+            return False
+        await asyncio.sleep(0.05)
+    return True

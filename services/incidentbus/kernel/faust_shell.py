@@ -346,8 +346,9 @@ async def run_batches(
             batch.abandoned()
             raise
         stored = time.perf_counter()
-        with as_current(sent.events[-1]):  # a table write that fails for the infrastructure is retried
-            await retrying(sent.store, record_of(sent.events[-1]))
+        # a table write that fails for the infrastructure is retried (a store names the input
+        # record of each write itself: write_table)
+        await retrying(sent.store, record_of(sent.events[-1]))
         for event in sent.events:  # stored: their offsets may be committed
             await stream.ack(event)
         stats.publish_s += stored - clock
@@ -417,8 +418,7 @@ def gate_agent(
         except BaseException:
             batch.abandoned()
             raise
-        with as_current(events[-1]):  # a table write that fails for the infrastructure is retried
-            await retrying(batch.prepare(), record_of(events[-1]))
+        await retrying(batch.prepare(), record_of(events[-1]))  # retried as in run_batches
 
     async def agent(stream: Any) -> None:
         if batch.size <= 1:
