@@ -18,8 +18,8 @@ event cites, so the live run knows when the last input's outputs are all out (a 
 twice cannot make up for a missing one; repeated case events are counted), and whether it
 decided the same.
 
-How: the input topic is loaded, then only the correlator app (`service.build_app`, memory
-store, changelog on; its changelog topic created first, see `BenchTopics.declare_changelogs`)
+How: the input topic is loaded, then only the correlator app (`service.build_app`: its routers
+and the correlate loop, memory store: state in a temporary directory and the state changelog)
 starts; a watcher in a process of its own (bench/watch_process.py) reads every output topic. An input
 is done when a case event citing it (`cause_event_ids`) arrives; since a partition's batches
 are stepped and published in order, an input counts as done once any later input of its
@@ -51,8 +51,8 @@ from incidentbus.correlator.domain.inputs import Input
 from incidentbus.correlator.domain.rules import Rules
 from incidentbus.correlator.engine import TOPIC_OF, routed_record
 from incidentbus.correlator.service import build_app as correlator_app
+from incidentbus.kernel.batches import BatchStats
 from incidentbus.kernel.codec import encode
-from incidentbus.kernel.faust_shell import BatchStats
 from incidentbus.kernel.records import OutgoingRecord, RawRecord
 from incidentbus.kernel.settings import BusSettings
 
@@ -149,7 +149,7 @@ class Alone:
     outputs_seen: int
     repeated_case_events: int  # case events seen more than once (a batch published again)
     complete: bool  # every expected output arrived (the live correlator decided what the core did)
-    batches: dict[str, float]  # the correlate agent's batches (faust_shell.BatchStats)
+    batches: dict[str, float]  # the correlate loop's batches (kernel/batches.BatchStats)
 
     @property
     def cpu_us_per_input(self) -> float:
@@ -203,7 +203,6 @@ async def run_alone(
     expected = expected_outputs(offline)
     stats = BatchStats()
     app = correlator(settings, rules, datadir, stats=stats)
-    await topics.declare_changelogs([app])  # see BenchTopics.declare_changelogs
     watching = asyncio.create_task(run_watcher(settings.topic_prefix, expected, offline.cited, stall))
     progress(f"(alone) {len(inputs)} inputs preloaded; correlator started")
     started, cpu = time.perf_counter(), time.process_time()

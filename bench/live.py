@@ -39,6 +39,7 @@ from incidentbus.agencies.registry import AGENCIES, load_adapter
 from incidentbus.agencies.service import build_app as agency_app
 from incidentbus.correlator.domain.rules import Rules
 from incidentbus.correlator.service import build_app as correlator_app
+from incidentbus.correlator.service import runtime_of
 from incidentbus.kernel.settings import BusSettings
 from incidentbus.v1 import bus_pb2, case_events_pb2
 
@@ -110,10 +111,10 @@ class Pipeline:
             await app.stop()
 
     def largest_state_record(self) -> int:
-        """Bytes of the largest record of the correlator's table (one per case, remembered id, ...;
-        a record of its changelog)."""
-        table: Any = self.apps[-1].tables["correlator-areas"]
-        return max((len(v.encode()) for k, v in table.items() if not k.startswith("__") and v), default=0)
+        """Bytes of the largest record of the correlator's state (one per case, remembered id, ...;
+        a record of its changelog), over the partitions it holds now."""
+        owned = runtime_of(self.apps[-1]).owned.values()
+        return max((len(v) for p in owned for k, v in p.state.items() if not k.startswith(b"__")), default=0)
 
 
 def producer_for(settings: BusSettings) -> AIOKafkaProducer:

@@ -9,16 +9,17 @@ Every case stays open (no tick moves the clock; the probes come a second after t
 so no deadline is due). The correlator is then stopped (cleanly: it commits its offsets).
 
 Resuming: a probe report at a corner of the district no case is near is written to the input,
-a new correlator app (same app id, so the same consumer group and changelog) starts, and the
+a new correlator app (the same consumer group and state changelog) starts, and the
 figure is the time from `app.start()` to the arrival of the first case event citing the probe:
-rejoining the group, restoring the table, reading every record of the district into a working
+rejoining the group, restoring the state, reading every record of the district into a working
 state and building its indexes, stepping the probe and publishing its outputs.
 
-(a) from local state: the same faust datadir. Only a store that keeps state on disk (RocksDB)
-    has any; with `memory://` there is none and (a) is not measured (None).
-(b) from the changelog alone: a fresh datadir, so the whole table is read from its changelog.
+(a) from local state: the same data directory (the correlate loop's RocksDB under it). Only
+    the `rocksdb://` store keeps it; with `memory://` it is a temporary directory removed at
+    stop, and (a) is not measured (None).
+(b) from the changelog alone: a fresh datadir, so the whole state is read from its changelog.
 
-Also reported: the changelog's records at the restart (what (b) reads before compaction) and
+Also reported: the state changelog's records at the restart (what (b) reads before compaction) and
 the input records after the committed offsets (read again at a restart).
 """
 
@@ -42,8 +43,10 @@ from incidentbus.correlator.domain.inputs import Input
 from incidentbus.correlator.domain.rules import Rules
 from incidentbus.correlator.engine import INPUT
 from incidentbus.correlator.routing import area_of
+from incidentbus.correlator.runtime import CHANGELOG
 from incidentbus.correlator.service import INPUT_PARTITIONS
 from incidentbus.kernel.settings import BusSettings
+from incidentbus.security.acl import CORRELATOR_CORE_GROUP
 
 MEMORY = "memory://"
 # probes: corners of the district, half a cell from its edges (cases keep a cell's margin)
@@ -68,9 +71,9 @@ def reports(n: int, start_ms: int) -> list[tuple[str, Input]]:
     return [(area_of(item.event), item) for item in items]
 
 
-async def _lag(settings: BusSettings, app_id: str, partitions: int) -> int:
+async def _lag(settings: BusSettings, group: str, partitions: int) -> int:
     """Input records after the group's committed offsets (all of them if nothing is committed)."""
-    consumer = AIOKafkaConsumer(**settings.kafka_client_options(), group_id=app_id, enable_auto_commit=False)
+    consumer = AIOKafkaConsumer(**settings.kafka_client_options(), group_id=group, enable_auto_commit=False)
     await consumer.start()
     try:
         tps = [TopicPartition(settings.topic(INPUT), p) for p in range(partitions)]
@@ -116,20 +119,20 @@ async def run_recovery(
     local, fresh = datadir / "local", datadir / "fresh"
     async with TopicWatcher(topics, [CASE_EVENTS], outputs.handle):
         app: Any = correlator(settings, rules, local, store)
-        await topics.declare_changelogs([app])  # see BenchTopics.declare_changelogs
         progress(f"(recovery) {cases} reports preloaded in district {area}; correlator started")
         await app.start()
         try:
             filled = await until(lambda: all(i in outputs.caused for i in ids), outputs, stall)
             opened = outputs.opened
             first, last = outputs.first, max((outputs.caused.get(i, 0.0) for i in ids), default=0.0)
-            changelog = app.tables["correlator-areas"].changelog_topic.get_topic_name()
+            changelog = settings.topic(CHANGELOG)
         finally:
             await app.stop()
         if not filled:
             raise TimeoutError(f"the correlator opened {outputs.opened} of {cases} cases")
-        lag = await _lag(settings, app.conf.id, topics.like(INPUT).partitions)
-        records = await _records(settings, changelog, INPUT_PARTITIONS)  # the table's
+        group = settings.topic(CORRELATOR_CORE_GROUP)
+        lag = await _lag(settings, group, topics.like(INPUT).partitions)
+        records = await _records(settings, changelog, INPUT_PARTITIONS)  # the state changelog's
 
         async def resume(probe: Input, where: Path, what: str) -> float:
             await preload(settings, [routed(settings, area, probe)])

@@ -1,10 +1,11 @@
-"""The production store: `incidentbus run correlator` keeps its table state in RocksDB under its data
-directory, and a worker restarted on the same directory finds that state there.
+"""The production store: `incidentbus run correlator` keeps its state in RocksDB under its data
+directory (one database per input partition), and a worker restarted on the same directory finds
+that state there.
 
 The correlator runs as a process with the command's default store. It opens a case for a report
 and is stopped. Every record of its changelogs is then deleted on the broker, so the restarted
-worker can find the case only in its local RocksDB files (faust reads a changelog only past the
-offset its local store remembers). A duplicate report must join the case it opened before, and
+worker can find the case only in its local RocksDB files (the correlate loop reads its changelog
+only past the offset its local store remembers). A duplicate report must join the case it opened before, and
 the first report must not have been processed a second time (which would open the same case again
 from the input topic, with the same deterministic id, and prove nothing).
 """
@@ -27,6 +28,7 @@ from aiokafka import AIOKafkaConsumer, TopicPartition
 from aiokafka.admin import RecordsToDelete
 from aiokafka.admin.config_resource import ConfigResource, ConfigResourceType
 
+from incidentbus.correlator.runtime import CHANGELOG
 from incidentbus.kernel.admin import admin_client, apply_catalog, delete_topics
 from incidentbus.kernel.catalog import load_catalog
 from incidentbus.kernel.codec import decode, encode
@@ -138,12 +140,14 @@ def _publish(settings: BusSettings, item: Any) -> None:
 
 
 async def _changelog_offsets(settings: BusSettings) -> dict[TopicPartition, tuple[int, int]]:
-    """(first, end) offsets of every partition of the app's changelogs."""
+    """(first, end) offsets of every partition of the correlator's changelogs (its state's, and
+    any faust table's under its app id)."""
     async with admin_client(settings) as admin:
         names = [
             t
             for t in await admin.list_topics()
-            if t.startswith(settings.topic(APP)) and t.endswith("-changelog")
+            if t == settings.topic(CHANGELOG)
+            or (t.startswith(settings.topic(APP)) and t.endswith("-changelog"))
         ]
         described = await admin.describe_topics(names) if names else []
     tps = [TopicPartition(t["topic"], p["partition"]) for t in described for p in t["partitions"]]
@@ -187,8 +191,8 @@ def test_a_restarted_correlator_finds_its_state_in_its_local_rocksdb(
     finally:
         first.stop()
 
-    tables = own.data_dir / f"{own.topic_prefix}{APP}" / "v1" / "tables"
-    assert sorted(tables.glob("*.db")), f"no RocksDB under {tables}: {sorted(tables.iterdir())}"
+    state = own.data_dir / f"{own.topic_prefix}{APP}" / "correlate"
+    assert sorted(state.glob("*/CURRENT")), f"no RocksDB under {state}: {sorted(state.iterdir())}"
     emptied = asyncio.run(_empty_changelogs(own))
     assert emptied, "the correlator has no changelog"
     assert any(end > 0 for _, end in emptied.values()), "nothing was ever written to a changelog"

@@ -10,10 +10,12 @@ from incidentbus.agencies.registry import AGENCIES, load_adapter
 from incidentbus.agencies.service import build_app as agency_app
 from incidentbus.correlator.rulesfile import load_rules
 from incidentbus.correlator.service import build_app as correlator_app
+from incidentbus.correlator.service import runtime_of
 from incidentbus.kernel.catalog import Catalog, load_catalog, parse_catalog
 from incidentbus.kernel.settings import BusSettings
 from incidentbus.security.acl import (
     CLUSTER_NAME,
+    CORRELATOR_CORE_GROUP,
     Binding,
     Operation,
     PatternType,
@@ -96,7 +98,8 @@ def test_groups_and_internal_topics_only_for_the_faust_services(catalog: Catalog
         if b.resource_type is ResourceType.GROUP and b.pattern_type is PatternType.LITERAL
     }
     apps = faust_apps(catalog)
-    assert groups == {(p, PREFIX + app, Operation.READ) for p, app in apps.items()}
+    core = ("correlator", PREFIX + CORRELATOR_CORE_GROUP, Operation.READ)
+    assert groups == {(p, PREFIX + app, Operation.READ) for p, app in apps.items()} | {core}
     assert set(apps) == {f"{a}-service" for a in catalog.agencies} | {"correlator"}
     prefixed = {
         b for b in plan if b.pattern_type is PatternType.PREFIXED and b.resource_type is ResourceType.TOPIC
@@ -241,3 +244,8 @@ def test_the_real_services_fit_the_plan(catalog: Catalog) -> None:
             for topic in table.changelog_topic.topics:
                 for op in (Operation.CREATE, Operation.READ, Operation.WRITE):
                     assert allows(plan, principal, topic, op), f"{principal} {op.name} {topic}"
+    loop = runtime_of(_service_apps(settings)["correlator"])  # the correlate loop, on aiokafka
+    assert allows(plan, "correlator", loop.group, Operation.READ, ResourceType.GROUP)
+    for topic, ops in ((loop.input, (Operation.READ,)), (loop.changelog, (Operation.READ, Operation.WRITE))):
+        for op in ops:
+            assert allows(plan, "correlator", topic, op), f"correlator {op.name} {topic}"

@@ -126,3 +126,37 @@ def test_check_finds_each_problem(edit: tuple[str, str], problem: str) -> None:
 def test_malformed_catalogs_raise_catalog_error(text: str) -> None:
     with pytest.raises(CatalogError):
         parse_catalog(text)
+
+
+STATE = """
+[[topic]]
+name = "correlator.input.v1"
+key = "area"
+value = "incidentbus.v1.AgencyEvent"
+partitions = 6
+producers = ["correlator"]
+consumers = ["correlator"]
+[[topic]]
+name = "correlator.state.v1"
+key = "state key"
+value = "json:correlator-state"
+partitions = {partitions}
+cleanup_policy = "compact"
+min_compaction_lag_ms = 86400000
+producers = ["correlator"]
+consumers = ["correlator"]
+"""
+
+
+def test_a_state_changelog_has_its_inputs_partitions_and_keeps_its_compaction_lag() -> None:
+    mismatched = check_catalog(parse_catalog(MINIMAL + STATE.format(partitions=3)))
+    assert mismatched == [
+        "correlator.state.v1: keeps the state of correlator.input.v1 partition by partition, "
+        "so it needs its 6 partitions, not 3"
+    ]
+    catalog = parse_catalog(MINIMAL + STATE.format(partitions=6))
+    assert check_catalog(catalog) == []
+    assert catalog.get("correlator.state.v1").configs(1)["min.compaction.lag.ms"] == "86400000"
+    assert catalog.get("case.events.v1").configs(1)["min.compaction.lag.ms"] == "0"  # the broker's default
+    shipped = load_catalog(BusSettings().catalog_path)
+    assert shipped.get("correlator.state.v1").partitions == shipped.get("correlator.input.v1").partitions

@@ -22,11 +22,11 @@ from faust.web import Request, Response, View
 
 from incidentbus.agencies.base import AgencyAdapter
 from incidentbus.agencies.pipeline import dispatch_topic, inbox_topic, intake, outbox
+from incidentbus.kernel.batches import BatchStats
 from incidentbus.kernel.codec import Decoded
 from incidentbus.kernel.deadletter import dead_letter_record
 from incidentbus.kernel.faust_shell import (
     Batching,
-    BatchStats,
     Store,
     gate_agent,
     make_app,

@@ -26,8 +26,9 @@ def run(
     ] = None,
     store: str = typer.Option(
         "rocksdb://",  # kernel/faust_shell.py ROCKSDB_STORE (a literal: --help imports no faust)
-        help="faust table store: rocksdb:// (local RocksDB under INCIDENTBUS_DATA_DIR, kept across "
-        "restarts) or memory:// (development: every start reads the changelogs from the beginning)",
+        help="state store: rocksdb:// (local RocksDB under INCIDENTBUS_DATA_DIR, kept across "
+        "restarts; the agencies' faust tables and the correlator's state) or memory:// "
+        "(development: every start reads the changelogs from the beginning)",
     ),
     time_scale: float = typer.Option(
         1.0, help="correlator: divide every rule duration by this (demos, drills)"

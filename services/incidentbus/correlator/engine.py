@@ -1,11 +1,14 @@
-"""One input record -> the area steps it causes. Shared by the faust shell and `incidentbus replay`,
-so a replay walks exactly the path production walked.
+"""One input record -> the area steps it causes and the records they publish. Shared by the live
+loop (correlator/runtime.py) and `incidentbus replay`, so a replay walks exactly the path
+production walked.
 
 A tick advances every area already seen in its partition (sorted); any other record steps the
-area named by its key. The store is where area states live: a faust table in production, a dict
-in a replay. The records at both ends are here too — an agency record routed onto the input
-topic, an input record read back as a core `Input`, an output as the record it is published as —
-so the shell, `replay` and `correlate` share one protocol and only the shell imports faust.
+area named by its key. The store is where area states live: per input partition, over RocksDB
+and the state changelog, in production; a dict in a replay. The records at both ends are here
+too — an agency record routed onto the input topic, an input record read back as a core `Input`
+(`records_for`: the whole per-record protocol, gate to dead letters), an output as the record it
+is published as, a clock tick — so the shells, `replay` and `correlate` share one protocol and
+only the shells do I/O.
 """
 
 from __future__ import annotations
@@ -18,8 +21,12 @@ from incidentbus.correlator.domain.core import apply
 from incidentbus.correlator.domain.inputs import Input, Position
 from incidentbus.correlator.domain.outputs import Output
 from incidentbus.correlator.domain.rules import Rules
-from incidentbus.correlator.routing import SOURCE_HEADERS, publisher_from_headers
+from incidentbus.correlator.routing import SOURCE_HEADERS, UnroutableError, check_time, publisher_from_headers
 from incidentbus.kernel.codec import Decoded, encode
+from incidentbus.kernel.deadletter import dead_letter_record
+from incidentbus.kernel.envelope import new_envelope, timestamp_ms, wrap
+from incidentbus.kernel.gate import Rejected, admit, reject
+from incidentbus.kernel.ids import stable_id
 from incidentbus.kernel.records import OutgoingRecord, RawRecord
 from incidentbus.kernel.settings import BusSettings
 from incidentbus.v1 import agency_events_pb2
@@ -130,3 +137,55 @@ def run_input(store: AreaStore, rules: Rules, item: Input, key: str) -> list[Out
     if not item.is_tick:
         store.remember(item.at.partition, key)
     return outputs
+
+
+def records_for(
+    store: AreaStore, rules: Rules, settings: BusSettings, record: RawRecord
+) -> list[OutgoingRecord]:
+    """The records one input record publishes, in order, its steps saved to `store`: the gate
+    (undecodable: its dead letter), the bus-clock check (a `recorded_at` ahead of the broker's
+    time: its dead letter; the router checked, but this topic is writable), then the steps; what
+    the core refused is a dead letter citing the input record."""
+    outcome = admit(
+        record, agency_events_pb2.AgencyEvent, rejected_by="correlator", max_bytes=settings.max_message_bytes
+    )
+    if isinstance(outcome, Rejected):
+        return [dead_letter_record(outcome.letter, settings)]
+    item = input_of(outcome)
+    try:
+        check_time(item.event, record.timestamp_ms)
+    except UnroutableError as exc:
+        return [_refused(settings, record, exc.reason, str(exc))]
+    key = (record.key or b"").decode()
+    outputs: list[OutgoingRecord] = []
+    for area_step in steps_for(store, rules, item, key):
+        store.save(area_step.area, area_step.state, area_step.changes)
+        for output in area_step.outputs:
+            if output.kind == "reject":
+                outputs.append(_refused(settings, record, output.reason, output.detail))
+            else:
+                outputs.append(output_record(settings, output))
+    if not item.is_tick:
+        store.remember(record.partition, key)
+    return outputs
+
+
+def _refused(settings: BusSettings, record: RawRecord, reason: str, detail: str) -> OutgoingRecord:
+    letter = reject(record, reason=reason, detail=detail, phase="correlate", rejected_by="correlator")
+    return dead_letter_record(letter.letter, settings)
+
+
+def tick_record(settings: BusSettings, partition: int, now_ms: int) -> OutgoingRecord:
+    """A clock tick for one input partition at `now_ms` (the shell's wall clock, ms since the
+    epoch): the only way wall time enters the input, as a record like any other. Its id is
+    stable for (topic, partition, now_ms), so a resent tick is the same record."""
+    topic = settings.topic(INPUT)
+    body = agency_events_pb2.ClockTicked(partition=partition)
+    env = new_envelope(
+        event_type=body.DESCRIPTOR.full_name,
+        source="correlator",
+        source_ref=f"tick/{partition}/{now_ms}",
+        recorded_at=timestamp_ms(now_ms),
+        id_override=stable_id("tick", topic, partition, now_ms),
+    )
+    return encode(wrap(agency_events_pb2.AgencyEvent, body, env), topic=topic, key=f"tick-{partition}")

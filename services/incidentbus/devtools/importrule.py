@@ -40,6 +40,7 @@ SHELLS = (
     "incidentbus.kernel.faust_shell",
     "incidentbus.kernel.faust_consumer",
     "incidentbus.correlator.service",
+    "incidentbus.correlator.runtime",
     "incidentbus.agencies.service",
 )
 TOOLS = ("incidentbus.ops", "incidentbus.cli")

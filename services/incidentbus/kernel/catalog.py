@@ -33,6 +33,7 @@ class TopicDefaults(BaseModel):
     min_insync_replicas: int = Field(default=2, gt=0)
     max_message_bytes: int = Field(default=1_048_588, gt=0)
     timestamp_type: TimestampType = "CreateTime"
+    min_compaction_lag_ms: int = Field(default=0, ge=0)
 
 
 class TopicSpec(BaseModel):
@@ -53,6 +54,9 @@ class TopicSpec(BaseModel):
     min_insync_replicas: int | None = Field(default=None, gt=0)
     max_message_bytes: int | None = Field(default=None, gt=0)
     timestamp_type: TimestampType | None = None
+    # How long a record is kept from compaction even when a newer one has its key (a state
+    # changelog: see correlator.state.v1).
+    min_compaction_lag_ms: int | None = Field(default=None, ge=0)
 
     def resolved(self, defaults: TopicDefaults) -> Topic:
         data = defaults.model_dump() | self.model_dump(exclude_none=True)
@@ -77,6 +81,7 @@ class Topic(BaseModel):
     min_insync_replicas: int
     max_message_bytes: int
     timestamp_type: TimestampType
+    min_compaction_lag_ms: int
 
     @property
     def is_protobuf(self) -> bool:
@@ -90,6 +95,7 @@ class Topic(BaseModel):
             "min.insync.replicas": str(min(self.min_insync_replicas, brokers)),
             "max.message.bytes": str(self.max_message_bytes),
             "message.timestamp.type": self.timestamp_type,
+            "min.compaction.lag.ms": str(self.min_compaction_lag_ms),
         }
 
 
@@ -201,7 +207,29 @@ def check_catalog(catalog: Catalog) -> list[str]:
             problems.append(f"{topic.name}: {value_problem}")
         if not topic.producers or not topic.consumers:
             problems.append(f"{topic.name}: needs at least one producer and one consumer")
-    return problems + _dead_letter_problems(catalog) + _speaker_problems(catalog)
+    return (
+        problems
+        + _dead_letter_problems(catalog)
+        + _speaker_problems(catalog)
+        + _partition_twin_problems(catalog)
+    )
+
+
+# A state changelog is read per partition of the topic whose state it keeps: partition n of the
+# changelog holds what stepping partition n of the input left (correlator/runtime.py).
+PARTITION_TWINS = {"correlator.state.v1": "correlator.input.v1"}
+
+
+def _partition_twin_problems(catalog: Catalog) -> list[str]:
+    topics = {t.name: t for t in catalog.topics}
+    problems: list[str] = []
+    for name, twin in PARTITION_TWINS.items():
+        if name in topics and twin in topics and topics[name].partitions != topics[twin].partitions:
+            problems.append(
+                f"{name}: keeps the state of {twin} partition by partition, so it needs its "
+                f"{topics[twin].partitions} partitions, not {topics[name].partitions}"
+            )
+    return problems
 
 
 # Topics whose writer is who spoke: the correlator acts in the name of the agency whose events

@@ -22,6 +22,7 @@ from faust.exceptions import PartitionsMismatch
 from faust.types import EventT
 from google.protobuf.message import Message
 
+from incidentbus.kernel.batches import BatchStats
 from incidentbus.kernel.codec import Decoded
 from incidentbus.kernel.deadletter import dead_letter_record
 from incidentbus.kernel.faust_consumer import BusApp
@@ -213,36 +214,6 @@ def _dead_letter(settings: BusSettings, rejected: Rejected, record: RawRecord) -
         "record rejected", reason=rejected.reason, detail=rejected.letter.detail, **record_context(record)
     )
     return dead_letter_record(rejected.letter, settings)
-
-
-@dataclass
-class BatchStats:
-    """What a batching agent did (for the benchmark and logs): batches, records, and the seconds
-    spent handling records, publishing and storing (`prepare` and its store)."""
-
-    batches: int = 0
-    records: int = 0
-    largest: int = 0
-    handle_s: float = 0.0
-    send_s: float = 0.0  # handing the outputs to the producer
-    publish_s: float = 0.0  # then awaiting their acknowledgements
-    store_s: float = 0.0
-    ack_wait_s: float = 0.0  # handling held back: the batch before still awaits its acknowledgements
-    input_wait_s: float = 0.0  # awaiting the next batch of records
-
-    def as_dict(self) -> dict[str, float]:
-        return {
-            "batches": self.batches,
-            "records": self.records,
-            "mean_batch": self.records / self.batches if self.batches else 0.0,
-            "largest_batch": self.largest,
-            "handle_s": round(self.handle_s, 3),
-            "publish_s": round(self.publish_s, 3),
-            "send_s": round(self.send_s, 3),
-            "store_s": round(self.store_s, 3),
-            "ack_wait_s": round(self.ack_wait_s, 3),
-            "input_wait_s": round(self.input_wait_s, 3),
-        }
 
 
 Store = Callable[[], Awaitable[None]]  # stores a batch's state once its outputs are acknowledged

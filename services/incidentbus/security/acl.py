@@ -34,6 +34,9 @@ AGENCY_SYSTEM_SUFFIX = "-system"
 # are the first part of topic names), so no `<agency>-system.` is a prefix of another's.
 SYSTEM_GROUP_SEPARATOR = "."
 CORRELATOR = "correlator"
+# The correlator's core loop (correlator/runtime.py, on aiokafka) reads correlator.input.v1 in a
+# consumer group of its own; faust's group, the app id, is its routers'.
+CORRELATOR_CORE_GROUP = f"{APP_ID_PREFIX}{CORRELATOR}-core"
 
 
 class ResourceType(IntEnum):
@@ -171,10 +174,14 @@ def _producer_bindings(catalog: Catalog) -> Iterator[Binding]:
 
 
 def _faust_bindings(catalog: Catalog, prefix: str) -> Iterator[Binding]:
-    """A service's consumer group (its app id) and the internal topics faust makes under it."""
+    """A service's consumer group (its app id) and the internal topics faust makes under it; the
+    correlator's core loop's group."""
     for principal, app in faust_apps(catalog).items():
         group = f"{prefix}{app}"
         yield Binding(principal, ResourceType.GROUP, group, PatternType.LITERAL, Operation.READ)
+        if principal == CORRELATOR:
+            core = f"{prefix}{CORRELATOR_CORE_GROUP}"
+            yield Binding(principal, ResourceType.GROUP, core, PatternType.LITERAL, Operation.READ)
         for operation in FAUST_INTERNAL:
             yield Binding(principal, ResourceType.TOPIC, f"{group}-", PatternType.PREFIXED, operation)
 

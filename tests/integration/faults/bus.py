@@ -25,6 +25,7 @@ from incidentbus.kernel.catalog import load_catalog
 from incidentbus.kernel.codec import decode
 from incidentbus.kernel.kafka import producer, read_all
 from incidentbus.kernel.settings import BusSettings
+from incidentbus.security.acl import CORRELATOR_CORE_GROUP
 from incidentbus.v1 import case_events_pb2
 from tests.integration.waits import CEILING
 
@@ -200,12 +201,15 @@ class Run:
         reads: what it does about them (outputs, and repeats after a hand-over) is then on the record."""
         topics = [self.settings.topic(f"{a}.events.v1") for a in AGENCIES]
         topics.append(self.settings.topic("correlator.input.v1"))
-        group = f"{self.settings.topic_prefix}incidentbus-correlator"
+        # the routers' group (faust's, the app id) and the correlate loop's
+        groups = [self.settings.topic("incidentbus-correlator"), self.settings.topic(CORRELATOR_CORE_GROUP)]
 
         async def behind(end: dict[TopicPartition, int]) -> dict[TopicPartition, int]:
+            done: dict[TopicPartition, int] = {}
             async with admin_client(self.settings) as admin:
-                committed = await admin.list_consumer_group_offsets(group)
-            done = {tp: meta.offset for tp, meta in committed.items()}
+                for group in groups:
+                    committed = await admin.list_consumer_group_offsets(group)
+                    done |= {tp: meta.offset for tp, meta in committed.items()}
             return {tp: n for tp, n in end.items() if done.get(tp, 0) < n}
 
         async def go() -> None:
@@ -218,9 +222,9 @@ class Run:
         asyncio.run(go())
 
     def input_owners(self) -> dict[str, set[int]]:
-        """Who owns the correlator's input partitions: member id -> partitions, while its group is
-        stable ({} while it rebalances)."""
-        group = f"{self.settings.topic_prefix}incidentbus-correlator"
+        """Who owns the correlator's input partitions: member id -> partitions, while the correlate
+        loop's group is stable ({} while it rebalances)."""
+        group = self.settings.topic(CORRELATOR_CORE_GROUP)
         topic = self.settings.topic("correlator.input.v1")
 
         async def go() -> dict[str, set[int]]:
