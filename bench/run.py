@@ -78,9 +78,9 @@ FULL = Sizes(
 QUICK = Sizes(
     rows=120,
     tick_seconds=60,
-    reports=60,
+    reports=300,  # several batches, so the halves of the max-rate window have a width
     loads=(Load(3, of_max=0.25), Load(2, 10)),
-    recovery_cases=200,
+    recovery_cases=1_200,  # more than two of the correlate loop's batches (500 records)
     passthrough={"raw": 2_000, "raw_each": 300, "faust": 300, "faust_buffered": 1_000},
     budget=3.0,
     timeout=60.0,
