@@ -7,6 +7,8 @@ import re
 import subprocess
 import sys
 
+from bench.run import QUICK
+
 from incidentbus.kernel.settings import REPO_ROOT
 from tests.integration.waits import PROCESS_CEILING
 
@@ -87,7 +89,7 @@ def test_quick_benchmark_prints_every_figure_as_json() -> None:
     assert quarter["matched"] == quarter["sent"] > 0
     # every report of the recovery part opened a case; memory:// keeps no local state to resume from
     recovery = details["recovery"]
-    assert recovery["open_cases"] == 200
+    assert recovery["open_cases"] == QUICK.recovery_cases
     assert recovery["changelog_records"] >= recovery["open_cases"]
     assert recovery["local_seconds"] is None
     assert 0 < recovery["changelog_seconds"] < 120
