@@ -44,7 +44,6 @@ from incidentbus.correlator.domain.rules import Rules
 from incidentbus.correlator.engine import INPUT
 from incidentbus.correlator.routing import area_of
 from incidentbus.correlator.runtime import CHANGELOG
-from incidentbus.correlator.service import INPUT_PARTITIONS
 from incidentbus.kernel.settings import BusSettings
 from incidentbus.security.acl import CORRELATOR_CORE_GROUP
 
@@ -132,7 +131,7 @@ async def run_recovery(
             raise TimeoutError(f"the correlator opened {outputs.opened} of {cases} cases")
         group = settings.topic(CORRELATOR_CORE_GROUP)
         lag = await _lag(settings, group, topics.like(INPUT).partitions)
-        records = await _records(settings, changelog, INPUT_PARTITIONS)  # the state changelog's
+        records = await _records(settings, changelog, topics.like(CHANGELOG).partitions)
 
         async def resume(probe: Input, where: Path, what: str) -> float:
             await preload(settings, [routed(settings, area, probe)])

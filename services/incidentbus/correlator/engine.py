@@ -155,14 +155,14 @@ def records_for(
     try:
         check_time(item.event, record.timestamp_ms)
     except UnroutableError as exc:
-        return [_refused(settings, record, exc.reason, str(exc))]
+        return [refused_record(settings, record, exc.reason, str(exc))]
     key = (record.key or b"").decode()
     outputs: list[OutgoingRecord] = []
     for area_step in steps_for(store, rules, item, key):
         store.save(area_step.area, area_step.state, area_step.changes)
         for output in area_step.outputs:
             if output.kind == "reject":
-                outputs.append(_refused(settings, record, output.reason, output.detail))
+                outputs.append(refused_record(settings, record, output.reason, output.detail))
             else:
                 outputs.append(output_record(settings, output))
     if not item.is_tick:
@@ -170,8 +170,12 @@ def records_for(
     return outputs
 
 
-def _refused(settings: BusSettings, record: RawRecord, reason: str, detail: str) -> OutgoingRecord:
-    letter = reject(record, reason=reason, detail=detail, phase="correlate", rejected_by="correlator")
+def refused_record(
+    settings: BusSettings, record: RawRecord, reason: str, detail: str, *, phase: str = "correlate"
+) -> OutgoingRecord:
+    """The correlator's dead letter for a record it refused after decoding (`phase`: "route" in
+    the routers, "correlate" in the loop)."""
+    letter = reject(record, reason=reason, detail=detail, phase=phase, rejected_by="correlator")
     return dead_letter_record(letter.letter, settings)
 
 

@@ -6,13 +6,14 @@ One loop owns the per-batch protocol (quix-streams' checkpoint order, see kernel
   1. `getmany` a batch; every record of an owned, restored partition goes through the engine edge
      (`engine.records_for`: gate, bus clock, the steps of its districts' working states);
   2. the batch's outputs and its state records (one per changed key, to the state changelog's
-     partition of the input, each with the input offset it reflects) go to the producer together;
+     partition of the input, each with the input offset it reflects and the writer's group
+     generation) go to the producer together;
   3. once every one is acknowledged, the input offsets are committed (explicitly);
   4. then the batch is written to each partition's RocksDB with the changelog offset it reached.
 Steps 3 and 4 of a batch run while the next batch is stepped and sent (one batch in flight,
-finished in order). A failure before 4 drops the working states and seeks every partition back
-to its committed offset: the records are read again and, the core being deterministic, give the
-same outputs and records (byte-identical repeats).
+finished in order). A failure before 4 restores every owned partition again, as if newly
+assigned, and reads on from its committed offset: the records are read again and, the core
+being deterministic, give the same outputs and records (byte-identical repeats).
 
 A partition assigned is paused until its state is restored: its RocksDB from a previous run,
 then the changelog's tail past it (only records of committed inputs); on the group's first start,

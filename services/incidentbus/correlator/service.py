@@ -15,7 +15,7 @@ import faust
 from mode import Service
 
 from incidentbus.correlator.domain.rules import Rules
-from incidentbus.correlator.engine import routed_record
+from incidentbus.correlator.engine import refused_record, routed_record
 from incidentbus.correlator.routing import (
     COMMANDS,
     UnroutableError,
@@ -25,16 +25,13 @@ from incidentbus.correlator.routing import (
 from incidentbus.correlator.runtime import Runtime
 from incidentbus.kernel.batches import BatchStats
 from incidentbus.kernel.codec import Decoded
-from incidentbus.kernel.deadletter import dead_letter_record
 from incidentbus.kernel.faust_shell import gate_agent, make_app, stateless
-from incidentbus.kernel.gate import reject
 from incidentbus.kernel.jurisdictions import load_jurisdictions
 from incidentbus.kernel.logging import get_logger
 from incidentbus.kernel.records import OutgoingRecord
 from incidentbus.kernel.settings import BusSettings
 from incidentbus.v1 import agency_events_pb2
 
-INPUT_PARTITIONS = 6  # as topics/catalog.toml declares correlator.input.v1 (and correlator.state.v1)
 MEMORY_STORE = "memory://"
 log = get_logger("incidentbus.correlator")
 
@@ -53,14 +50,7 @@ class Router:
             event = decoded.as_(agency_events_pb2.AgencyEvent)
             area = route_key(event, decoded.record.timestamp_ms, places, publisher)
         except UnroutableError as exc:
-            letter = reject(
-                decoded.record,
-                reason=exc.reason,
-                detail=str(exc),
-                phase="route",
-                rejected_by="correlator",
-            )
-            return [dead_letter_record(letter.letter, self.settings)]
+            return [refused_record(self.settings, decoded.record, exc.reason, str(exc), phase="route")]
         return [routed_record(self.settings, decoded.record, area, publisher)]
 
 

@@ -26,7 +26,7 @@ from aiokafka.structs import OffsetAndMetadata
 from incidentbus.correlator.domain.statecodec import all_records, legacy_loads
 from incidentbus.correlator.partitions import AREAS_KEY
 from incidentbus.kernel.admin import admin_client
-from incidentbus.kernel.changelog import state_headers
+from incidentbus.kernel.changelog import read_to_end, state_headers
 from incidentbus.kernel.logging import get_logger
 from incidentbus.kernel.settings import BusSettings
 
@@ -75,14 +75,10 @@ async def legacy_offsets(settings: BusSettings, topic: str) -> dict[int, int]:
 
 async def _latest(reader: AIOKafkaConsumer, tp: TopicPartition) -> dict[bytes, bytes | None]:
     """Every key's latest value on a changelog partition (read to its end as of now)."""
-    reader.assign([tp])
-    await reader.seek_to_beginning(tp)
-    end = (await reader.end_offsets([tp]))[tp]
     latest: dict[bytes, bytes | None] = {}
-    while await reader.position(tp) < end:
-        fetched = await reader.getmany(tp, timeout_ms=500, max_records=5_000)
-        for m in fetched.get(tp, []):
-            if m.offset < end and m.key is not None:
+    async for batch in read_to_end(reader, tp, None):
+        for m in batch:
+            if m.key is not None:
                 latest[bytes(m.key)] = None if m.value is None else bytes(m.value)
     return latest
 

@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections.abc import AsyncIterator, Sequence
 from dataclasses import dataclass
 
-from aiokafka import AIOKafkaConsumer, TopicPartition
+from aiokafka import AIOKafkaConsumer, ConsumerRecord, TopicPartition
 
 from incidentbus.kernel.partition_state import GENERATION_HEADER, PROCESSED_HEADER, ChangelogRecord
 
@@ -64,11 +64,11 @@ def changelog_record(
     )
 
 
-async def read_tail(
+async def read_to_end(
     consumer: AIOKafkaConsumer, tp: TopicPartition, after: int | None
-) -> AsyncIterator[list[ChangelogRecord]]:
-    """The changelog partition's records past offset `after` (all of it for None) up to its end
-    as of now, in batches. `consumer` is outside any group; the partition is assigned to it here."""
+) -> AsyncIterator[list[ConsumerRecord[bytes, bytes]]]:
+    """A partition's records past offset `after` (all of it for None) up to its end as of now, as
+    consumed, in batches. `consumer` is outside any group; the partition is assigned to it here."""
     consumer.assign([tp])
     if after is None:
         await consumer.seek_to_beginning(tp)
@@ -77,10 +77,15 @@ async def read_tail(
     end = (await consumer.end_offsets([tp]))[tp]
     while await consumer.position(tp) < end:
         fetched = await consumer.getmany(tp, timeout_ms=READ_TIMEOUT_MS, max_records=READ_BATCH)
-        batch = [
-            changelog_record(tp.partition, m.offset, m.key, m.value, m.headers)
-            for m in fetched.get(tp, [])
-            if m.offset < end
-        ]
+        batch = [m for m in fetched.get(tp, []) if m.offset < end]
         if batch:
             yield batch
+
+
+async def read_tail(
+    consumer: AIOKafkaConsumer, tp: TopicPartition, after: int | None
+) -> AsyncIterator[list[ChangelogRecord]]:
+    """The changelog partition's records past offset `after` (all of it for None) up to its end
+    as of now, as the state restores them (`changelog_record`), in batches."""
+    async for batch in read_to_end(consumer, tp, after):
+        yield [changelog_record(tp.partition, m.offset, m.key, m.value, m.headers) for m in batch]

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from incidentbus.correlator.service import INPUT_PARTITIONS
+from incidentbus.kernel.catalog import load_catalog
 from incidentbus.kernel.settings import BusSettings
 from tests.integration.faults.bus import AGENCIES, REPO, Broker, Run, outcome, workload
 
@@ -87,7 +87,8 @@ def kill_one_of_two_workers(run: Run) -> None:
     victim = run.services[-1]
     killed = time.monotonic()
     victim.kill9()
-    run.wait_owners(lambda owners: list(owners.values()) == [set(range(INPUT_PARTITIONS))])
+    partitions = load_catalog(run.settings.catalog_path).get("correlator.input.v1").partitions
+    run.wait_owners(lambda owners: list(owners.values()) == [set(range(partitions))])
     FAILOVERS.append(time.monotonic() - killed)
 
 
