@@ -18,7 +18,18 @@ $(VENV)/.installed: pyproject.toml
 	$(PY) -m pip install -q -e ".[dev]"
 	touch $@
 
-install: $(VENV)/.installed ## virtual environment with the project and its dev tools
+VENDOR := services/incidentbus/ops/dashboard/static/vendor
+
+$(VENDOR)/.built: web/package.json web/package-lock.json
+	npm ci --silent --no-audit --no-fund --prefix web
+	rm -rf $(VENDOR) && mkdir -p $(VENDOR)/leaflet
+	cp -r web/node_modules/leaflet/dist/leaflet-src.esm.js web/node_modules/leaflet/dist/leaflet.css \
+		web/node_modules/leaflet/dist/images web/node_modules/leaflet/LICENSE $(VENDOR)/leaflet/
+	touch $@
+
+web: $(VENDOR)/.built ## the dashboard's front-end libraries, from the npm registry into the package
+
+install: $(VENV)/.installed web ## virtual environment with the project, its dev tools and the dashboard's libraries
 
 $(BUF):
 	npm install --silent --no-audit --no-fund --prefix .tools @bufbuild/buf@$(BUF_VERSION)
@@ -56,4 +67,4 @@ demo: install broker ## the whole bus on a compressed day: services as processes
 	$(BIN)/incidentbus sample
 	$(BIN)/incidentbus demo
 
-.PHONY: help install buf kafka broker stop proto lint test demo
+.PHONY: help install web buf kafka broker stop proto lint test demo

@@ -57,6 +57,17 @@ def applied(settings: BusSettings, catalog: Catalog) -> Iterator[BusSettings]:
         asyncio.run(delete_topics(settings, [settings.topic(t.name) for t in catalog.topics]))
 
 
+@pytest.fixture(scope="module")
+def isolated() -> Iterator[BusSettings]:
+    """A prefix of its own: replay compares whole histories, so other tests' rules must not be in it."""
+    settings = BusSettings(topic_prefix=f"rp-{uuid.uuid4().hex[:8]}.", environment="test")
+    catalog = load_catalog(settings.catalog_path)
+    asyncio.run(apply_catalog(settings, catalog))
+    yield settings
+    names = [settings.topic(t.name) for t in catalog.topics]
+    asyncio.run(delete_topics(settings, names + [f"sbx.{n}" for n in names]))
+
+
 @pytest.fixture(scope="session")
 def secured(tmp_path_factory: pytest.TempPathFactory) -> Iterator[SecuredBroker]:
     """The secured node (infra/kafka-secure) on free ports, started only for the tests that ask:

@@ -14,6 +14,7 @@ from incidentbus.cli.reading import run
 from incidentbus.kernel.catalog import load_catalog
 from incidentbus.kernel.kafka import read_all
 from incidentbus.kernel.settings import BusSettings
+from incidentbus.ops.dashboard.access import AccessError
 from incidentbus.ops.figures import Figures, broker_figures, from_model
 from incidentbus.ops.query import fold, run_forever, sources
 from incidentbus.ops.readmodel import ReadModel
@@ -86,6 +87,17 @@ def _tables(figures: Figures) -> None:
     console.print(cases)
 
 
-def query(port: Annotated[int, typer.Option(help="HTTP port")] = 6200) -> None:
-    """Serve the query API (cases, overdue, statistics, /metrics, /openapi.json) until interrupted."""
-    run_forever(BusSettings(), port)
+def query(
+    port: Annotated[int, typer.Option(help="HTTP port")] = 6200,
+    host: Annotated[
+        str | None,
+        typer.Option(help="address to bind (default INCIDENTBUS_QUERY_HOST, itself 127.0.0.1)"),
+    ] = None,
+) -> None:
+    """Serve the dashboard page and the query API (cases, overdue, statistics, the live event
+    stream, /metrics, /openapi.json) until interrupted; prints the page's address."""
+    try:
+        run_forever(BusSettings(), port, host)
+    except AccessError as exc:
+        typer.echo(f"query: refusing to start: {exc}", err=True)
+        raise typer.Exit(2) from exc

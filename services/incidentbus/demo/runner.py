@@ -23,7 +23,7 @@ from incidentbus.kernel.admin import admin_client, apply_catalog, delete_topics
 from incidentbus.kernel.catalog import load_catalog
 from incidentbus.kernel.kafka import producer, read_all
 from incidentbus.kernel.settings import BusSettings
-from incidentbus.ops.query import fold, sources
+from incidentbus.ops.query import fold, page_url, sources
 from incidentbus.ops.readmodel import ReadModel
 
 console = Console(soft_wrap=True)
@@ -64,8 +64,15 @@ class Processes:
             ]
             if name == "correlator":
                 args += ["--time-scale", str(self.scale), "--tick-seconds", "1"]
-            log = (self.logs / f"{name}.log").open("wb")
-            self.started[name] = (subprocess.Popen(args, env=env, stdout=log, stderr=subprocess.STDOUT), port)
+            self._spawn(name, args, env, port)
+        port = free_port()
+        self._spawn(
+            "query", [sys.executable, "-m", "incidentbus.cli", "query", "--port", str(port)], env, port
+        )
+
+    def _spawn(self, name: str, args: list[str], env: dict[str, str], port: int) -> None:
+        log = (self.logs / f"{name}.log").open("wb")
+        self.started[name] = (subprocess.Popen(args, env=env, stdout=log, stderr=subprocess.STDOUT), port)
 
     def wait_ready(self, timeout: float = 90) -> None:
         """Every service's web port answers (faust starts its web server once the app is up)."""
@@ -148,9 +155,14 @@ def run_demo(base: BusSettings, scale: float, keep: bool) -> int:
     services = Processes(settings, logs, scale)
     try:
         services.start()
-        with console.status("starting four agency services and the correlator ..."):
+        with console.status("starting four agency services, the correlator and the query service ..."):
             services.wait_ready()
             time.sleep(3)  # consumer groups settle
+        minutes = (END_MINUTE + DRAIN_MINUTES) / scale
+        console.print(
+            f"dashboard: [bold]{page_url(settings, services.started['query'][1])}[/bold] "
+            f"(open it now to watch the day; it plays for about {minutes:.0f} min and the page stops with it)"
+        )
         systems = asyncio.run(play(settings, scale))
         return report(settings, asyncio.run(read_model(settings)), systems)
     finally:

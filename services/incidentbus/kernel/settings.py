@@ -132,6 +132,11 @@ class BusSettings(BaseSettings):
     field_keys: SecretStr | None = None
     # The id in field_keys that new values are sealed with (optional when there is one key).
     field_key_id: str | None = None
+    # The query service (its API and the dashboard page): the address it binds (loopback unless
+    # told otherwise) and the access token that page and API then require (`Authorization: Bearer`,
+    # or the cookie the page sets from `?access_token=`). Production refuses to serve without one.
+    query_host: str = "127.0.0.1"
+    query_token: SecretStr | None = None
 
     @model_validator(mode="after")
     def _refusals(self) -> Self:

@@ -25,6 +25,8 @@ from incidentbus.kernel.kafka import raw_record
 from incidentbus.kernel.logging import get_logger
 from incidentbus.kernel.records import RawRecord
 from incidentbus.kernel.settings import BusSettings
+from incidentbus.ops.dashboard.access import access_middleware, required_token
+from incidentbus.ops.dashboard.web import Hub, add_dashboard, publish_changes, security_headers
 from incidentbus.ops.figures import broker_figures, from_model, prometheus_text
 from incidentbus.ops.openapi import OPENAPI
 from incidentbus.ops.readmodel import ReadModel
@@ -47,7 +49,8 @@ def fold(model: ReadModel, record: RawRecord, logical_topic: str) -> None:
         if logical_topic == "case.snapshots.v1":
             model.apply_snapshot(decode(record, case_events_pb2.CaseSnapshot).message)  # type: ignore[arg-type]
         elif logical_topic == "case.events.v1":
-            model.apply_event(decode(record, case_events_pb2.CaseEvent).message)  # type: ignore[arg-type]
+            event = decode(record, case_events_pb2.CaseEvent).message
+            model.apply_event(event, record.partition, record.offset)  # type: ignore[arg-type]
         else:
             model.dead_letters[decode_dead_letter(record).reason] += 1
     except DecodeError as exc:
@@ -101,8 +104,10 @@ def include_drills(request: web.Request) -> bool:
     return value in ("true", "1")
 
 
-def build_web(settings: BusSettings, model: ReadModel) -> web.Application:
-    """Routes of the query API; handlers read the model only."""
+def build_web(settings: BusSettings, model: ReadModel, hub: Hub | None = None) -> web.Application:
+    """Routes of the query API and the dashboard; handlers read the model only. AccessError when
+    the settings are production's and no usable access token is set."""
+    token = required_token(settings)
     routes = web.RouteTableDef()
 
     @routes.get("/cases/overdue")
@@ -151,34 +156,53 @@ def build_web(settings: BusSettings, model: ReadModel) -> web.Application:
     async def health(request: web.Request) -> web.Response:
         return web.json_response({"status": "ok", "cases": len(model.snapshots)})
 
-    app = web.Application()
+    app = web.Application(middlewares=[access_middleware(token), security_headers])
     app.add_routes(routes)
+    add_dashboard(app, settings, model, hub or Hub())
     return app
 
 
 @asynccontextmanager
-async def serve(settings: BusSettings, port: int, host: str = "127.0.0.1") -> AsyncIterator[ReadModel]:
-    """Run the projection and the HTTP server; yields the model once the backlog is in."""
-    model, ready = ReadModel(), asyncio.Event()
-    task = asyncio.create_task(follow(settings, model, ready))
-    runner = web.AppRunner(build_web(settings, model))
+async def serve(settings: BusSettings, port: int, host: str | None = None) -> AsyncIterator[ReadModel]:
+    """Run the projection, the live stream and the HTTP server (on `host`, default the settings'
+    query_host); yields the model once the backlog is in. AccessError before anything starts
+    when production has no usable access token."""
+    model, ready, hub = ReadModel(), asyncio.Event(), Hub()
+    runner = web.AppRunner(build_web(settings, model, hub))
+    tasks = [
+        asyncio.create_task(follow(settings, model, ready)),
+        asyncio.create_task(publish_changes(model, hub)),
+    ]
     await runner.setup()
-    await web.TCPSite(runner, host, port).start()
+    await web.TCPSite(runner, host or settings.query_host, port).start()
     try:
         await asyncio.wait_for(ready.wait(), timeout=120)
         yield model
     finally:
-        task.cancel()
-        await asyncio.gather(task, return_exceptions=True)
+        for task in tasks:
+            task.cancel()
+        await asyncio.gather(*tasks, return_exceptions=True)
         await runner.cleanup()
 
 
-def run_forever(settings: BusSettings, port: int) -> None:
+def page_url(settings: BusSettings, port: int, host: str | None = None) -> str:
+    """The dashboard's address, with the access token when one is set outside production (the page
+    turns it into a cookie); production's token is never printed where logs would keep it."""
+    host = host or settings.query_host
+    shown = f"[{host}]" if ":" in host else host
+    token = settings.query_token.get_secret_value() if settings.query_token is not None else ""
+    if token and settings.environment == "production":
+        return f"http://{shown}:{port}/?access_token=<INCIDENTBUS_QUERY_TOKEN>"
+    return f"http://{shown}:{port}/" + (f"?access_token={token}" if token else "")
+
+
+def run_forever(settings: BusSettings, port: int, host: str | None = None) -> None:
     """`incidentbus query`: serve until interrupted."""
 
     async def main() -> None:
-        async with serve(settings, port):
-            log.info("query service ready", port=port)
+        async with serve(settings, port, host):
+            log.info("query service ready", port=port, host=host or settings.query_host)
+            print(f"dashboard: {page_url(settings, port, host)}", flush=True)
             await asyncio.Event().wait()
 
     asyncio.run(main())

@@ -9,12 +9,13 @@ Pure: feed it decoded messages in log order.
 
 from __future__ import annotations
 
-from collections import Counter
+from collections import Counter, deque
 from dataclasses import dataclass, field
 from typing import Any
 
 from google.protobuf.json_format import MessageToDict
 
+from incidentbus.ops.integrity import Stored
 from incidentbus.ops.timings import CaseTimes, TaskTimes, case_stats, task_stats
 from incidentbus.v1 import case_events_pb2, common_pb2
 
@@ -28,6 +29,20 @@ TASK_STEP = {
 TASK_END = {case_events_pb2.TASK_STATUS_DECLINED, case_events_pb2.TASK_STATUS_CANCELLED}
 DRILLS = {common_pb2.EVENT_STATUS_EXERCISE, common_pb2.EVENT_STATUS_TEST}
 ACK = common_pb2.DEADLINE_KIND_ACKNOWLEDGE
+ALERTS_KEPT = 500
+
+
+@dataclass(frozen=True)
+class Alert:
+    """A case event a duty officer must see at once: a fast-path case opened (the six unknowns), an
+    escalation, a response level changed. `seq` orders the alerts folded (1, 2, ...)."""
+
+    seq: int
+    at_ms: int  # the event's bus time, ms since the epoch
+    case_id: str
+    kind: str  # fast_path | escalated | level_changed
+    detail: dict[str, str]
+    event_id: str
 
 
 @dataclass
@@ -42,9 +57,13 @@ class ReadModel:
     # (agency, native reference) -> the cases whose latest snapshot lists that report
     holders: dict[tuple[str, str], set[str]] = field(default_factory=dict)
     merged_into: dict[str, str] = field(default_factory=dict)  # merged case -> survivor
+    history: dict[str, list[Stored]] = field(default_factory=dict)  # case id -> its events, in order
+    alerts: deque[Alert] = field(default_factory=lambda: deque(maxlen=ALERTS_KEPT))
+    changed: set[str] = field(default_factory=set)  # cases touched since the last `drain()`
 
     def apply_snapshot(self, snap: case_events_pb2.CaseSnapshot) -> None:
         self._mark(snap.case_id, snap.envelope.status)
+        self.changed.add(snap.case_id)
         current = self.snapshots.get(snap.case_id)
         if current is None or snap.last_sequence >= current.last_sequence:
             self._index(current, drop=True)
@@ -62,13 +81,16 @@ class ReadModel:
             else:
                 held.add(snap.case_id)  # type: ignore[union-attr]
 
-    def apply_event(self, event: case_events_pb2.CaseEvent) -> None:
-        """Fold one case event (byte-identical repeats are ignored by (case, sequence))."""
+    def apply_event(self, event: case_events_pb2.CaseEvent, partition: int = -1, offset: int = -1) -> None:
+        """Fold one case event read at (partition, offset) of case.events.v1 (-1 when not from the
+        log); repeats are ignored by (case, sequence)."""
         key = (event.case_id, event.sequence)
         if key in self.seen:
             return
         self.seen.add(key)
         self._mark(event.case_id, event.envelope.status)
+        self.history.setdefault(event.case_id, []).append(Stored(event, partition, offset))
+        self.changed.add(event.case_id)
         at = event.envelope.recorded_at.ToMilliseconds()
         self.clock_ms = max(self.clock_ms, at)
         kind = event.WhichOneof("body") or ""
@@ -91,8 +113,31 @@ class ReadModel:
         """Whether a case belongs in statistics and lists: real ones always, drills on request."""
         return include_drills or self.statuses.get(case_id, 0) not in DRILLS
 
+    def drain(self) -> set[str]:
+        """The cases touched since the last call (what a live view must redraw)."""
+        changed, self.changed = self.changed, set()
+        return changed
+
+    def _alert(self, case_id: str, kind: str, at: int, event_id: str, **detail: str) -> None:
+        """Record an alert; a detail naming an enum's zero (UNSPECIFIED) is given as ''."""
+        detail = {k: "" if v.endswith("UNSPECIFIED") else v for k, v in detail.items()}
+        seq = self.alerts[-1].seq + 1 if self.alerts else 1
+        self.alerts.append(Alert(seq, at, case_id, kind, detail, event_id))
+
     def _on_case_opened(self, case_id: str, body: Any, at: int) -> None:
         self.cases[case_id] = CaseTimes(body.location.grid_code, body.location.jurisdiction.district, at)
+        if body.fast_path:
+            self._alert(
+                case_id,
+                "fast_path",
+                at,
+                self._event_id(case_id),
+                category=common_pb2.Category.Name(body.category).removeprefix("CATEGORY_"),
+                grid=body.location.grid_code,
+            )
+
+    def _event_id(self, case_id: str) -> str:
+        return self.history[case_id][-1].event.envelope.event_id
 
     def _on_report_linked(self, case_id: str, body: Any, _at: int) -> None:
         if body.score.rule == "repeat" and case_id in self.cases:
@@ -125,14 +170,33 @@ class ReadModel:
         if case_id in self.cases:
             self.cases[case_id].escalations += 1
         self._deadlines(body.rescheduled, at)
+        level = common_pb2.JurisdictionLevel.Name
+        self._alert(
+            case_id,
+            "escalated",
+            at,
+            self._event_id(case_id),
+            to_level=level(body.to_level).removeprefix("JURISDICTION_LEVEL_"),
+            missed=common_pb2.DeadlineKind.Name(body.missed).removeprefix("DEADLINE_KIND_"),
+            jurisdiction=body.jurisdiction_code,
+        )
 
     def _on_reminder_issued(self, case_id: str, body: Any, at: int) -> None:
         if case_id in self.cases:
             self.cases[case_id].reminders += 1
         self._deadlines(body.rescheduled, at)
 
-    def _on_response_level_changed(self, _case_id: str, body: Any, at: int) -> None:
+    def _on_response_level_changed(self, case_id: str, body: Any, at: int) -> None:
         self._deadlines(body.retuned, at)
+        level = common_pb2.ResponseLevel.Name
+        self._alert(
+            case_id,
+            "level_changed",
+            at,
+            self._event_id(case_id),
+            from_level=level(body.from_level).removeprefix("RESPONSE_LEVEL_"),
+            to_level=level(body.to_level).removeprefix("RESPONSE_LEVEL_"),
+        )
 
     def _on_case_resolved(self, case_id: str, _body: Any, at: int) -> None:
         if case_id in self.cases and not self.cases[case_id].resolved:
@@ -165,7 +229,7 @@ class ReadModel:
         if not held:
             return None, f"no case holds a {agency} report {ref!r}"
         live = [c for c in held if self.snapshots[c].status != case_events_pb2.CASE_STATUS_MERGED]
-        case_id, via = (live[0], []) if live else self._survivor(held[0])
+        case_id, via = (live[0], []) if live else self.survivor(held[0])
         snap = self.snapshots.get(case_id)
         if snap is None:
             return (
@@ -175,7 +239,7 @@ class ReadModel:
         found = self._shown(snap) | {"report": {"agency": agency, "ref": ref}}
         return (found | {"merged_from": via} if via else found), ""
 
-    def _survivor(self, case_id: str) -> tuple[str, list[str]]:
+    def survivor(self, case_id: str) -> tuple[str, list[str]]:
         """The end of a case's merge chain, and the merged cases passed on the way."""
         via: list[str] = []
         while case_id in self.merged_into and case_id not in via:

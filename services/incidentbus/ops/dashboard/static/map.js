@@ -1,0 +1,102 @@
+// The grid layer on a Leaflet map without tiles (a command centre's closed network has none): each
+// grid shaded by its open cases, a dashed border and a ⚠ mark where a case is overdue or escalated,
+// ✱ for the six unknowns, Ⅰ/Ⅱ for response levels I and II. Shape never rests on colour alone.
+
+import * as L from "./vendor/leaflet/leaflet-src.esm.js";
+import { t } from "./i18n.js";
+import { changed, isOverdue, now, state, visible } from "./state.js";
+
+const STEPS = [
+  [8, "#7f2704"],
+  [4, "#d94801"],
+  [2, "#fd8d3c"],
+  [1, "#fdd0a2"],
+];
+
+let map;
+const layers = new Map(); // grid code -> polygon layer
+let marks;
+let current = new Map(); // grid code -> its figures, as last drawn
+const EMPTY = { open: 0, late: 0, six: 0, major: 0 };
+
+function label(code) {
+  const f = current.get(code) || EMPTY;
+  return `${code}: ${f.open} ${t("legendOpen")}` + (f.late ? `, ${f.late} ${t("overdue")}` : "");
+}
+
+export async function initMap(element) {
+  map = L.map(element, { attributionControl: false, zoomSnap: 0.25, keyboard: true, preferCanvas: false });
+  const response = await fetch("/layers/grids.geojson");
+  const data = await response.json();
+  const grid = L.geoJSON(data, {
+    style: () => style({ open: 0, late: 0 }),
+    onEachFeature: (feature, layer) => {
+      const code = feature.properties.grid_code;
+      layers.set(code, layer);
+      layer.bindTooltip(() => label(code), { sticky: true });
+      layer.on("click", () => {
+        Object.assign(state.filters, { level: "grid", area: code });
+        state.page = 0;
+        changed("filter");
+      });
+    },
+  }).addTo(map);
+  // the map draws its layers once it has a view: name each grid's path after that
+  if (grid.getBounds().isValid()) map.fitBounds(grid.getBounds(), { padding: [8, 8] });
+  else map.setView([31.23, 121.47], 12);
+  for (const [code, layer] of layers) layer.getElement()?.setAttribute("data-grid", code);
+  marks = L.layerGroup().addTo(map);
+  element.dataset.grids = String(layers.size);
+}
+
+function style(figures) {
+  const step = STEPS.find(([n]) => figures.open >= n);
+  return {
+    color: figures.late ? "#7a0019" : "#4a5568",
+    weight: figures.late ? 3 : 0.6,
+    dashArray: figures.late ? "6 4" : null,
+    fillColor: step ? step[1] : "#f7fafc",
+    fillOpacity: step ? 0.75 : 0.25,
+  };
+}
+
+function byGrid() {
+  const at = now();
+  const figures = new Map();
+  for (const row of state.rows.values()) {
+    if (!row.open || !visible(row)) continue;
+    const f = figures.get(row.grid) || { ...EMPTY };
+    f.open += 1;
+    f.late += isOverdue(row, at) ? 1 : 0;
+    f.six += row.six_unknowns ? 1 : 0;
+    f.major += row.major ? 1 : 0;
+    figures.set(row.grid, f);
+  }
+  return figures;
+}
+
+function markText(f) {
+  return [f.late ? "⚠" : "", f.six ? "✱" : "", f.major ? "Ⅰ/Ⅱ" : ""].join("");
+}
+
+export function drawMap() {
+  if (!map) return;
+  current = byGrid();
+  marks.clearLayers();
+  let shaded = 0;
+  for (const [code, layer] of layers) {
+    const f = current.get(code) || EMPTY;
+    layer.setStyle(style(f));
+    const path = layer.getElement();
+    if (path) Object.assign(path.dataset, { open: String(f.open), late: String(f.late) });
+    shaded += f.open ? 1 : 0;
+    if (f.late || f.six || f.major) {
+      const icon = L.divIcon({ className: "grid-mark", html: markText(f), iconSize: null });
+      const mark = L.marker(layer.getBounds().getCenter(), { icon, title: label(code), keyboard: true });
+      mark.on("click", () => layer.fire("click"));
+      marks.addLayer(mark);
+    }
+  }
+  map.getContainer().dataset.shaded = String(shaded);
+  map.getContainer().dataset.marked = String(marks.getLayers().length);
+}
