@@ -106,4 +106,4 @@ def test_reports_of_the_core_are_found_through_the_api() -> None:
 def test_the_lookup_is_in_the_openapi() -> None:
     op = OPENAPI["paths"]["/reports/{agency}/{ref}"]["get"]
     assert {p["name"] for p in op["parameters"]} == {"agency", "ref"}
-    assert set(op["responses"]) == {"200", "404"}
+    assert set(op["responses"]) == {"200", "401", "404"}  # 401: when an access token is set

@@ -14,6 +14,7 @@ from typing import Any
 
 import aiohttp
 import pytest
+from bench.browser import chromium, page_errors
 from playwright.async_api import Page, expect
 from pydantic import SecretStr
 
@@ -26,7 +27,7 @@ from incidentbus.v1 import case_events_pb2
 from tests.integration.agencies.harness import free_port
 from tests.integration.correlator.harness import Bus, now
 from tests.integration.correlator.test_end_to_end import fast_rules
-from tests.integration.dashboard.browser import chromium, page_errors, screenshot
+from tests.integration.dashboard.browser import screenshot
 from tests.integration.waits import CEILING
 
 SEEN = """

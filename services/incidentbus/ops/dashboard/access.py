@@ -75,7 +75,7 @@ def access_middleware(token: str | None) -> Middleware:
             return _refused(request, "the access token is not valid")
         if request.path == "/" and "access_token" in request.query:
             # keep the token out of the address bar and history: a cookie carries it from now on
-            found = web.HTTPSeeOther("/")
+            found = web.Response(status=303, headers={"Location": "/"})  # returned, not an HTTPException
             found.set_cookie(COOKIE, token, httponly=True, samesite="Strict", path="/")
             return found
         return await handler(request)

@@ -168,6 +168,8 @@ def add_dashboard(app: web.Application, settings: BusSettings, model: ReadModel,
                     except TimeoutError:
                         continue
                     await stream.send(data, event=event)
+        except ConnectionResetError:
+            pass  # the page went away mid-send: nothing to answer
         finally:
             hub.unsubscribe(client)
         return stream

@@ -5,6 +5,7 @@ import { enumCodes, t, tEnum } from "./i18n.js";
 import { changed, isOverdue, matches, now, state, urgency, visible } from "./state.js";
 
 const PAGE_ROWS = 100;
+const CLOSED_SHOWN_MS = 24 * 3600 * 1000; // ops/dashboard/board.py CLOSED_SHOWN_MS
 const $ = (id) => document.getElementById(id);
 
 export function duration(ms) {
@@ -163,10 +164,12 @@ export function tick() {
     tr.querySelector(".age").textContent = duration(at - row.opened);
     tr.querySelector(".due").textContent = dueText(row, at);
   });
-  for (const row of state.rows.values()) {
-    if (row.open && row.due !== null && row.due <= at && row.due > lastTick) {
+  for (const [id, row] of state.rows) {
+    if (!row.open && row.updated < at - CLOSED_SHOWN_MS) {
+      state.rows.delete(id); // as the server's board: closed cases stay a day
+      changed("expired");
+    } else if (row.open && row.due !== null && row.due <= at && row.due > lastTick) {
       changed("deadline");
-      break;
     }
   }
   lastTick = at;
