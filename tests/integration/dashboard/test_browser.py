@@ -3,7 +3,8 @@
 A report sent through an agency's intake appears on the map and in the list within 2 s of its
 case event; a missed deadline turns a case overdue (row, map, alert strip); clicking a case shows
 its timeline and source reports without the reporter's personal fields; labels switch language;
-the page is usable from the keyboard; in production the token is enforced.
+the page is usable from the keyboard and axe-core finds nothing serious on it (WCAG 2.1 AA); in
+production the token is enforced.
 """
 
 from __future__ import annotations
@@ -15,7 +16,7 @@ from typing import Any
 import aiohttp
 import pytest
 from bench.browser import chromium, page_errors
-from playwright.async_api import Page, expect
+from playwright.async_api import Browser, Page, expect
 from pydantic import SecretStr
 
 from incidentbus.devtools import natives
@@ -27,7 +28,7 @@ from incidentbus.v1 import case_events_pb2
 from tests.integration.agencies.harness import free_port
 from tests.integration.correlator.harness import Bus, now
 from tests.integration.correlator.test_end_to_end import fast_rules
-from tests.integration.dashboard.browser import screenshot
+from tests.integration.dashboard.browser import accessibility_problems, screenshot
 from tests.integration.waits import CEILING
 
 SEEN = """
@@ -81,6 +82,19 @@ async def overdue_case(bus: Bus, page: Page) -> str:
     return case_id
 
 
+async def audit(browser: Browser, port: int, case_id: str) -> list[str]:
+    """axe-core's serious and critical findings on the board, then with a case view open."""
+    page = await browser.new_page(viewport={"width": 1600, "height": 1000}, bypass_csp=True)
+    await page.goto(f"http://127.0.0.1:{port}/")
+    await expect(row(page, case_id)).to_be_visible(timeout=WAIT_MS)
+    problems = await accessibility_problems(page)
+    await row(page, case_id).locator("button").click()
+    await expect(page.locator('#case-view li[data-event-type="case_opened"]')).to_be_visible(timeout=WAIT_MS)
+    problems += await accessibility_problems(page)
+    await page.close()
+    return problems
+
+
 def test_dashboard_follows_the_bus_live(isolated: BusSettings) -> None:
     async def run() -> dict[str, Any]:
         port, seen = free_port(), dict[str, Any]()
@@ -103,6 +117,7 @@ def test_dashboard_follows_the_bus_live(isolated: BusSettings) -> None:
             await expect(late_grid).not_to_have_attribute("data-late", "0", timeout=WAIT_MS)
             await expect(page.locator("#alert-list li.escalated").first).to_be_visible(timeout=WAIT_MS)
             await screenshot(page, "board")
+            seen["a11y"] = await audit(browser, port, live_id)
 
             # the case view, opened from the keyboard: focus the case's button, press Enter
             await row(page, live_id).locator("button").focus()
@@ -139,6 +154,7 @@ def test_dashboard_follows_the_bus_live(isolated: BusSettings) -> None:
     assert caller["name"] not in seen["view_text"]
     assert seen["english_badge"] in ("⚠ ESCALATED", "⚠ OVERDUE")
     assert seen["errors"] == []
+    assert seen["a11y"] == []
 
 
 def test_production_requires_the_token(isolated: BusSettings) -> None:

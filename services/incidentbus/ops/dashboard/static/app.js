@@ -25,8 +25,9 @@ function drawAll() {
   drawMap();
   drawAlerts(openCase);
   drawTiles();
-  $("lang").textContent = t("lang");
-  $("lang").setAttribute("aria-label", t("langName"));
+  $("lang").textContent = t("lang"); // the other language's name, in that language
+  $("lang").lang = lang() === "zh" ? "en" : "zh-CN";
+  $("lang").title = t("langName");
   applyLabels();
 }
 
