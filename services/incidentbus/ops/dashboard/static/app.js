@@ -5,7 +5,7 @@ import { applyLabels, lang, setLang, t } from "./i18n.js";
 import { bindFilters, drawFilters, drawList, tick } from "./list.js";
 import { drawMap, initMap } from "./map.js";
 import { drawAlerts, drawTiles } from "./panels.js";
-import { changed, setClock, state, subscribe, upsert } from "./state.js";
+import { DATA, changed, concerns, setClock, state, subscribe, upsert } from "./state.js";
 import { openCase } from "./view.js";
 
 // What the browser tests and the benchmark read: when the first board was drawn, the last update.
@@ -19,16 +19,21 @@ function status(state_, key) {
   el.textContent = t(key);
 }
 
-function drawAll() {
-  drawFilters();
-  drawList();
-  drawMap();
-  drawAlerts(openCase);
-  drawTiles();
-  $("lang").textContent = t("lang"); // the other language's name, in that language
-  $("lang").lang = lang() === "zh" ? "en" : "zh-CN";
-  $("lang").title = t("langName");
-  applyLabels();
+// Each part redraws only for what concerns it: a filter or a page change leaves the map alone,
+// an alert leaves the list alone (with 10,000 cases the map is the costly part).
+function drawAll(reasons) {
+  const data = concerns(reasons, DATA);
+  if (data || concerns(reasons, ["filter", "lang"])) drawFilters();
+  if (data || concerns(reasons, ["filter", "page", "lang"])) drawList();
+  if (data || reasons.has("filter")) drawMap(data);
+  if (concerns(reasons, ["board", "alert", "filter", "lang"])) drawAlerts(openCase);
+  if (data || concerns(reasons, ["summary", "filter", "lang"])) drawTiles();
+  if (concerns(reasons, ["board", "lang"])) {
+    $("lang").textContent = t("lang"); // the other language's name, in that language
+    $("lang").lang = lang() === "zh" ? "en" : "zh-CN";
+    $("lang").title = t("langName");
+    applyLabels();
+  }
 }
 
 subscribe(drawAll);
@@ -89,9 +94,10 @@ async function main() {
   });
   $("cv-close").addEventListener("click", () => $("case-view").close());
   bindFilters(openCase);
-  await initMap($("map"));
-  follow();
+  follow(); // the board streams in while the grid layer loads
   setInterval(tick, 1000);
+  await initMap($("map"));
+  changed("map");
 }
 
 main();

@@ -20,7 +20,7 @@ const LABELS = {
   mapLabel: ["网格地图：按在办案件数着色；可用下方筛选按网格查看", "Grid map, shaded by open cases; the filters below select a grid by keyboard"],
   legend: ["图例", "Legend"],
   legendOpen: ["在办案件数", "open cases"],
-  legendOverdue: ["虚线边框 ⚠：有超时或已升级案件", "dashed border ⚠: a case overdue or escalated"],
+  legendOverdue: ["粗虚线边框（超时网格不多于 200 个时另加 ⚠）：有超时或已升级案件", "thick dashed border (and ⚠ while 200 grids or fewer): a case overdue or escalated"],
   legendSix: ["✱：六不明（快速通道）", "✱: six unknowns (fast path)"],
   legendMajor: ["Ⅰ/Ⅱ：一级、二级应急响应", "Ⅰ/Ⅱ: response level I or II"],
   cases: ["案件", "Cases"],

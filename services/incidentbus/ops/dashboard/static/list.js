@@ -152,6 +152,9 @@ export function drawList() {
 }
 
 let lastTick = 0;
+let deadlinePassed = false;
+let lastDeadlineRedraw = 0;
+const DEADLINE_REDRAW_MS = 2000; // with thousands of cases a deadline passes nearly every second
 
 // Every second: countdowns and ages of the rows on screen; any case whose deadline passed since the
 // last tick turns overdue on the list and the map without waiting for the correlator's escalation.
@@ -169,8 +172,13 @@ export function tick() {
       state.rows.delete(id); // as the server's board: closed cases stay a day
       changed("expired");
     } else if (row.open && row.due !== null && row.due <= at && row.due > lastTick) {
-      changed("deadline");
+      deadlinePassed = true;
     }
   }
   lastTick = at;
+  if (deadlinePassed && at - lastDeadlineRedraw >= DEADLINE_REDRAW_MS) {
+    deadlinePassed = false;
+    lastDeadlineRedraw = at;
+    changed("deadline");
+  }
 }

@@ -16,6 +16,7 @@ const STEPS = [
 let map;
 const layers = new Map(); // grid code -> polygon layer
 let marks;
+const marked = new Map(); // grid code -> {marker, text}
 let current = new Map(); // grid code -> its figures, as last drawn
 const EMPTY = { open: 0, late: 0, six: 0, major: 0 };
 
@@ -75,28 +76,54 @@ function byGrid() {
   return figures;
 }
 
-function markText(f) {
-  return [f.late ? "⚠" : "", f.six ? "✱" : "", f.major ? "Ⅰ/Ⅱ" : ""].join("");
+// ⚠ marks every overdue grid while there are few; beyond that the dashed borders carry it alone
+// (thousands of DOM marks would stall the page, and a wall of ⚠ tells a duty officer nothing).
+const LATE_MARKS_UP_TO = 200;
+
+function markText(f, lateMarks) {
+  return [f.late && lateMarks ? "⚠" : "", f.six ? "✱" : "", f.major ? "Ⅰ/Ⅱ" : ""].join("");
 }
 
-export function drawMap() {
+function same(a, b) {
+  return a.open === b.open && a.late === b.late && a.six === b.six && a.major === b.major;
+}
+
+let drawn = null; // the figures and settings last drawn: only grids whose figures changed are redrawn
+
+function mark(code, layer, text) {
+  const old = marked.get(code);
+  if (old && old.text === text) return;
+  if (old) marks.removeLayer(old.marker);
+  marked.delete(code);
+  if (!text) return;
+  const icon = L.divIcon({ className: "grid-mark", html: text, iconSize: null });
+  const marker = L.marker(layer.getBounds().getCenter(), { icon, title: label(code), keyboard: true });
+  marker.on("click", () => layer.fire("click"));
+  marks.addLayer(marker);
+  marked.set(code, { marker, text });
+}
+
+// Redraw the grids whose figures changed since the last draw (all of them the first time). With
+// `data` false (a filter changed) only a change of the drills setting can change the figures.
+export function drawMap(data = true) {
   if (!map) return;
-  current = byGrid();
-  marks.clearLayers();
-  let shaded = 0;
+  const drills = state.filters.drills;
+  if (!data && drawn && drawn.drills === drills) return;
+  const next = byGrid();
+  let late = 0;
+  for (const f of next.values()) late += f.late ? 1 : 0;
+  const lateMarks = late <= LATE_MARKS_UP_TO;
+  const redrawAll = !drawn || drawn.lateMarks !== lateMarks;
   for (const [code, layer] of layers) {
-    const f = current.get(code) || EMPTY;
+    const f = next.get(code) || EMPTY;
+    if (!redrawAll && same(f, current.get(code) || EMPTY)) continue;
     layer.setStyle(style(f));
     const path = layer.getElement();
     if (path) Object.assign(path.dataset, { open: String(f.open), late: String(f.late) });
-    shaded += f.open ? 1 : 0;
-    if (f.late || f.six || f.major) {
-      const icon = L.divIcon({ className: "grid-mark", html: markText(f), iconSize: null });
-      const mark = L.marker(layer.getBounds().getCenter(), { icon, title: label(code), keyboard: true });
-      mark.on("click", () => layer.fire("click"));
-      marks.addLayer(mark);
-    }
+    mark(code, layer, markText(f, lateMarks));
   }
-  map.getContainer().dataset.shaded = String(shaded);
-  map.getContainer().dataset.marked = String(marks.getLayers().length);
+  current = next;
+  drawn = { drills, lateMarks };
+  map.getContainer().dataset.shaded = String(next.size);
+  map.getContainer().dataset.marked = String(marked.size);
 }

@@ -12,22 +12,33 @@ export const state = {
 };
 
 const listeners = [];
-let scheduled = false;
+let pending = new Set();
 
 export function subscribe(fn) {
   listeners.push(fn);
 }
 
-// Redraw on the next frame; `window.ibus.rendered` records when (for the tests and the benchmark).
+// Redraw on the next frame, once for every reason given since the last one (board, cases, alert,
+// summary, deadline, expired, filter, page, lang, map); each view redraws only for the reasons
+// that concern it. `window.ibus.renderedAt` records when (for the tests and the benchmark).
 export function changed(reason) {
-  if (scheduled) return;
-  scheduled = true;
-  requestAnimationFrame(() => {
-    scheduled = false;
-    for (const fn of listeners) fn(reason);
-    window.ibus.renders += 1;
-    window.ibus.renderedAt = performance.now();
-  });
+  if (pending.size === 0) {
+    requestAnimationFrame(() => {
+      const reasons = pending;
+      pending = new Set();
+      for (const fn of listeners) fn(reasons);
+      window.ibus.renders += 1;
+      window.ibus.renderedAt = performance.now();
+    });
+  }
+  pending.add(reason);
+}
+
+// The reasons that change what cases the page holds (the map and the counts follow them).
+export const DATA = ["board", "cases", "deadline", "expired", "map"];
+
+export function concerns(reasons, wanted) {
+  return wanted.some((r) => reasons.has(r));
 }
 
 export function now() {
