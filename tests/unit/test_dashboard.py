@@ -7,6 +7,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from incidentbus.kernel.envelope import timestamp_ms
 from incidentbus.ops.dashboard import board
 from incidentbus.ops.readmodel import ReadModel
 from incidentbus.v1 import case_events_pb2 as ce
@@ -337,3 +338,41 @@ def test_tiles_pass_the_agency_statistics_through() -> None:
         for agency, tile in board.tiles(model, now).items():
             assert tile["median_s_to_acknowledge"] == stats[agency]["median_s_to_acknowledge"]
             assert tile["deadline_compliance"] == stats[agency]["deadline_compliance"]
+
+
+def _verification_asked(model: ReadModel, due: int) -> None:
+    asked = event(CASE, 1, T0, verification_requested=ce.VerificationRequested(verification_id="v1"))
+    asked.verification_requested.deadline.kind = cm.DEADLINE_KIND_VERIFY
+    asked.verification_requested.deadline.due_at.CopyFrom(timestamp_ms(due))
+    model.apply_event(asked)
+
+
+@pytest.mark.parametrize(
+    ("after", "due"),
+    [
+        (None, (T0 + 30 * MIN, "VERIFY")),  # resolved, verification pending: the list shows its deadline
+        ("case_verified", None),
+        ("case_reopened", None),
+        ("case_closed", None),
+    ],
+)
+def test_a_pending_verification_is_the_next_deadline(after: str | None, due: tuple[int, str] | None) -> None:
+    model = ReadModel()
+    _verification_asked(model, T0 + 30 * MIN)
+    if after is not None:
+        body = {
+            "case_verified": ce.CaseVerified(verification_id="v1"),
+            "case_reopened": ce.CaseReopened(verification_id="v1"),
+            "case_closed": ce.CaseClosed(reason=ce.CLOSURE_REASON_VERIFIED),
+        }[after]
+        model.apply_event(event(CASE, 2, T0 + MIN, **{after: body}))
+    resolved = snapshot(status=ce.CASE_STATUS_RESOLVED, tasks=[("police", LEAD, COMPLETED, [(ACK, T0)])])
+    row = row_of(resolved, model)
+    assert (row["due"], row["due_kind"]) == (due if due else (None, ""))
+
+
+def test_a_task_deadline_before_the_verification_comes_first() -> None:
+    model = ReadModel()
+    _verification_asked(model, T0 + 30 * MIN)
+    snap = snapshot(tasks=[("urban", SUPPORT, ASSIGNED, [(RESOLVE, T0 + 20 * MIN)])])
+    assert (row_of(snap, model)["due"], row_of(snap, model)["due_kind"]) == (T0 + 20 * MIN, "RESOLVE")

@@ -60,6 +60,7 @@ class ReadModel:
     history: dict[str, list[Stored]] = field(default_factory=dict)  # case id -> its events, in order
     alerts: deque[Alert] = field(default_factory=lambda: deque(maxlen=ALERTS_KEPT))
     changed: set[str] = field(default_factory=set)  # cases touched since the last `drain()`
+    verifications: dict[str, int] = field(default_factory=dict)  # case id -> pending 回访 due (ms)
 
     def apply_snapshot(self, snap: case_events_pb2.CaseSnapshot) -> None:
         self._mark(snap.case_id, snap.envelope.status)
@@ -202,11 +203,20 @@ class ReadModel:
         if case_id in self.cases and not self.cases[case_id].resolved:
             self.cases[case_id].resolved = at
 
+    def _on_verification_requested(self, case_id: str, body: Any, _at: int) -> None:
+        if body.HasField("deadline"):
+            self.verifications[case_id] = body.deadline.due_at.ToMilliseconds()
+
+    def _on_case_verified(self, case_id: str, _body: Any, _at: int) -> None:
+        self.verifications.pop(case_id, None)
+
     def _on_case_reopened(self, case_id: str, _body: Any, _at: int) -> None:
+        self.verifications.pop(case_id, None)
         if case_id in self.cases:
             self.cases[case_id].reopened += 1
 
     def _on_case_closed(self, case_id: str, body: Any, _at: int) -> None:
+        self.verifications.pop(case_id, None)
         if case_id in self.cases:
             self.cases[case_id].closed = True
         if body.merged_into:

@@ -179,9 +179,11 @@ def test_production_requires_the_token(isolated: BusSettings) -> None:
                     seen["bearer"] = right.status
                 async with http.get("/health") as health:
                     seen["health"] = health.status
-            page = await browser.new_page()
-            refused_page = await page.goto(f"{base}/")
+            refused = await browser.new_page()
+            refused_page = await refused.goto(f"{base}/")
             seen["page_without"] = refused_page.status if refused_page else None
+            await refused.close()
+            page = await browser.new_page()  # a page of its own: the refusal's console errors stay there
             errors = page_errors(page)
             await page.goto(f"{base}/?access_token={token}")
             seen["url"] = page.url

@@ -51,9 +51,13 @@ def _name(names: dict[int, str], value: int) -> str:
     return names.get(value, str(value))  # a number newer than this build is shown as a number
 
 
-def next_deadline(snap: case_events_pb2.CaseSnapshot) -> tuple[int, str] | None:
-    """The earliest pending deadline of the case's open tasks: (due, ms since the epoch; kind)."""
-    pending = [
+def next_deadline(
+    snap: case_events_pb2.CaseSnapshot, verify_due: int | None = None
+) -> tuple[int, str] | None:
+    """The earliest pending deadline of the case's open tasks, or of its pending verification (回访,
+    `verify_due`, which snapshots do not carry): (due, ms since the epoch; kind)."""
+    pending = [(verify_due, "VERIFY")] if verify_due is not None else []
+    pending += [
         (d.due_at.ToMilliseconds(), _name(DEADLINE, d.kind))
         for t in snap.tasks
         if t.status not in TASK_DONE
@@ -74,7 +78,7 @@ def row(model: ReadModel, snap: case_events_pb2.CaseSnapshot) -> dict[str, Any]:
     """One case on the board. Times in ms since the epoch (bus time); `due` is None when nothing is
     pending; `escalations` counts CaseEscalated events; `level` is the supervising jurisdiction."""
     jur = snap.location.jurisdiction
-    due = next_deadline(snap)
+    due = next_deadline(snap, model.verifications.get(snap.case_id) if snap.status not in OPEN else None)
     times = model.cases.get(snap.case_id)
     return {
         "id": snap.case_id,

@@ -13,10 +13,12 @@ window.ibus = { renders: 0, renderedAt: 0, boardAt: 0, firstRender: null, lastUp
 
 const $ = (id) => document.getElementById(id);
 
-function status(state_, key) {
+const CONNECTION = { connecting: "connecting", live: "live", offline: "offline" };
+
+function status(state_) {
   const el = $("conn");
   el.dataset.state = state_;
-  el.textContent = t(key);
+  el.textContent = t(CONNECTION[state_]);
 }
 
 // Each part redraws only for what concerns it: a filter or a page change leaves the map alone,
@@ -32,6 +34,7 @@ function drawAll(reasons) {
     $("lang").textContent = t("lang"); // the other language's name, in that language
     $("lang").lang = lang() === "zh" ? "en" : "zh-CN";
     $("lang").title = t("langName");
+    status($("conn").dataset.state);
     applyLabels();
   }
 }
@@ -50,9 +53,9 @@ function measured(kind, receivedAt, rows) {
 
 function follow() {
   const stream = new EventSource("/events");
-  status("connecting", "connecting");
-  stream.addEventListener("open", () => status("live", "live"));
-  stream.addEventListener("error", () => status("offline", "offline"));
+  status("connecting");
+  stream.addEventListener("open", () => status("live"));
+  stream.addEventListener("error", () => status("offline"));
   stream.addEventListener("board", (e) => {
     const at = performance.now();
     const board = JSON.parse(e.data);

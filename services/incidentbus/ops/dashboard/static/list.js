@@ -89,6 +89,11 @@ function cell(text, className = "") {
   return td;
 }
 
+// A closed or merged case's age stops at its last change.
+function age(row, at) {
+  return (row.open ? at : row.updated) - row.opened;
+}
+
 function dueText(row, at) {
   if (row.due === null) return t("none");
   const left = row.due - at;
@@ -119,14 +124,14 @@ function line(row, at) {
   if (row.event_status !== "ACTUAL") flags.append(badge("drill", `${t("drill")} ${row.event_status}`));
   tr.append(
     id,
+    flags,
     cell(tEnum("status", row.status)),
-    cell(`${tEnum("category", row.category)} · ${row.type}`),
-    cell(duration(at - row.opened), "age"),
+    cell(`${tEnum("category", row.category)} · ${row.type}`, "category"),
+    cell(duration(age(row, at)), "age"),
     cell(dueText(row, at), "due"),
     cell(escalationText(row)),
     cell(row.response ? tEnum("response", row.response) : t("none")),
     cell(row.lead ? tEnum("agency", row.lead) : t("none")),
-    flags,
   );
   return tr;
 }
@@ -164,7 +169,7 @@ export function tick() {
   shownRows.forEach((row, i) => {
     const tr = body.children[i];
     if (!tr) return;
-    tr.querySelector(".age").textContent = duration(at - row.opened);
+    tr.querySelector(".age").textContent = duration(age(row, at));
     tr.querySelector(".due").textContent = dueText(row, at);
   });
   for (const [id, row] of state.rows) {

@@ -5,7 +5,11 @@ import { state, visible } from "./state.js";
 import { duration } from "./list.js";
 
 const $ = (id) => document.getElementById(id);
-const SYMBOL = { fast_path: "✱", escalated: "⚠", level_changed: "Ⅰ/Ⅱ" };
+// The same symbols as the map's legend: Ⅰ/Ⅱ only for a change to level I or II, ◆ for the others.
+function symbol(a) {
+  if (a.kind === "level_changed") return ["I", "II"].includes(a.detail.to_level) ? "Ⅰ/Ⅱ" : "◆";
+  return { fast_path: "✱", escalated: "⚠" }[a.kind] || "!";
+}
 
 function clock(ms) {
   return new Date(ms).toLocaleTimeString(document.documentElement.lang, { hour12: false });
@@ -15,18 +19,21 @@ function alertText(a) {
   const d = a.detail;
   if (a.kind === "fast_path") return `${tEnum("category", d.category)} · ${d.grid}`;
   if (a.kind === "escalated") return `→ ${tEnum("level", d.to_level)} ${d.jurisdiction} (${tEnum("deadline", d.missed)})`;
-  return `${tEnum("response", d.from_level) || "—"} → ${tEnum("response", d.to_level)}`;
+  const level = (code) => (code ? tEnum("response", code) : t("routine"));
+  return `${level(d.from_level)} → ${level(d.to_level)}`;
 }
 
 export function drawAlerts(openCase) {
-  const shown = state.alerts.filter((a) => state.filters.drills || a.event_status === "ACTUAL").slice(-12).reverse();
+  const all = state.alerts.filter((a) => state.filters.drills || a.event_status === "ACTUAL");
+  const shown = all.slice(-12).reverse();
+  $("alert-count").textContent = all.length ? `(${all.length})` : "";
   const items = shown.map((a) => {
     const li = document.createElement("li");
     li.className = `alert ${a.kind}`;
     li.dataset.kind = a.kind;
     const button = document.createElement("button");
     button.type = "button";
-    button.textContent = `${SYMBOL[a.kind] || "!"} ${clock(a.at)} ${tEnum("alert", a.kind)}: ${a.case_id} ${alertText(a)}`;
+    button.textContent = `${symbol(a)} ${clock(a.at)} ${tEnum("alert", a.kind)}: ${a.case_id} ${alertText(a)}`;
     button.addEventListener("click", () => openCase(a.case_id));
     li.append(button);
     return li;

@@ -74,7 +74,7 @@ export function matches(row, f = state.filters) {
 
 // Most urgent first: overdue, then level I/II and six unknowns, then the nearest deadline, then newest.
 export function urgency(a, b, at = now()) {
-  const rank = (r) => (isOverdue(r, at) ? 0 : r.major || r.six_unknowns ? 1 : 2);
+  const rank = (r) => (!r.open ? 3 : isOverdue(r, at) ? 0 : r.major || r.six_unknowns ? 1 : 2);
   return (
     rank(a) - rank(b) ||
     (a.due ?? Infinity) - (b.due ?? Infinity) ||

@@ -53,7 +53,7 @@ function timeline(events) {
     head.append(
       el("time", new Date(e.time).toLocaleString(document.documentElement.lang, { hour12: false })),
       el("strong", ` ${tEnum("event", e.event_type)} `),
-      el("span", `${t("who")}: ${e.actor || t("none")}`, "actor"),
+      el("span", `${t("who")}: ${e.actor ? tEnum("agency", e.actor) : t("none")}`, "actor"),
     );
     li.append(head, el("p", e.summary, "summary"));
     const pending = e.pending_deadlines || [];
