@@ -137,6 +137,12 @@ class BusSettings(BaseSettings):
     # or the cookie the page sets from `?access_token=`). Production refuses to serve without one.
     query_host: str = "127.0.0.1"
     query_token: SecretStr | None = None
+    # CAP 1.2 alerts (ops/cap.py): the `sender` (the operator's domain, unique per sender; part of
+    # every alert's identifier, so never change it once alerts are out) and the `scope`
+    # (Restricted to the bus's agencies unless an operator declares its alerts Public; Private
+    # would need CAP `addresses`, which the bus does not keep).
+    cap_sender: str = Field(default="incidentbus.local", pattern=r"^[A-Za-z0-9._@:-]+$")
+    cap_scope: Literal["Public", "Restricted"] = "Restricted"
 
     @model_validator(mode="after")
     def _refusals(self) -> Self:

@@ -25,6 +25,7 @@ from incidentbus.kernel.kafka import raw_record
 from incidentbus.kernel.logging import get_logger
 from incidentbus.kernel.records import RawRecord
 from incidentbus.kernel.settings import BusSettings
+from incidentbus.ops.alerting import add_cap
 from incidentbus.ops.dashboard.access import access_middleware, required_token
 from incidentbus.ops.dashboard.web import Hub, add_dashboard, publish_changes, security_headers
 from incidentbus.ops.figures import broker_figures, from_model, prometheus_text
@@ -159,6 +160,7 @@ def build_web(settings: BusSettings, model: ReadModel, hub: Hub | None = None) -
     app = web.Application(middlewares=[access_middleware(token), security_headers])
     app.add_routes(routes)
     add_dashboard(app, settings, model, hub or Hub())
+    add_cap(app, settings, model)
     return app
 
 

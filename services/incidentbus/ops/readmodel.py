@@ -15,6 +15,7 @@ from typing import Any
 
 from google.protobuf.json_format import MessageToDict
 
+from incidentbus.ops.alerts import Alert, AlertLog
 from incidentbus.ops.integrity import Stored
 from incidentbus.ops.timings import CaseTimes, TaskTimes, case_stats, task_stats
 from incidentbus.v1 import case_events_pb2, common_pb2
@@ -29,20 +30,6 @@ TASK_STEP = {
 TASK_END = {case_events_pb2.TASK_STATUS_DECLINED, case_events_pb2.TASK_STATUS_CANCELLED}
 DRILLS = {common_pb2.EVENT_STATUS_EXERCISE, common_pb2.EVENT_STATUS_TEST}
 ACK = common_pb2.DEADLINE_KIND_ACKNOWLEDGE
-ALERTS_KEPT = 500
-
-
-@dataclass(frozen=True)
-class Alert:
-    """A case event a duty officer must see at once: a fast-path case opened (the six unknowns), an
-    escalation, a response level changed. `seq` orders the alerts folded (1, 2, ...)."""
-
-    seq: int
-    at_ms: int  # the event's bus time, ms since the epoch
-    case_id: str
-    kind: str  # fast_path | escalated | level_changed
-    detail: dict[str, str]
-    event_id: str
 
 
 @dataclass
@@ -58,7 +45,7 @@ class ReadModel:
     holders: dict[tuple[str, str], set[str]] = field(default_factory=dict)
     merged_into: dict[str, str] = field(default_factory=dict)  # merged case -> survivor
     history: dict[str, list[Stored]] = field(default_factory=dict)  # case id -> its events, in order
-    alerts: deque[Alert] = field(default_factory=lambda: deque(maxlen=ALERTS_KEPT))
+    alert_log: AlertLog = field(default_factory=AlertLog)
     changed: set[str] = field(default_factory=set)  # cases touched since the last `drain()`
     verifications: dict[str, int] = field(default_factory=dict)  # case id -> pending 回访 due (ms)
 
@@ -92,6 +79,7 @@ class ReadModel:
         self._mark(event.case_id, event.envelope.status)
         self.history.setdefault(event.case_id, []).append(Stored(event, partition, offset))
         self.changed.add(event.case_id)
+        self.alert_log.fold(event)
         at = event.envelope.recorded_at.ToMilliseconds()
         self.clock_ms = max(self.clock_ms, at)
         kind = event.WhichOneof("body") or ""
@@ -119,26 +107,13 @@ class ReadModel:
         changed, self.changed = self.changed, set()
         return changed
 
-    def _alert(self, case_id: str, kind: str, at: int, event_id: str, **detail: str) -> None:
-        """Record an alert; a detail naming an enum's zero (UNSPECIFIED) is given as ''."""
-        detail = {k: "" if v.endswith("UNSPECIFIED") else v for k, v in detail.items()}
-        seq = self.alerts[-1].seq + 1 if self.alerts else 1
-        self.alerts.append(Alert(seq, at, case_id, kind, detail, event_id))
+    @property
+    def alerts(self) -> deque[Alert]:
+        """The latest alerts, oldest first (ops/alerts.py)."""
+        return self.alert_log.alerts
 
     def _on_case_opened(self, case_id: str, body: Any, at: int) -> None:
         self.cases[case_id] = CaseTimes(body.location.grid_code, body.location.jurisdiction.district, at)
-        if body.fast_path:
-            self._alert(
-                case_id,
-                "fast_path",
-                at,
-                self._event_id(case_id),
-                category=common_pb2.Category.Name(body.category).removeprefix("CATEGORY_"),
-                grid=body.location.grid_code,
-            )
-
-    def _event_id(self, case_id: str) -> str:
-        return self.history[case_id][-1].event.envelope.event_id
 
     def _on_report_linked(self, case_id: str, body: Any, _at: int) -> None:
         if body.score.rule == "repeat" and case_id in self.cases:
@@ -171,33 +146,14 @@ class ReadModel:
         if case_id in self.cases:
             self.cases[case_id].escalations += 1
         self._deadlines(body.rescheduled, at)
-        level = common_pb2.JurisdictionLevel.Name
-        self._alert(
-            case_id,
-            "escalated",
-            at,
-            self._event_id(case_id),
-            to_level=level(body.to_level).removeprefix("JURISDICTION_LEVEL_"),
-            missed=common_pb2.DeadlineKind.Name(body.missed).removeprefix("DEADLINE_KIND_"),
-            jurisdiction=body.jurisdiction_code,
-        )
 
     def _on_reminder_issued(self, case_id: str, body: Any, at: int) -> None:
         if case_id in self.cases:
             self.cases[case_id].reminders += 1
         self._deadlines(body.rescheduled, at)
 
-    def _on_response_level_changed(self, case_id: str, body: Any, at: int) -> None:
+    def _on_response_level_changed(self, _case_id: str, body: Any, at: int) -> None:
         self._deadlines(body.retuned, at)
-        level = common_pb2.ResponseLevel.Name
-        self._alert(
-            case_id,
-            "level_changed",
-            at,
-            self._event_id(case_id),
-            from_level=level(body.from_level).removeprefix("RESPONSE_LEVEL_"),
-            to_level=level(body.to_level).removeprefix("RESPONSE_LEVEL_"),
-        )
 
     def _on_case_resolved(self, case_id: str, _body: Any, at: int) -> None:
         if case_id in self.cases and not self.cases[case_id].resolved:

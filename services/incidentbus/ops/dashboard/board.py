@@ -9,7 +9,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from incidentbus.ops.readmodel import OPEN, Alert, ReadModel
+from incidentbus.ops.alerts import Alert
+from incidentbus.ops.readmodel import OPEN, ReadModel
 from incidentbus.ops.trace import source_reports, timeline
 from incidentbus.v1 import case_events_pb2, common_pb2
 

@@ -8,7 +8,7 @@ const $ = (id) => document.getElementById(id);
 // The same symbols as the map's legend: Ⅰ/Ⅱ only for a change to level I or II, ◆ for the others.
 function symbol(a) {
   if (a.kind === "level_changed") return ["I", "II"].includes(a.detail.to_level) ? "Ⅰ/Ⅱ" : "◆";
-  return { fast_path: "✱", escalated: "⚠" }[a.kind] || "!";
+  return { fast_path: "✱", escalated: "⚠", resolved: "✓", closed: "✓", merged: "⇢", reopened: "↺" }[a.kind] || "!";
 }
 
 function clock(ms) {
@@ -18,6 +18,10 @@ function clock(ms) {
 function alertText(a) {
   const d = a.detail;
   if (a.kind === "fast_path") return `${tEnum("category", d.category)} · ${d.grid}`;
+  if (a.kind === "resolved") return "";
+  if (a.kind === "closed") return "";
+  if (a.kind === "merged") return `← ${d.merged_case}`;
+  if (a.kind === "reopened") return d.reason || "";
   if (a.kind === "escalated") return `→ ${tEnum("level", d.to_level)} ${d.jurisdiction} (${tEnum("deadline", d.missed)})`;
   const level = (code) => (code ? tEnum("response", code) : t("routine"));
   return `${level(d.from_level)} → ${level(d.to_level)}`;

@@ -1,0 +1,61 @@
+"""The query service's CAP 1.2 side: an Atom feed of the latest alerts and each alert as a CAP
+document (ops/cap.py builds them from the read model's alerts, ops/alerts.py).
+
+    GET /cap/alerts.atom               the latest alerts, newest first (the read model keeps 500)
+    GET /cap/alerts/{identifier}.xml   one alert; 404 once it has left the window
+"""
+
+from __future__ import annotations
+
+from aiohttp import web
+from shapely.geometry import MultiPolygon
+
+from incidentbus.kernel.grids import load_grid_layer
+from incidentbus.kernel.settings import BusSettings
+from incidentbus.ops.cap import CAP_MEDIA_TYPE, CapSource, document, feed, identifier
+from incidentbus.ops.readmodel import ReadModel
+
+ATOM_MEDIA_TYPE = "application/atom+xml"
+
+
+def cap_source(settings: BusSettings) -> CapSource:
+    """The sender and scope from the settings; grid polygons from the service's grid layer."""
+    layer = load_grid_layer(settings.grids_path)
+
+    def polygon(code: str) -> list[list[tuple[float, float]]]:
+        """Each part's outer ring (a MultiPolygon grid has several), (lat, lon); altitudes dropped."""
+        grid = layer.grid(code)
+        if grid is None:
+            return []
+        shape = grid.geometry
+        parts = list(shape.geoms) if isinstance(shape, MultiPolygon) else [shape]
+        return [[(c[1], c[0]) for c in part.exterior.coords] for part in parts]
+
+    return CapSource(settings.cap_sender, polygon, scope=settings.cap_scope)
+
+
+def add_cap(app: web.Application, settings: BusSettings, model: ReadModel) -> None:
+    source = cap_source(settings)
+    routes = web.RouteTableDef()
+
+    def link(request: web.Request, ident: str) -> str:
+        return str(request.url.with_path(f"/cap/alerts/{ident}.xml").with_query(None))
+
+    @routes.get("/cap/alerts.atom")
+    async def atom(request: web.Request) -> web.Response:
+        body = feed(model.alerts, source, str(request.url.with_query(None)), lambda i: link(request, i))
+        return web.Response(body=body, content_type=ATOM_MEDIA_TYPE, charset="utf-8")
+
+    @routes.get("/cap/alerts/{identifier}.xml")
+    async def one(request: web.Request) -> web.Response:
+        wanted = request.match_info["identifier"]
+        for alert in model.alerts:
+            if identifier(source, alert.event_id) == wanted:
+                return web.Response(
+                    body=document(alert, source), content_type=CAP_MEDIA_TYPE, charset="utf-8"
+                )
+        return web.json_response(
+            {"error": "not_found", "detail": "no such alert (or it has left the latest 500)"}, status=404
+        )
+
+    app.add_routes(routes)

