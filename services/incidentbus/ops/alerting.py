@@ -41,10 +41,18 @@ def add_cap(app: web.Application, settings: BusSettings, model: ReadModel) -> No
     def link(request: web.Request, ident: str) -> str:
         return str(request.url.with_path(f"/cap/alerts/{ident}.xml").with_query(None))
 
+    built: dict[tuple[int, str], bytes] = {}  # (newest alert's seq, feed address) -> the feed
+
     @routes.get("/cap/alerts.atom")
     async def atom(request: web.Request) -> web.Response:
-        body = feed(model.alerts, source, str(request.url.with_query(None)), lambda i: link(request, i))
-        return web.Response(body=body, content_type=ATOM_MEDIA_TYPE, charset="utf-8")
+        """Built once per new alert (500 alerts take ~170 ms on the loop that also follows Kafka),
+        then served as built to every consumer that polls until the next one."""
+        url = str(request.url.with_query(None))
+        key = (model.alerts[-1].seq if model.alerts else 0, url)
+        if key not in built:
+            built.clear()
+            built[key] = feed(model.alerts, source, url, lambda i: link(request, i))
+        return web.Response(body=built[key], content_type=ATOM_MEDIA_TYPE, charset="utf-8")
 
     @routes.get("/cap/alerts/{identifier}.xml")
     async def one(request: web.Request) -> web.Response:
