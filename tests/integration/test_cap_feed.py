@@ -48,19 +48,25 @@ def test_the_cap_feed_keeps_drills_drills(isolated: BusSettings) -> None:
     drill_ref, real_ref = f"P-{uuid.uuid4().hex[:8]}", f"P-{uuid.uuid4().hex[:8]}"
 
     async def run() -> dict[str, Any]:
-        port, seen = free_port(), dict[str, Any]()
-        async with Bus(isolated, RULES) as bus, serve(isolated, port):
-            drill = natives.report("police", drill_ref, "XG1", "310121-001-001-01", now()) | {"mode": "DRILL"}
-            await bus.send("police", drill)
-            await bus.send("police", natives.report("police", real_ref, "XG1", "310122-001-001-01", now()))
-            async with aiohttp.ClientSession(f"http://127.0.0.1:{port}") as http:
-                seen["drill"] = await alerts_of(http, drill_ref)
-                seen["real"] = await alerts_of(http, real_ref)
-                first = seen["drill"][0]["cap_id"]
-                async with http.get(f"/cap/alerts/{first}.xml") as one:
-                    seen["document"] = (one.status, one.content_type, await one.text())
-                async with http.get("/cap/alerts/nobody.nothing.xml") as missing:
-                    seen["missing"] = missing.status
+        seen = dict[str, Any]()
+        async with Bus(isolated, RULES) as bus:
+            port = free_port()  # after the bus's services have bound theirs
+            async with serve(isolated, port):
+                drill = natives.report("police", drill_ref, "XG1", "310121-001-001-01", now()) | {
+                    "mode": "DRILL"
+                }
+                await bus.send("police", drill)
+                await bus.send(
+                    "police", natives.report("police", real_ref, "XG1", "310122-001-001-01", now())
+                )
+                async with aiohttp.ClientSession(f"http://127.0.0.1:{port}") as http:
+                    seen["drill"] = await alerts_of(http, drill_ref)
+                    seen["real"] = await alerts_of(http, real_ref)
+                    first = seen["drill"][0]["cap_id"]
+                    async with http.get(f"/cap/alerts/{first}.xml") as one:
+                        seen["document"] = (one.status, one.content_type, await one.text())
+                    async with http.get("/cap/alerts/nobody.nothing.xml") as missing:
+                        seen["missing"] = missing.status
         return seen
 
     seen = asyncio.run(run())

@@ -97,51 +97,49 @@ async def audit(browser: Browser, port: int, case_id: str) -> list[str]:
 
 def test_dashboard_follows_the_bus_live(isolated: BusSettings) -> None:
     async def run() -> dict[str, Any]:
-        port, seen = free_port(), dict[str, Any]()
-        async with (
-            Bus(isolated, fast_rules()) as bus,
-            serve(isolated, port),
-            chromium() as browser,
-        ):
-            page = await browser.new_page(viewport={"width": 1600, "height": 1000})
-            errors = page_errors(page)
-            await page.goto(f"http://127.0.0.1:{port}/")
-            await expect(page.locator("#conn")).to_have_attribute("data-state", "live", timeout=WAIT_MS)
-            await page.evaluate(SEEN)
-            seen["live"] = await live_report(bus, page)
-            live_id = seen["live"]["case_id"]
-            grid = page.locator('#map path[data-grid="310121-001-001-01"]')
-            await expect(grid).not_to_have_attribute("data-open", "0", timeout=WAIT_MS)
-            seen["late"] = await overdue_case(bus, page)
-            late_grid = page.locator('#map path[data-grid="310122-001-001-01"]')
-            await expect(late_grid).not_to_have_attribute("data-late", "0", timeout=WAIT_MS)
-            await expect(page.locator("#alert-list li.escalated").first).to_be_visible(timeout=WAIT_MS)
-            await screenshot(page, "board")
-            seen["a11y"] = await audit(browser, port, live_id)
+        seen = dict[str, Any]()
+        async with Bus(isolated, fast_rules()) as bus:
+            port = free_port()  # after the bus's services have bound theirs
+            async with serve(isolated, port), chromium() as browser:
+                page = await browser.new_page(viewport={"width": 1600, "height": 1000})
+                errors = page_errors(page)
+                await page.goto(f"http://127.0.0.1:{port}/")
+                await expect(page.locator("#conn")).to_have_attribute("data-state", "live", timeout=WAIT_MS)
+                await page.evaluate(SEEN)
+                seen["live"] = await live_report(bus, page)
+                live_id = seen["live"]["case_id"]
+                grid = page.locator('#map path[data-grid="310121-001-001-01"]')
+                await expect(grid).not_to_have_attribute("data-open", "0", timeout=WAIT_MS)
+                seen["late"] = await overdue_case(bus, page)
+                late_grid = page.locator('#map path[data-grid="310122-001-001-01"]')
+                await expect(late_grid).not_to_have_attribute("data-late", "0", timeout=WAIT_MS)
+                await expect(page.locator("#alert-list li.escalated").first).to_be_visible(timeout=WAIT_MS)
+                await screenshot(page, "board")
+                seen["a11y"] = await audit(browser, port, live_id)
 
-            # the case view, opened from the keyboard: focus the case's button, press Enter
-            await row(page, live_id).locator("button").focus()
-            await page.keyboard.press("Enter")
-            view = page.locator("#case-view")
-            await expect(view).to_be_visible(timeout=WAIT_MS)
-            await expect(view.locator('li[data-event-type="case_opened"]')).to_be_visible(timeout=WAIT_MS)
-            await expect(view.locator("#cv-reports tbody tr").first).to_be_visible()
-            seen["reports"] = await view.locator("#cv-reports tbody tr").first.inner_text()
-            seen["view_text"] = await view.inner_text()
-            await screenshot(page, "case-view")
-            await page.keyboard.press("Escape")
-            await expect(view).to_be_hidden()
+                # the case view, opened from the keyboard: focus the case's button, press Enter
+                await row(page, live_id).locator("button").focus()
+                await page.keyboard.press("Enter")
+                view = page.locator("#case-view")
+                await expect(view).to_be_visible(timeout=WAIT_MS)
+                await expect(view.locator('li[data-event-type="case_opened"]')).to_be_visible(timeout=WAIT_MS)
+                await expect(view.locator("#cv-reports tbody tr").first).to_be_visible()
+                seen["reports"] = await view.locator("#cv-reports tbody tr").first.inner_text()
+                seen["view_text"] = await view.inner_text()
+                await screenshot(page, "case-view")
+                await page.keyboard.press("Escape")
+                await expect(view).to_be_hidden()
 
-            # filters: the late case's district only; then English labels
-            await page.select_option("#f-level", "district")
-            await page.select_option("#f-area", "310122")
-            await expect(row(page, seen["late"])).to_be_visible()
-            await expect(row(page, live_id)).to_have_count(0)
-            await page.click("#lang")
-            await expect(page.locator("#cases-h")).to_have_text("Cases")
-            seen["english_badge"] = await row(page, seen["late"]).locator(".badge.late").inner_text()
-            await screenshot(page, "filtered-english")
-            seen["errors"] = errors
+                # filters: the late case's district only; then English labels
+                await page.select_option("#f-level", "district")
+                await page.select_option("#f-area", "310122")
+                await expect(row(page, seen["late"])).to_be_visible()
+                await expect(row(page, live_id)).to_have_count(0)
+                await page.click("#lang")
+                await expect(page.locator("#cases-h")).to_have_text("Cases")
+                seen["english_badge"] = await row(page, seen["late"]).locator(".badge.late").inner_text()
+                await screenshot(page, "filtered-english")
+                seen["errors"] = errors
         return seen
 
     seen = asyncio.run(run())
