@@ -376,3 +376,8 @@ def test_a_task_deadline_before_the_verification_comes_first() -> None:
     _verification_asked(model, T0 + 30 * MIN)
     snap = snapshot(tasks=[("urban", SUPPORT, ASSIGNED, [(RESOLVE, T0 + 20 * MIN)])])
     assert (row_of(snap, model)["due"], row_of(snap, model)["due_kind"]) == (T0 + 20 * MIN, "RESOLVE")
+
+
+def test_an_enum_value_newer_than_this_build_is_shown_as_its_number() -> None:
+    assert row_of(snapshot(category=99, response=0))["category"] == "99"  # proto3 enums are open
+    assert row_of(snapshot(response=0))["response"] == ""

@@ -18,17 +18,13 @@ from collections import deque
 from dataclasses import dataclass, field
 from typing import Any
 
+from incidentbus.correlator.domain.names import label
 from incidentbus.v1 import case_events_pb2, common_pb2
 
 ALERTS_KEPT = 500
 RAISING = ("fast_path", "escalated", "level_changed", "merged", "reopened")
 REFERENCES_KEPT = 10  # a chain's first alert and its latest ones: an Update need not list a whole day
 ENDING = ("resolved", "closed")
-
-
-def _name(enum: Any, value: int, prefix: str) -> str:
-    """An enum value without its prefix; '' for the zero value (UNSPECIFIED)."""
-    return str(enum.Name(value)).removeprefix(prefix) if value else ""
 
 
 @dataclass(frozen=True)
@@ -69,7 +65,7 @@ class AlertLog:
 
     def _status(self, event: case_events_pb2.CaseEvent) -> str:
         """The case's status: a drill once any of its events says so (the read model's rule)."""
-        given = _name(common_pb2.EventStatus, event.envelope.status, "EVENT_STATUS_")
+        given = label(common_pb2.EventStatus, event.envelope.status, "EVENT_STATUS_")
         known = self.statuses.get(event.case_id)
         if given in ("EXERCISE", "TEST") or (given and known is None):
             self.statuses[event.case_id] = given
@@ -104,10 +100,10 @@ class AlertLog:
 
     def _on_case_opened(self, event: case_events_pb2.CaseEvent, body: Any) -> None:
         self.facts[event.case_id] = {
-            "category": _name(common_pb2.Category, body.category, "CATEGORY_"),
+            "category": label(common_pb2.Category, body.category, "CATEGORY_"),
             "incident_type": body.incident_type,
-            "severity": _name(common_pb2.Severity, body.severity, "SEVERITY_"),
-            "response": _name(common_pb2.ResponseLevel, body.response_level, "RESPONSE_LEVEL_"),
+            "severity": label(common_pb2.Severity, body.severity, "SEVERITY_"),
+            "response": label(common_pb2.ResponseLevel, body.response_level, "RESPONSE_LEVEL_"),
         } | _place(body.location)
         first = body.first_report
         self.first_reports[event.case_id] = (first.source_agency, first.source_ref)
@@ -126,9 +122,9 @@ class AlertLog:
         if facts is None or corrected != self.first_reports.get(event.case_id):
             return
         if body.category:
-            facts["category"] = _name(common_pb2.Category, body.category, "CATEGORY_")
+            facts["category"] = label(common_pb2.Category, body.category, "CATEGORY_")
         facts["incident_type"] = body.incident_type or facts["incident_type"]
-        facts["severity"] = _name(common_pb2.Severity, body.severity, "SEVERITY_") or facts["severity"]
+        facts["severity"] = label(common_pb2.Severity, body.severity, "SEVERITY_") or facts["severity"]
         if body.location.grid_code:
             facts |= _place(body.location)
 
@@ -136,16 +132,16 @@ class AlertLog:
         self._raise(
             event,
             "escalated",
-            to_level=_name(common_pb2.JurisdictionLevel, body.to_level, "JURISDICTION_LEVEL_"),
-            missed=_name(common_pb2.DeadlineKind, body.missed, "DEADLINE_KIND_"),
+            to_level=label(common_pb2.JurisdictionLevel, body.to_level, "JURISDICTION_LEVEL_"),
+            missed=label(common_pb2.DeadlineKind, body.missed, "DEADLINE_KIND_"),
             jurisdiction=body.jurisdiction_code,
         )
 
     def _on_response_level_changed(self, event: case_events_pb2.CaseEvent, body: Any) -> None:
-        to_level = _name(common_pb2.ResponseLevel, body.to_level, "RESPONSE_LEVEL_")
+        to_level = label(common_pb2.ResponseLevel, body.to_level, "RESPONSE_LEVEL_")
         if event.case_id in self.facts:
             self.facts[event.case_id]["response"] = to_level
-        from_level = _name(common_pb2.ResponseLevel, body.from_level, "RESPONSE_LEVEL_")
+        from_level = label(common_pb2.ResponseLevel, body.from_level, "RESPONSE_LEVEL_")
         self._raise(event, "level_changed", from_level=from_level, to_level=to_level)
 
     def _on_case_resolved(self, event: case_events_pb2.CaseEvent, _body: Any) -> None:
@@ -167,7 +163,7 @@ class AlertLog:
             self.statuses.setdefault(survivor, self.statuses.get(event.case_id, "ACTUAL"))
             self._raise(event, "merged", case_id=survivor, merged_case=event.case_id)
             return
-        reason = _name(case_events_pb2.ClosureReason, body.reason, "CLOSURE_REASON_")
+        reason = label(case_events_pb2.ClosureReason, body.reason, "CLOSURE_REASON_")
         self._raise(event, "closed", reason=reason)
 
 

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import asyncio
 import json
-import time
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
@@ -27,7 +26,7 @@ from incidentbus.kernel.records import RawRecord
 from incidentbus.kernel.settings import BusSettings
 from incidentbus.ops.alerting import add_cap
 from incidentbus.ops.dashboard.access import access_middleware, required_token
-from incidentbus.ops.dashboard.web import Hub, add_dashboard, publish_changes, security_headers
+from incidentbus.ops.dashboard.web import Hub, add_dashboard, now_ms, publish_changes, security_headers
 from incidentbus.ops.figures import broker_figures, from_model, prometheus_text
 from incidentbus.ops.openapi import OPENAPI
 from incidentbus.ops.readmodel import ReadModel
@@ -85,10 +84,6 @@ async def follow(settings: BusSettings, model: ReadModel, ready: asyncio.Event) 
         await consumer.stop()
 
 
-def _now_ms() -> int:
-    return int(time.time() * 1000)
-
-
 async def _caught_up(consumer: AIOKafkaConsumer, backlog: dict[TopicPartition, int]) -> bool:
     positions = [await consumer.position(tp) for tp in backlog]
     return all(p >= end for p, end in zip(positions, backlog.values(), strict=True))
@@ -113,7 +108,7 @@ def build_web(settings: BusSettings, model: ReadModel, hub: Hub | None = None) -
 
     @routes.get("/cases/overdue")
     async def overdue(request: web.Request) -> web.Response:
-        return web.json_response({"cases": model.overdue(_now_ms(), include_drills(request))})
+        return web.json_response({"cases": model.overdue(now_ms(), include_drills(request))})
 
     @routes.get("/cases/{case_id}")
     async def one_case(request: web.Request) -> web.Response:
@@ -136,7 +131,7 @@ def build_web(settings: BusSettings, model: ReadModel, hub: Hub | None = None) -
 
     @routes.get("/stats/agencies")
     async def agencies(request: web.Request) -> web.Response:
-        return web.json_response(model.agency_stats(_now_ms(), include_drills(request)))
+        return web.json_response(model.agency_stats(now_ms(), include_drills(request)))
 
     @routes.get("/stats/grids")
     async def grids(request: web.Request) -> web.Response:

@@ -15,6 +15,17 @@ def short(enum: Any, value: int, prefix: str) -> str:
     return str(enum.Name(value)).removeprefix(prefix)
 
 
+def label(enum: Any, value: int, prefix: str) -> str:
+    """For reading tools: `short`, but '' for the zero value (UNSPECIFIED) and the number as text
+    for a value newer than this build (proto3 enums are open; a reader must not crash on one)."""
+    if not value:
+        return ""
+    try:
+        return short(enum, value, prefix)
+    except ValueError:
+        return str(value)
+
+
 @cache
 def value(enum: Any, name: str, prefix: str) -> Any:
     return enum.Value(prefix + name)

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from incidentbus.correlator.domain.names import label
 from incidentbus.ops.alerts import Alert
 from incidentbus.ops.readmodel import OPEN, ReadModel
 from incidentbus.ops.trace import source_reports, timeline
@@ -35,21 +36,15 @@ TASK_DONE = frozenset(
 CLOSED_SHOWN_MS = 24 * 3600 * 1000  # closed and merged cases stay on the board for a day (bus time)
 
 
-def _names(enum: Any, prefix: str) -> dict[int, str]:
-    """An enum's values by number without their prefix, '' for the zero value (a lookup per field
-    of 10,000 rows: a dict, not enum.Name)."""
-    return {value: "" if value == 0 else name.removeprefix(prefix) for name, value in enum.items()}
+STATUS = (case_events_pb2.CaseStatus, "CASE_STATUS_")
+CATEGORY = (common_pb2.Category, "CATEGORY_")
+DEADLINE = (common_pb2.DeadlineKind, "DEADLINE_KIND_")
+LEVEL = (common_pb2.JurisdictionLevel, "JURISDICTION_LEVEL_")
+RESPONSE = (common_pb2.ResponseLevel, "RESPONSE_LEVEL_")
 
 
-STATUS = _names(case_events_pb2.CaseStatus, "CASE_STATUS_")
-CATEGORY = _names(common_pb2.Category, "CATEGORY_")
-DEADLINE = _names(common_pb2.DeadlineKind, "DEADLINE_KIND_")
-LEVEL = _names(common_pb2.JurisdictionLevel, "JURISDICTION_LEVEL_")
-RESPONSE = _names(common_pb2.ResponseLevel, "RESPONSE_LEVEL_")
-
-
-def _name(names: dict[int, str], value: int) -> str:
-    return names.get(value, str(value))  # a number newer than this build is shown as a number
+def _name(enum: tuple[Any, str], value: int) -> str:
+    return label(enum[0], value, enum[1])
 
 
 def next_deadline(
