@@ -14,6 +14,7 @@ def test_sensitive_fields_are_found_from_the_schema_options() -> None:
         "incident_reported.reporter.name",
         "incident_reported.reporter.phone",
         "incident_reported.reporter.id_number",
+        "incident_reported.reporter.email",
     }
 
 

@@ -170,6 +170,14 @@ class ReplyKind(Enum):
     ASSISTANCE = "assistance"
 
 
+class Outcome(Enum):
+    """What a verification answer (回访) means, whatever the native result code (table
+    `verification`)."""
+
+    VERIFIED = "verified"
+    DISPUTED = "disputed"
+
+
 @dataclass(frozen=True)
 class TaskReply:
     """An agency's reply to a task, in canonical terms, before it becomes a body."""

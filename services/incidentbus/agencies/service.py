@@ -22,6 +22,7 @@ from faust.web import Request, Response, View
 
 from incidentbus.agencies.base import AgencyAdapter
 from incidentbus.agencies.pipeline import dispatch_topic, inbox_topic, intake, outbox
+from incidentbus.agencies.registry import load_gateway
 from incidentbus.kernel.batches import BatchStats
 from incidentbus.kernel.codec import Decoded
 from incidentbus.kernel.deadletter import dead_letter_record
@@ -200,7 +201,7 @@ class AgencyService:
         return status, {"status": "rejected", "error": outcome.reason, "detail": outcome.letter.detail}
 
 
-async def _read_limited(request: Any, limit: int) -> tuple[bytes, bool]:
+async def read_limited(request: Any, limit: int) -> tuple[bytes, bool]:
     """Read at most `limit` bytes of the body; say whether more was sent."""
     chunks: list[bytes] = []
     size = 0
@@ -219,7 +220,7 @@ def _intake_view(service: AgencyService) -> type[View]:
 
         async def post(self, request: Request) -> Response:
             try:
-                body, truncated = await _read_limited(request, service.settings.max_message_bytes)
+                body, truncated = await read_limited(request, service.settings.max_message_bytes)
                 status, answer = await service.on_http(body, truncated)
             except Exception:  # never a stack trace to the caller; the log has it
                 service.log.exception("http intake failed")
@@ -282,4 +283,7 @@ def build_app(
     )
     app.page("/v1/intake")(_intake_view(service))
     app.page("/health")(_health_view(service))
+    gateway = load_gateway(adapter.name)
+    if gateway is not None:
+        gateway(app, service)
     return app

@@ -7,13 +7,13 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from incidentbus.agencies.registry import AGENCIES, load_adapter
+from incidentbus.agencies.registry import AGENCIES, ALIASES, load_adapter
 from incidentbus.kernel.settings import BusSettings
 
 if TYPE_CHECKING:
     import faust
 
-SERVICES = [*AGENCIES, "correlator"]
+SERVICES = [*AGENCIES, *ALIASES, "correlator"]
 CORRELATOR_PORT = 6100
 
 
@@ -42,7 +42,7 @@ def run(
     if service == "correlator":
         app = _correlator(settings, rules, web_port or CORRELATOR_PORT, store, (time_scale, tick_seconds))
     else:
-        app = _agency(settings, service, web_port, store)
+        app = _agency(settings, ALIASES.get(service, service), web_port, store)
     Worker(app, loglevel=loglevel).execute_from_commandline()
 
 
@@ -56,7 +56,7 @@ def _agency(settings: BusSettings, name: str, web_port: int, store: str) -> faus
         raise typer.BadParameter(f"{exc}; or correlator") from exc
     try:
         return build_app(adapter, settings, web_port=web_port or AGENCIES[name].web_port, store=store)
-    except KeyringError as exc:  # personal data is never handled without usable keys
+    except (KeyringError, ValueError) as exc:  # no personal data without usable keys; bad API keys
         typer.echo(f"{name}: refusing to start: {exc}", err=True)
         raise typer.Exit(2) from exc
 

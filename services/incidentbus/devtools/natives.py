@@ -138,6 +138,15 @@ def report(agency: str, ref: str, kind: str, grid: str, at: datetime, **extra: A
             "created": when,
             "description": extra.pop("description", ""),
         }
+    elif agency == "citizen":  # an Open311 request as the gateway writes it; a grid goes in address_id
+        base = {
+            "msg_type": "service_request",
+            "service_request_id": ref,
+            "service_code": kind,
+            "requested_datetime": when,
+            "address_id": grid,
+            "description": extra.pop("description", ""),
+        }
     else:
         base = {
             "report_kind": "patrol",

@@ -143,6 +143,11 @@ class BusSettings(BaseSettings):
     # would need CAP `addresses`, which the bus does not keep).
     cap_sender: str = Field(default="incidentbus.local", pattern=r"^[A-Za-z0-9._@:-]+$")
     cap_scope: Literal["Public", "Restricted"] = "Restricted"
+    # The Open311 gateway's front ends (gateways/open311/requests.py ApiKeys): JSON {"<api_key>":
+    # {"client": "<name>", "event_status": "actual" | "exercise" | "test"}}. A training front end
+    # gets an exercise key: its requests are drills from end to end. Production requires keys;
+    # without any, development lets every poster in as an actual client.
+    open311_keys: SecretStr | None = None
 
     @model_validator(mode="after")
     def _refusals(self) -> Self:

@@ -18,6 +18,7 @@ from datetime import UTC, datetime
 from xml.etree import ElementTree as ET
 
 from incidentbus.ops.alerts import ENDING, Alert
+from incidentbus.ops.text import xml_text
 
 CAP_NS = "urn:oasis:names:tc:emergency:cap:1.2"
 ATOM_NS = "http://www.w3.org/2005/Atom"
@@ -53,9 +54,6 @@ HEADLINE = {
     "merged": "another case merged into this one",
     "reopened": "reopened",
 }
-# Characters XML 1.0 does not allow in text (C0 controls but tab, CR, LF; U+FFFE, U+FFFF); one in
-# a single alert would make the whole feed unreadable.
-NOT_XML = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")
 UNSAFE_ID = re.compile(r"[^A-Za-z0-9._:@-]")
 Ring = list[tuple[float, float]]
 
@@ -106,7 +104,7 @@ def severity(alert: Alert) -> str:
 
 def _sub(parent: ET.Element, tag: str, text: str, ns: str = CAP_NS) -> ET.Element:
     element = ET.SubElement(parent, f"{{{ns}}}{tag}")
-    element.text = NOT_XML.sub("\ufffd", text)
+    element.text = xml_text(text)
     return element
 
 

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import json
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 
 from aiohttp import web
@@ -57,9 +57,22 @@ def fold(model: ReadModel, record: RawRecord, logical_topic: str) -> None:
         log.warning("skipped record", reason=exc.reason, topic=record.topic, offset=record.offset)
 
 
-async def follow(settings: BusSettings, model: ReadModel, ready: asyncio.Event) -> None:
-    """Keep the model current; `ready` is set once the backlog present at start is folded in."""
-    names = {settings.topic(t): t for t in sources(load_catalog(settings.catalog_path))}
+Fold = Callable[[RawRecord, str], None]  # a record and its topic's catalog name
+
+
+async def follow(
+    settings: BusSettings,
+    model: ReadModel,
+    ready: asyncio.Event,
+    topics: tuple[str, ...] = (),
+    fold_record: Fold | None = None,
+) -> None:
+    """Keep the model current; `ready` is set once the backlog present at start is folded in.
+
+    `topics` (catalog names; default the query service's `sources`) are read from the beginning
+    without a consumer group, each record handed to `fold_record` (default `fold` into `model`)."""
+    names = {settings.topic(t): t for t in topics or sources(load_catalog(settings.catalog_path))}
+    fold_into = fold_record or (lambda record, name: fold(model, record, name))
     consumer = AIOKafkaConsumer(
         **settings.kafka_client_options(),
         group_id=None,
@@ -77,7 +90,7 @@ async def follow(settings: BusSettings, model: ReadModel, ready: asyncio.Event) 
         while True:
             for tp, messages in (await consumer.getmany(timeout_ms=500)).items():
                 for message in messages:
-                    fold(model, raw_record(message), names[tp.topic])
+                    fold_into(raw_record(message), names[tp.topic])
             if not ready.is_set() and await _caught_up(consumer, backlog):
                 ready.set()
     finally:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from datetime import UTC, date, datetime
 
 from google.protobuf.timestamp_pb2 import Timestamp
@@ -59,3 +60,13 @@ def shorten(text: str, width: int = 60) -> str:
     """One line of at most `width` characters, for table cells; the full text stays in --json."""
     line = " ".join(text.split())
     return line if len(line) <= width else line[: width - 1] + "…"
+
+
+# Characters XML 1.0 does not allow in text (C0 controls but tab, CR, LF; U+FFFE, U+FFFF); one in
+# a single field would make a whole feed or answer unreadable.
+NOT_XML = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")
+
+
+def xml_text(text: str) -> str:
+    """Text an XML 1.0 document can hold: each character XML forbids becomes U+FFFD."""
+    return NOT_XML.sub("\ufffd", text)

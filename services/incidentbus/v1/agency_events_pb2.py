@@ -26,7 +26,7 @@ from incidentbus.v1 import common_pb2 as incidentbus_dot_v1_dot_common__pb2
 from incidentbus.v1 import options_pb2 as incidentbus_dot_v1_dot_options__pb2
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\"incidentbus/v1/agency_events.proto\x12\x0eincidentbus.v1\x1a\x1bincidentbus/v1/common.proto\x1a\x1cincidentbus/v1/options.proto\"Z\n\x08Reporter\x12\x12\n\x04name\x18\x01 \x01(\tB\x04\xa8\xbb\x18\x01\x12\x13\n\x05phone\x18\x02 \x01(\tB\x04\xa8\xbb\x18\x01\x12\x17\n\tid_number\x18\x03 \x01(\tB\x04\xa8\xbb\x18\x01\x12\x0c\n\x04role\x18\x04 \x01(\t\"\x9c\x04\n\x10IncidentReported\x12*\n\x08\x63\x61tegory\x18\x01 \x01(\x0e\x32\x18.incidentbus.v1.Category\x12\x15\n\rincident_type\x18\x02 \x01(\t\x12*\n\x08severity\x18\x03 \x01(\x0e\x32\x18.incidentbus.v1.Severity\x12*\n\x08location\x18\x04 \x01(\x0b\x32\x18.incidentbus.v1.Location\x12\x13\n\x0b\x64\x65scription\x18\x05 \x01(\t\x12*\n\x08reporter\x18\x06 \x01(\x0b\x32\x18.incidentbus.v1.Reporter\x12\x12\n\ncasualties\x18\x07 \x01(\r\x12\x15\n\rpatient_count\x18\x08 \x01(\r\x12\x12\n\nmedia_refs\x18\t \x03(\t\x12\x10\n\x08\x63\x61se_ref\x18\n \x01(\t\x12\x10\n\x08task_ref\x18\x0b \x01(\t\x12G\n\x0cnative_codes\x18\x0c \x03(\x0b\x32\x31.incidentbus.v1.IncidentReported.NativeCodesEntry\x12\x36\n\x0frequested_level\x18\r \x01(\x0e\x32\x1d.incidentbus.v1.ResponseLevel\x12\x14\n\x0cintake_notes\x18\x0e \x03(\t\x1a\x32\n\x10NativeCodesEntry\x12\x0b\n\x03key\x18\x01 \x01(\t\x12\r\n\x05value\x18\x02 \x01(\t:\x02\x38\x01\"M\n\x10TaskAcknowledged\x12\x0f\n\x07task_id\x18\x01 \x01(\t\x12\x0f\n\x07\x63\x61se_id\x18\x02 \x01(\t\x12\x17\n\x0f\x61\x63knowledged_by\x18\x03 \x01(\t\"\x8e\x01\n\x0cTaskDeclined\x12\x0f\n\x07task_id\x18\x01 \x01(\t\x12\x0f\n\x07\x63\x61se_id\x18\x02 \x01(\t\x12-\n\x06reason\x18\x03 \x01(\x0e\x32\x1d.incidentbus.v1.DeclineReason\x12\x13\n\x0breason_text\x18\x04 \x01(\t\x12\x18\n\x10suggested_agency\x18\x05 \x01(\t\"X\n\x0eUnitDispatched\x12\x0f\n\x07task_id\x18\x01 \x01(\t\x12\x0f\n\x07\x63\x61se_id\x18\x02 \x01(\t\x12\x0f\n\x07unit_id\x18\x03 \x01(\t\x12\x13\n\x0b\x65ta_seconds\x18\x04 \x01(\r\"@\n\x0bUnitArrived\x12\x0f\n\x07task_id\x18\x01 \x01(\t\x12\x0f\n\x07\x63\x61se_id\x18\x02 \x01(\t\x12\x0f\n\x07unit_id\x18\x03 \x01(\t\"?\n\rProgressNoted\x12\x0f\n\x07task_id\x18\x01 \x01(\t\x12\x0f\n\x07\x63\x61se_id\x18\x02 \x01(\t\x12\x0c\n\x04note\x18\x03 \x01(\t\"t\n\rTaskCompleted\x12\x0f\n\x07task_id\x18\x01 \x01(\t\x12\x0f\n\x07\x63\x61se_id\x18\x02 \x01(\t\x12\x30\n\x0b\x64isposition\x18\x03 \x01(\x0e\x32\x1b.incidentbus.v1.Disposition\x12\x0f\n\x07summary\x18\x04 \x01(\t\"x\n\x13\x41ssistanceRequested\x12\x0f\n\x07task_id\x18\x01 \x01(\t\x12\x0f\n\x07\x63\x61se_id\x18\x02 \x01(\t\x12\x18\n\x10requested_agency\x18\x03 \x01(\t\x12\x15\n\rincident_type\x18\x04 \x01(\t\x12\x0e\n\x06reason\x18\x05 \x01(\t\"z\n\x12ResolutionVerified\x12\x0f\n\x07\x63\x61se_id\x18\x01 \x01(\t\x12\x17\n\x0fverification_id\x18\x02 \x01(\t\x12\x13\n\x0bverified_by\x18\x03 \x01(\t\x12\x0f\n\x07\x63omment\x18\x04 \x01(\t\x12\x14\n\x0csatisfaction\x18\x05 \x01(\r\"c\n\x12ResolutionDisputed\x12\x0f\n\x07\x63\x61se_id\x18\x01 \x01(\t\x12\x17\n\x0fverification_id\x18\x02 \x01(\t\x12\x13\n\x0b\x64isputed_by\x18\x03 \x01(\t\x12\x0e\n\x06reason\x18\x04 \x01(\t\" \n\x0b\x43lockTicked\x12\x11\n\tpartition\x18\x01 \x01(\x05\"\\\n\tSplitCase\x12\x0f\n\x07\x63\x61se_id\x18\x01 \x01(\t\x12\x18\n\x10report_event_ids\x18\x02 \x03(\t\x12\x0e\n\x06reason\x18\x03 \x01(\t\x12\x14\n\x0crequested_by\x18\x04 \x01(\t\"\x89\x06\n\x0b\x41gencyEvent\x12*\n\x08\x65nvelope\x18\x01 \x01(\x0b\x32\x18.incidentbus.v1.Envelope\x12=\n\x11incident_reported\x18\n \x01(\x0b\x32 .incidentbus.v1.IncidentReportedH\x00\x12=\n\x11task_acknowledged\x18\x0b \x01(\x0b\x32 .incidentbus.v1.TaskAcknowledgedH\x00\x12\x35\n\rtask_declined\x18\x0c \x01(\x0b\x32\x1c.incidentbus.v1.TaskDeclinedH\x00\x12\x39\n\x0funit_dispatched\x18\r \x01(\x0b\x32\x1e.incidentbus.v1.UnitDispatchedH\x00\x12\x33\n\x0cunit_arrived\x18\x0e \x01(\x0b\x32\x1b.incidentbus.v1.UnitArrivedH\x00\x12\x37\n\x0eprogress_noted\x18\x0f \x01(\x0b\x32\x1d.incidentbus.v1.ProgressNotedH\x00\x12\x37\n\x0etask_completed\x18\x10 \x01(\x0b\x32\x1d.incidentbus.v1.TaskCompletedH\x00\x12\x43\n\x14\x61ssistance_requested\x18\x11 \x01(\x0b\x32#.incidentbus.v1.AssistanceRequestedH\x00\x12\x41\n\x13resolution_verified\x18\x12 \x01(\x0b\x32\".incidentbus.v1.ResolutionVerifiedH\x00\x12\x41\n\x13resolution_disputed\x18\x13 \x01(\x0b\x32\".incidentbus.v1.ResolutionDisputedH\x00\x12\x33\n\x0c\x63lock_ticked\x18\x1e \x01(\x0b\x32\x1b.incidentbus.v1.ClockTickedH\x00\x12/\n\nsplit_case\x18\x1f \x01(\x0b\x32\x19.incidentbus.v1.SplitCaseH\x00\x42\x06\n\x04\x62ody*\xdb\x01\n\rDeclineReason\x12\x1e\n\x1a\x44\x45\x43LINE_REASON_UNSPECIFIED\x10\x00\x12\'\n#DECLINE_REASON_NOT_OUR_JURISDICTION\x10\x01\x12)\n%DECLINE_REASON_NOT_OUR_RESPONSIBILITY\x10\x02\x12\x1e\n\x1a\x44\x45\x43LINE_REASON_NO_CAPACITY\x10\x03\x12\x1c\n\x18\x44\x45\x43LINE_REASON_DUPLICATE\x10\x04\x12\x18\n\x14\x44\x45\x43LINE_REASON_OTHER\x10\x05*\xb6\x01\n\x0b\x44isposition\x12\x1b\n\x17\x44ISPOSITION_UNSPECIFIED\x10\x00\x12\x18\n\x14\x44ISPOSITION_RESOLVED\x10\x01\x12 \n\x1c\x44ISPOSITION_NO_ACTION_NEEDED\x10\x02\x12\x18\n\x14\x44ISPOSITION_REFERRED\x10\x03\x12\x19\n\x15\x44ISPOSITION_UNFOUNDED\x10\x04\x12\x19\n\x15\x44ISPOSITION_DUPLICATE\x10\x05\x62\x06proto3')
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\"incidentbus/v1/agency_events.proto\x12\x0eincidentbus.v1\x1a\x1bincidentbus/v1/common.proto\x1a\x1cincidentbus/v1/options.proto\"\x84\x01\n\x08Reporter\x12\x12\n\x04name\x18\x01 \x01(\tB\x04\xa8\xbb\x18\x01\x12\x13\n\x05phone\x18\x02 \x01(\tB\x04\xa8\xbb\x18\x01\x12\x17\n\tid_number\x18\x03 \x01(\tB\x04\xa8\xbb\x18\x01\x12\x0c\n\x04role\x18\x04 \x01(\t\x12\x13\n\x05\x65mail\x18\x05 \x01(\tB\x04\xa8\xbb\x18\x01\x12\x13\n\x0b\x63ontactable\x18\x06 \x01(\x08\"\x9c\x04\n\x10IncidentReported\x12*\n\x08\x63\x61tegory\x18\x01 \x01(\x0e\x32\x18.incidentbus.v1.Category\x12\x15\n\rincident_type\x18\x02 \x01(\t\x12*\n\x08severity\x18\x03 \x01(\x0e\x32\x18.incidentbus.v1.Severity\x12*\n\x08location\x18\x04 \x01(\x0b\x32\x18.incidentbus.v1.Location\x12\x13\n\x0b\x64\x65scription\x18\x05 \x01(\t\x12*\n\x08reporter\x18\x06 \x01(\x0b\x32\x18.incidentbus.v1.Reporter\x12\x12\n\ncasualties\x18\x07 \x01(\r\x12\x15\n\rpatient_count\x18\x08 \x01(\r\x12\x12\n\nmedia_refs\x18\t \x03(\t\x12\x10\n\x08\x63\x61se_ref\x18\n \x01(\t\x12\x10\n\x08task_ref\x18\x0b \x01(\t\x12G\n\x0cnative_codes\x18\x0c \x03(\x0b\x32\x31.incidentbus.v1.IncidentReported.NativeCodesEntry\x12\x36\n\x0frequested_level\x18\r \x01(\x0e\x32\x1d.incidentbus.v1.ResponseLevel\x12\x14\n\x0cintake_notes\x18\x0e \x03(\t\x1a\x32\n\x10NativeCodesEntry\x12\x0b\n\x03key\x18\x01 \x01(\t\x12\r\n\x05value\x18\x02 \x01(\t:\x02\x38\x01\"M\n\x10TaskAcknowledged\x12\x0f\n\x07task_id\x18\x01 \x01(\t\x12\x0f\n\x07\x63\x61se_id\x18\x02 \x01(\t\x12\x17\n\x0f\x61\x63knowledged_by\x18\x03 \x01(\t\"\x8e\x01\n\x0cTaskDeclined\x12\x0f\n\x07task_id\x18\x01 \x01(\t\x12\x0f\n\x07\x63\x61se_id\x18\x02 \x01(\t\x12-\n\x06reason\x18\x03 \x01(\x0e\x32\x1d.incidentbus.v1.DeclineReason\x12\x13\n\x0breason_text\x18\x04 \x01(\t\x12\x18\n\x10suggested_agency\x18\x05 \x01(\t\"X\n\x0eUnitDispatched\x12\x0f\n\x07task_id\x18\x01 \x01(\t\x12\x0f\n\x07\x63\x61se_id\x18\x02 \x01(\t\x12\x0f\n\x07unit_id\x18\x03 \x01(\t\x12\x13\n\x0b\x65ta_seconds\x18\x04 \x01(\r\"@\n\x0bUnitArrived\x12\x0f\n\x07task_id\x18\x01 \x01(\t\x12\x0f\n\x07\x63\x61se_id\x18\x02 \x01(\t\x12\x0f\n\x07unit_id\x18\x03 \x01(\t\"?\n\rProgressNoted\x12\x0f\n\x07task_id\x18\x01 \x01(\t\x12\x0f\n\x07\x63\x61se_id\x18\x02 \x01(\t\x12\x0c\n\x04note\x18\x03 \x01(\t\"t\n\rTaskCompleted\x12\x0f\n\x07task_id\x18\x01 \x01(\t\x12\x0f\n\x07\x63\x61se_id\x18\x02 \x01(\t\x12\x30\n\x0b\x64isposition\x18\x03 \x01(\x0e\x32\x1b.incidentbus.v1.Disposition\x12\x0f\n\x07summary\x18\x04 \x01(\t\"x\n\x13\x41ssistanceRequested\x12\x0f\n\x07task_id\x18\x01 \x01(\t\x12\x0f\n\x07\x63\x61se_id\x18\x02 \x01(\t\x12\x18\n\x10requested_agency\x18\x03 \x01(\t\x12\x15\n\rincident_type\x18\x04 \x01(\t\x12\x0e\n\x06reason\x18\x05 \x01(\t\"z\n\x12ResolutionVerified\x12\x0f\n\x07\x63\x61se_id\x18\x01 \x01(\t\x12\x17\n\x0fverification_id\x18\x02 \x01(\t\x12\x13\n\x0bverified_by\x18\x03 \x01(\t\x12\x0f\n\x07\x63omment\x18\x04 \x01(\t\x12\x14\n\x0csatisfaction\x18\x05 \x01(\r\"c\n\x12ResolutionDisputed\x12\x0f\n\x07\x63\x61se_id\x18\x01 \x01(\t\x12\x17\n\x0fverification_id\x18\x02 \x01(\t\x12\x13\n\x0b\x64isputed_by\x18\x03 \x01(\t\x12\x0e\n\x06reason\x18\x04 \x01(\t\" \n\x0b\x43lockTicked\x12\x11\n\tpartition\x18\x01 \x01(\x05\"\\\n\tSplitCase\x12\x0f\n\x07\x63\x61se_id\x18\x01 \x01(\t\x12\x18\n\x10report_event_ids\x18\x02 \x03(\t\x12\x0e\n\x06reason\x18\x03 \x01(\t\x12\x14\n\x0crequested_by\x18\x04 \x01(\t\"\x89\x06\n\x0b\x41gencyEvent\x12*\n\x08\x65nvelope\x18\x01 \x01(\x0b\x32\x18.incidentbus.v1.Envelope\x12=\n\x11incident_reported\x18\n \x01(\x0b\x32 .incidentbus.v1.IncidentReportedH\x00\x12=\n\x11task_acknowledged\x18\x0b \x01(\x0b\x32 .incidentbus.v1.TaskAcknowledgedH\x00\x12\x35\n\rtask_declined\x18\x0c \x01(\x0b\x32\x1c.incidentbus.v1.TaskDeclinedH\x00\x12\x39\n\x0funit_dispatched\x18\r \x01(\x0b\x32\x1e.incidentbus.v1.UnitDispatchedH\x00\x12\x33\n\x0cunit_arrived\x18\x0e \x01(\x0b\x32\x1b.incidentbus.v1.UnitArrivedH\x00\x12\x37\n\x0eprogress_noted\x18\x0f \x01(\x0b\x32\x1d.incidentbus.v1.ProgressNotedH\x00\x12\x37\n\x0etask_completed\x18\x10 \x01(\x0b\x32\x1d.incidentbus.v1.TaskCompletedH\x00\x12\x43\n\x14\x61ssistance_requested\x18\x11 \x01(\x0b\x32#.incidentbus.v1.AssistanceRequestedH\x00\x12\x41\n\x13resolution_verified\x18\x12 \x01(\x0b\x32\".incidentbus.v1.ResolutionVerifiedH\x00\x12\x41\n\x13resolution_disputed\x18\x13 \x01(\x0b\x32\".incidentbus.v1.ResolutionDisputedH\x00\x12\x33\n\x0c\x63lock_ticked\x18\x1e \x01(\x0b\x32\x1b.incidentbus.v1.ClockTickedH\x00\x12/\n\nsplit_case\x18\x1f \x01(\x0b\x32\x19.incidentbus.v1.SplitCaseH\x00\x42\x06\n\x04\x62ody*\xdb\x01\n\rDeclineReason\x12\x1e\n\x1a\x44\x45\x43LINE_REASON_UNSPECIFIED\x10\x00\x12\'\n#DECLINE_REASON_NOT_OUR_JURISDICTION\x10\x01\x12)\n%DECLINE_REASON_NOT_OUR_RESPONSIBILITY\x10\x02\x12\x1e\n\x1a\x44\x45\x43LINE_REASON_NO_CAPACITY\x10\x03\x12\x1c\n\x18\x44\x45\x43LINE_REASON_DUPLICATE\x10\x04\x12\x18\n\x14\x44\x45\x43LINE_REASON_OTHER\x10\x05*\xb6\x01\n\x0b\x44isposition\x12\x1b\n\x17\x44ISPOSITION_UNSPECIFIED\x10\x00\x12\x18\n\x14\x44ISPOSITION_RESOLVED\x10\x01\x12 \n\x1c\x44ISPOSITION_NO_ACTION_NEEDED\x10\x02\x12\x18\n\x14\x44ISPOSITION_REFERRED\x10\x03\x12\x19\n\x15\x44ISPOSITION_UNFOUNDED\x10\x04\x12\x19\n\x15\x44ISPOSITION_DUPLICATE\x10\x05\x62\x06proto3')
 
 _globals = globals()
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, _globals)
@@ -39,40 +39,42 @@ if not _descriptor._USE_C_DESCRIPTORS:
   _globals['_REPORTER'].fields_by_name['phone']._serialized_options = b'\250\273\030\001'
   _globals['_REPORTER'].fields_by_name['id_number']._loaded_options = None
   _globals['_REPORTER'].fields_by_name['id_number']._serialized_options = b'\250\273\030\001'
+  _globals['_REPORTER'].fields_by_name['email']._loaded_options = None
+  _globals['_REPORTER'].fields_by_name['email']._serialized_options = b'\250\273\030\001'
   _globals['_INCIDENTREPORTED_NATIVECODESENTRY']._loaded_options = None
   _globals['_INCIDENTREPORTED_NATIVECODESENTRY']._serialized_options = b'8\001'
-  _globals['_DECLINEREASON']._serialized_start=2567
-  _globals['_DECLINEREASON']._serialized_end=2786
-  _globals['_DISPOSITION']._serialized_start=2789
-  _globals['_DISPOSITION']._serialized_end=2971
-  _globals['_REPORTER']._serialized_start=113
-  _globals['_REPORTER']._serialized_end=203
-  _globals['_INCIDENTREPORTED']._serialized_start=206
-  _globals['_INCIDENTREPORTED']._serialized_end=746
-  _globals['_INCIDENTREPORTED_NATIVECODESENTRY']._serialized_start=696
-  _globals['_INCIDENTREPORTED_NATIVECODESENTRY']._serialized_end=746
-  _globals['_TASKACKNOWLEDGED']._serialized_start=748
-  _globals['_TASKACKNOWLEDGED']._serialized_end=825
-  _globals['_TASKDECLINED']._serialized_start=828
-  _globals['_TASKDECLINED']._serialized_end=970
-  _globals['_UNITDISPATCHED']._serialized_start=972
-  _globals['_UNITDISPATCHED']._serialized_end=1060
-  _globals['_UNITARRIVED']._serialized_start=1062
-  _globals['_UNITARRIVED']._serialized_end=1126
-  _globals['_PROGRESSNOTED']._serialized_start=1128
-  _globals['_PROGRESSNOTED']._serialized_end=1191
-  _globals['_TASKCOMPLETED']._serialized_start=1193
-  _globals['_TASKCOMPLETED']._serialized_end=1309
-  _globals['_ASSISTANCEREQUESTED']._serialized_start=1311
-  _globals['_ASSISTANCEREQUESTED']._serialized_end=1431
-  _globals['_RESOLUTIONVERIFIED']._serialized_start=1433
-  _globals['_RESOLUTIONVERIFIED']._serialized_end=1555
-  _globals['_RESOLUTIONDISPUTED']._serialized_start=1557
-  _globals['_RESOLUTIONDISPUTED']._serialized_end=1656
-  _globals['_CLOCKTICKED']._serialized_start=1658
-  _globals['_CLOCKTICKED']._serialized_end=1690
-  _globals['_SPLITCASE']._serialized_start=1692
-  _globals['_SPLITCASE']._serialized_end=1784
-  _globals['_AGENCYEVENT']._serialized_start=1787
-  _globals['_AGENCYEVENT']._serialized_end=2564
+  _globals['_DECLINEREASON']._serialized_start=2610
+  _globals['_DECLINEREASON']._serialized_end=2829
+  _globals['_DISPOSITION']._serialized_start=2832
+  _globals['_DISPOSITION']._serialized_end=3014
+  _globals['_REPORTER']._serialized_start=114
+  _globals['_REPORTER']._serialized_end=246
+  _globals['_INCIDENTREPORTED']._serialized_start=249
+  _globals['_INCIDENTREPORTED']._serialized_end=789
+  _globals['_INCIDENTREPORTED_NATIVECODESENTRY']._serialized_start=739
+  _globals['_INCIDENTREPORTED_NATIVECODESENTRY']._serialized_end=789
+  _globals['_TASKACKNOWLEDGED']._serialized_start=791
+  _globals['_TASKACKNOWLEDGED']._serialized_end=868
+  _globals['_TASKDECLINED']._serialized_start=871
+  _globals['_TASKDECLINED']._serialized_end=1013
+  _globals['_UNITDISPATCHED']._serialized_start=1015
+  _globals['_UNITDISPATCHED']._serialized_end=1103
+  _globals['_UNITARRIVED']._serialized_start=1105
+  _globals['_UNITARRIVED']._serialized_end=1169
+  _globals['_PROGRESSNOTED']._serialized_start=1171
+  _globals['_PROGRESSNOTED']._serialized_end=1234
+  _globals['_TASKCOMPLETED']._serialized_start=1236
+  _globals['_TASKCOMPLETED']._serialized_end=1352
+  _globals['_ASSISTANCEREQUESTED']._serialized_start=1354
+  _globals['_ASSISTANCEREQUESTED']._serialized_end=1474
+  _globals['_RESOLUTIONVERIFIED']._serialized_start=1476
+  _globals['_RESOLUTIONVERIFIED']._serialized_end=1598
+  _globals['_RESOLUTIONDISPUTED']._serialized_start=1600
+  _globals['_RESOLUTIONDISPUTED']._serialized_end=1699
+  _globals['_CLOCKTICKED']._serialized_start=1701
+  _globals['_CLOCKTICKED']._serialized_end=1733
+  _globals['_SPLITCASE']._serialized_start=1735
+  _globals['_SPLITCASE']._serialized_end=1827
+  _globals['_AGENCYEVENT']._serialized_start=1830
+  _globals['_AGENCYEVENT']._serialized_end=2607
 # @@protoc_insertion_point(module_scope)

@@ -40,16 +40,20 @@ DISPOSITION_UNFOUNDED: Disposition
 DISPOSITION_DUPLICATE: Disposition
 
 class Reporter(_message.Message):
-    __slots__ = ("name", "phone", "id_number", "role")
+    __slots__ = ("name", "phone", "id_number", "role", "email", "contactable")
     NAME_FIELD_NUMBER: _ClassVar[int]
     PHONE_FIELD_NUMBER: _ClassVar[int]
     ID_NUMBER_FIELD_NUMBER: _ClassVar[int]
     ROLE_FIELD_NUMBER: _ClassVar[int]
+    EMAIL_FIELD_NUMBER: _ClassVar[int]
+    CONTACTABLE_FIELD_NUMBER: _ClassVar[int]
     name: str
     phone: str
     id_number: str
     role: str
-    def __init__(self, name: _Optional[str] = ..., phone: _Optional[str] = ..., id_number: _Optional[str] = ..., role: _Optional[str] = ...) -> None: ...
+    email: str
+    contactable: bool
+    def __init__(self, name: _Optional[str] = ..., phone: _Optional[str] = ..., id_number: _Optional[str] = ..., role: _Optional[str] = ..., email: _Optional[str] = ..., contactable: _Optional[bool] = ...) -> None: ...
 
 class IncidentReported(_message.Message):
     __slots__ = ("category", "incident_type", "severity", "location", "description", "reporter", "casualties", "patient_count", "media_refs", "case_ref", "task_ref", "native_codes", "requested_level", "intake_notes")

@@ -70,18 +70,20 @@ class CancelTask(_message.Message):
     def __init__(self, task_id: _Optional[str] = ..., case_id: _Optional[str] = ..., reason: _Optional[str] = ...) -> None: ...
 
 class RequestVerification(_message.Message):
-    __slots__ = ("verification_id", "case_id", "location", "summary", "due_at")
+    __slots__ = ("verification_id", "case_id", "location", "summary", "due_at", "report_refs")
     VERIFICATION_ID_FIELD_NUMBER: _ClassVar[int]
     CASE_ID_FIELD_NUMBER: _ClassVar[int]
     LOCATION_FIELD_NUMBER: _ClassVar[int]
     SUMMARY_FIELD_NUMBER: _ClassVar[int]
     DUE_AT_FIELD_NUMBER: _ClassVar[int]
+    REPORT_REFS_FIELD_NUMBER: _ClassVar[int]
     verification_id: str
     case_id: str
     location: _common_pb2.Location
     summary: str
     due_at: _timestamp_pb2.Timestamp
-    def __init__(self, verification_id: _Optional[str] = ..., case_id: _Optional[str] = ..., location: _Optional[_Union[_common_pb2.Location, _Mapping]] = ..., summary: _Optional[str] = ..., due_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ...) -> None: ...
+    report_refs: _containers.RepeatedScalarFieldContainer[str]
+    def __init__(self, verification_id: _Optional[str] = ..., case_id: _Optional[str] = ..., location: _Optional[_Union[_common_pb2.Location, _Mapping]] = ..., summary: _Optional[str] = ..., due_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., report_refs: _Optional[_Iterable[str]] = ...) -> None: ...
 
 class TaskCommand(_message.Message):
     __slots__ = ("envelope", "dispatch_task", "cancel_task", "request_verification")

@@ -7,7 +7,7 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from incidentbus.agencies.base import ReplyKind
-from incidentbus.agencies.registry import AGENCIES, load_adapter
+from incidentbus.agencies.registry import AGENCIES, RESPONDERS, load_adapter
 from incidentbus.agencies.taxonomy import (
     decline_reason_value,
     disposition_value,
@@ -58,11 +58,17 @@ def test_every_table_entry_resolves(agency: str) -> None:
             assert code == code.strip(), f"{agency}.{table}: bad code {code!r}"
 
 
-@pytest.mark.parametrize("agency", sorted(AGENCIES))
-def test_every_agency_names_each_bus_agency_and_marks_drills(agency: str) -> None:
-    """Every agency can name every catalog agency (at least by its plain name) and mark a drill."""
+@pytest.mark.parametrize("agency", sorted(RESPONDERS))
+def test_every_responding_agency_names_each_bus_agency(agency: str) -> None:
+    """Every agency that replies to tasks can name every other that takes them (at least by its
+    plain name), for assistance requests and transfers."""
     tables = load_adapter(agency).codes.tables
-    assert {name: name for name in CATALOG_AGENCIES}.items() <= tables["agencies"].items()
+    assert {name: name for name in RESPONDERS}.items() <= tables["agencies"].items()
+
+
+@pytest.mark.parametrize("agency", sorted(AGENCIES))
+def test_every_agency_marks_drills(agency: str) -> None:
+    tables = load_adapter(agency).codes.tables
     assert set(tables["event_status"].values()) == {"actual", "exercise", "test"}
     assert load_adapter(agency).status_field
 

@@ -80,8 +80,8 @@ def test_the_catalog_gives_the_fifth_agency_its_topics() -> None:
         BusSettings()
         .catalog_path.read_text()
         .replace(
-            'agencies = ["police", "health", "urban", "community"]',
-            'agencies = ["police", "health", "urban", "community", "fire"]',
+            'agencies = ["police", "health", "urban", "community", "citizen"]',
+            'agencies = ["police", "health", "urban", "community", "citizen", "fire"]',
         )
     )
     catalog = parse_catalog(text)

@@ -31,7 +31,13 @@ PLACED = f"location.grid_code {GRID} placed by the grid layer from the point"
 
 def point_only(agency: str, lat: float, lon: float, ref: str = "R-1") -> dict[str, Any]:
     """A native report of `agency` with a point in its own fields and no grid code."""
-    code = {"police": "TA1", "health": "TRAUMA_RTC", "urban": "0305", "community": "E01"}[agency]
+    code = {
+        "police": "TA1",
+        "health": "TRAUMA_RTC",
+        "urban": "0305",
+        "community": "E01",
+        "citizen": "pothole",
+    }[agency]
     native = natives.report(agency, ref, code, "", AT)
     if agency == "police":
         native["location"] = {"address": "Renmin Rd", "lat": lat, "lon": lon}
@@ -39,6 +45,9 @@ def point_only(agency: str, lat: float, lon: float, ref: str = "R-1") -> dict[st
         native |= {"grid_code": None, "coordinates": {"lat": lat, "lng": lon}}
     elif agency == "urban":
         native |= {"grid": None, "latitude": lat, "longitude": lon}
+    elif agency == "citizen":
+        del native["address_id"]
+        native |= {"lat": lat, "long": lon}
     else:
         del native["grid_code"]
         native |= {"lat": lat, "lng": lon}
@@ -48,7 +57,8 @@ def point_only(agency: str, lat: float, lon: float, ref: str = "R-1") -> dict[st
 def event(native: dict[str, Any], **kwargs: Any) -> agency_events_pb2.AgencyEvent:
     """The canonical event the native's own agency makes of it (kwargs: places, grids)."""
     kinds = {"msg_type": "police", "record_type": "health", "wo_type": "urban", "report_kind": "community"}
-    adapter = load_adapter(next(agency for key, agency in kinds.items() if key in native))
+    found = next(agency for key, agency in kinds.items() if key in native)
+    adapter = load_adapter("citizen" if native.get("msg_type") == "service_request" else found)
     return canonical_event(adapter, json.dumps(native).encode(), T0, 1_000_000, **kwargs)
 
 
@@ -103,7 +113,11 @@ def test_a_report_with_a_grid_and_a_point_keeps_its_grid(agency: str) -> None:
     if agency == "police":
         native["location"]["grid"] = other
     else:
-        native[{"health": "grid_code", "urban": "grid", "community": "grid_code"}[agency]] = other
+        native[
+            {"health": "grid_code", "urban": "grid", "community": "grid_code", "citizen": "address_id"}[
+                agency
+            ]
+        ] = other
     report = event(native).incident_reported
     assert report.location.grid_code == other
     assert report.location.HasField("point")

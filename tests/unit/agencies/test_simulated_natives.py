@@ -8,7 +8,7 @@ from datetime import UTC, datetime
 
 import pytest
 
-from incidentbus.agencies.registry import AGENCIES, load_adapter
+from incidentbus.agencies.registry import AGENCIES, RESPONDERS, load_adapter
 from incidentbus.devtools import natives
 
 AT = datetime(2026, 11, 25, 9, 30, tzinfo=UTC)
@@ -21,10 +21,16 @@ BODY_OF_KIND = {
     "complete": "TaskCompleted",
     "assist": "AssistanceRequested",
 }
-REPORT_CODES = {"police": "TA1", "health": "TRAUMA_RTC", "urban": "0203", "community": "E12"}
+REPORT_CODES = {
+    "police": "TA1",
+    "health": "TRAUMA_RTC",
+    "urban": "0203",
+    "community": "E12",
+    "citizen": "pothole",
+}
 
 
-@pytest.mark.parametrize("agency", AGENCIES)
+@pytest.mark.parametrize("agency", RESPONDERS)
 @pytest.mark.parametrize("kind", natives.KINDS)
 def test_a_simulated_reply_maps_to_its_canonical_body(agency: str, kind: str) -> None:
     adapter = load_adapter(agency)

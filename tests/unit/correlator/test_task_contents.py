@@ -7,7 +7,7 @@ import json
 
 import pytest
 
-from incidentbus.agencies.registry import AGENCIES, load_adapter
+from incidentbus.agencies.registry import RESPONDERS, load_adapter
 from incidentbus.v1 import bus_pb2, case_events_pb2
 from tests.unit.correlator.builders import MIN, T0
 from tests.unit.correlator.conftest import Run
@@ -15,7 +15,7 @@ from tests.unit.correlator.conftest import Run
 ADDRESS = "12 Palm St (rear gate)"
 
 
-@pytest.mark.parametrize("agency", sorted(AGENCIES))
+@pytest.mark.parametrize("agency", sorted(RESPONDERS))
 def test_the_native_task_of_every_agency_carries_the_address(agency: str) -> None:
     run = Run()
     run(run.feed.report("police", "unknown.gas", T0, lat=31.2304, lon=121.4737, address=ADDRESS))  # all four

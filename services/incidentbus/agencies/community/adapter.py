@@ -8,7 +8,6 @@ the incident type's default severity from the shared taxonomy applies.
 
 from __future__ import annotations
 
-from enum import Enum
 from typing import Annotated, Any, Literal
 
 from google.protobuf.message import Message
@@ -18,6 +17,7 @@ from incidentbus.agencies.base import (
     AgencyAdapter,
     Mapped,
     Native,
+    Outcome,
     TaskFields,
     deadlines_of,
     iso,
@@ -31,13 +31,6 @@ from incidentbus.v1 import agency_events_pb2, bus_pb2, common_pb2
 
 Ref = Annotated[str, Field(min_length=1, max_length=64)]
 Text = Annotated[str, Field(max_length=4000)]
-
-
-class Outcome(Enum):
-    """What a verification answer means, whatever the app's result code (table `verification`)."""
-
-    VERIFIED = "verified"
-    DISPUTED = "disputed"
 
 
 class Patrol(Native):

@@ -1,0 +1,1 @@
+"""Citizens (12345 hotline, Open311 GeoReport v2 front ends)."""

@@ -1,0 +1,268 @@
+"""The Open311 gateway's HTTP shell, on the citizen agency service (`incidentbus run open311`).
+
+Routes under `/open311/v2` (GeoReport v2, `.json` or `.xml`): `GET services`, `GET
+services/{code}`, `POST requests`, `GET requests`, `GET requests/{id}`. A POST is checked here
+(form, API key) and by the citizen adapter (as every agency's HTTP intake is), then written to the
+citizen inbox; a refused one is answered with the standard's error document and dead-lettered.
+Reads come from a projection this service keeps of the case topics and of its own canonical
+events (gateways/open311/status.py), followed from the beginning like the query service's.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import secrets
+import time
+from collections.abc import Mapping
+from datetime import UTC, datetime, timedelta
+from typing import Any
+from urllib.parse import parse_qsl
+
+import faust
+from faust.web import Request, Response, View
+
+from incidentbus.agencies.citizen.adapter import CitizenAdapter, Service
+from incidentbus.agencies.pipeline import events_topic, inbox_topic
+from incidentbus.agencies.service import AgencyService, read_limited
+from incidentbus.gateways.open311.documents import (
+    Document,
+    Open311Error,
+    definition_xml,
+    service_definition,
+    service_list,
+    to_xml,
+)
+from incidentbus.gateways.open311.requests import ApiKeys, native_request
+from incidentbus.gateways.open311.status import Request as Citizen
+from incidentbus.gateways.open311.status import RequestBook, view
+from incidentbus.kernel.codec import DecodeError, decode
+from incidentbus.kernel.gate import reject
+from incidentbus.kernel.records import RawRecord
+from incidentbus.ops.query import fold, follow
+from incidentbus.ops.readmodel import ReadModel
+from incidentbus.v1 import agency_events_pb2, common_pb2
+
+ROOT = "/open311/v2"
+FORMATS = "{fmt:json|xml}"
+MAX_RESULTS = 1000
+WINDOW = timedelta(days=90)  # the standard's default and widest date range
+CASE_TOPICS = ("case.snapshots.v1", "case.events.v1")
+FORMS = ("application/x-www-form-urlencoded", "multipart/form-data")
+
+
+class Gateway:
+    """The gateway's state: the citizen service it posts through, its keys and its projection."""
+
+    def __init__(self, service: AgencyService) -> None:
+        assert isinstance(service.adapter, CitizenAdapter)
+        self.service, self.adapter, self.settings = service, service.adapter, service.settings
+        secret = self.settings.open311_keys
+        self.keys = ApiKeys.parse(
+            secret.get_secret_value() if secret is not None else None,
+            production=self.settings.environment == "production",
+        )
+        self.services: dict[str, Service] = {s.code: s for s in self.adapter.services()}
+        self.names = {code: s.name for code, s in self.services.items()}
+        self.model, self.book, self.ready = ReadModel(), RequestBook(), asyncio.Event()
+
+    def fold(self, record: RawRecord, topic: str) -> None:
+        """A record of a followed topic into the projection; undecodable ones are skipped (their
+        producer dead-lettered or logged them)."""
+        if topic != events_topic("citizen"):
+            fold(self.model, record, topic)
+            return
+        try:
+            event = decode(record, agency_events_pb2.AgencyEvent).message
+        except DecodeError:
+            return
+        assert isinstance(event, agency_events_pb2.AgencyEvent)
+        self.book.fold(event)
+
+    async def follow(self) -> None:
+        await follow(
+            self.settings, self.model, self.ready, (*CASE_TOPICS, events_topic("citizen")), self.fold
+        )
+
+    async def post(self, form: Mapping[str, str], raw: bytes) -> Document:
+        """Accept a citizen's request: its id, or Open311Error (the refusal is dead-lettered)."""
+        received = datetime.now(UTC)
+        request_id = f"{received:%Y%m%d}-{secrets.token_hex(8)}"
+        try:
+            client = self.keys.client(form.get("api_key", ""))
+            native = native_request(form, client, request_id, received)
+        except Open311Error as exc:
+            await self._dead_letter(raw, exc)
+            raise
+        status, answer = await self.service.on_http(json.dumps(native).encode(), False)
+        if status != 202:  # on_http dead-lettered the native message with the intake's reason
+            code = 500 if status >= 500 else (413 if status == 413 else 400)
+            raise Open311Error(code, f"{answer['error']}: {answer['detail']}", answer["error"])
+        self.book.requests[request_id] = _accepted(native, received)
+        return [
+            {"service_request_id": request_id, "service_notice": "", "account_id": form.get("account_id", "")}
+        ]
+
+    async def _dead_letter(self, raw: bytes, exc: Open311Error) -> None:
+        """A refused POST on the citizen dead letters, its form kept with the api_key masked."""
+        pairs = [(k, "***" if k == "api_key" else v) for k, v in parse_qsl(raw.decode("utf-8", "replace"))]
+        kept = "&".join(f"{k}={v}" for k, v in pairs).encode() if pairs else raw
+        topic = self.settings.topic(inbox_topic("citizen"))
+        record = RawRecord(topic, -1, -1, int(time.time() * 1000), None, kept, (("x-intake", b"open311"),))
+        rejected = reject(
+            record, reason=exc.reason, detail=exc.description, phase="intake", rejected_by="citizen"
+        )
+        await self.service.dead_letter(rejected, record)
+
+    def one(self, request_id: str) -> Document:
+        found = self.book.requests.get(request_id)
+        if found is None:
+            raise Open311Error(404, f"no service request {request_id!r}", "open311.not_found")
+        return [view(found, self.model, self.names)]
+
+    def search(self, query: Mapping[str, str], now: datetime) -> Document:
+        """`GET requests`: by ids (which override every other filter), else by service codes,
+        statuses and a date range of at most 90 days (default the last 90); newest first, at most
+        1,000. Exercises and tests are listed only by id."""
+        ids = _listed(query.get("service_request_id", ""))
+        if ids:
+            return [
+                view(self.book.requests[i], self.model, self.names) for i in ids if i in self.book.requests
+            ]
+        codes = set(_listed(query.get("service_code", "")))
+        statuses = set(_listed(query.get("status", ""))) or {"open", "closed"}
+        if not statuses <= {"open", "closed"}:
+            raise Open311Error(400, "status must be open, closed, or both comma-separated")
+        start, end = _window(query, now)
+        chosen = [
+            r
+            for r in sorted(self.book.requests.values(), key=lambda r: -r.requested_ms)
+            if (not codes or r.service_code in codes)
+            and start <= r.requested_ms <= end
+            and r.status == common_pb2.EVENT_STATUS_ACTUAL
+        ]
+        shown = (view(r, self.model, self.names) for r in chosen)
+        return [r for r in shown if r["status"] in statuses][:MAX_RESULTS]
+
+
+def _accepted(native: Mapping[str, Any], received: datetime) -> Citizen:
+    """What a just-accepted request shows until its canonical event is read back."""
+    mode = native.get("event_status", "actual")
+    return Citizen(
+        service_request_id=native["service_request_id"],
+        service_code=native["service_code"],
+        description=native.get("description", ""),
+        address=native.get("address_string", ""),
+        lat=native.get("lat"),
+        long=native.get("long"),
+        requested_ms=int(received.timestamp() * 1000),
+        media_url=native.get("media_url", ""),
+        status=common_pb2.EventStatus.Value(f"EVENT_STATUS_{mode.upper()}"),
+    )
+
+
+def _listed(value: str) -> list[str]:
+    return [part.strip() for part in value.split(",") if part.strip()]
+
+
+def _window(query: Mapping[str, str], now: datetime) -> tuple[int, int]:
+    """The requested range in ms: W3C datetimes, at most 90 days; defaults reach 90 days back."""
+    end = _w3c("end_date", query.get("end_date", "")) or now
+    start = _w3c("start_date", query.get("start_date", "")) or end - WINDOW
+    if start > end:
+        raise Open311Error(400, "start_date is after end_date")
+    if end - start > WINDOW:
+        raise Open311Error(400, "start_date and end_date may not span more than 90 days")
+    return int(start.timestamp() * 1000), int(end.timestamp() * 1000)
+
+
+def _w3c(name: str, text: str) -> datetime | None:
+    if not text:
+        return None
+    try:
+        value = datetime.fromisoformat(text.strip())
+    except ValueError:
+        raise Open311Error(400, f"{name} is not a W3C datetime such as 2026-12-01T00:00:00Z") from None
+    if value.tzinfo is None:
+        raise Open311Error(400, f"{name} needs a time zone, e.g. 2026-12-01T00:00:00Z")
+    return value
+
+
+def _answer(view_: View, fmt: str, root: str, document: Document, status: int = 200) -> Response:
+    if fmt == "xml":
+        return view_.bytes(to_xml(root, document), content_type="text/xml; charset=utf-8", status=status)
+    return view_.json(document, status=status)
+
+
+def _refused(view_: View, fmt: str, exc: Open311Error) -> Response:
+    return _answer(view_, fmt, "errors", exc.document(), exc.status)
+
+
+async def _form(request: Request, limit: int) -> tuple[dict[str, str], bytes]:
+    """The POSTed form's fields (last value of a repeated one; files ignored) and its raw bytes."""
+    kind = request.headers.get("Content-Type", "").split(";")[0].strip().lower()
+    if kind not in FORMS:
+        raise Open311Error(400, "POST a form: application/x-www-form-urlencoded or multipart/form-data")
+    if kind == FORMS[1]:
+        posted = await request.post()
+        return {k: v for k, v in posted.items() if isinstance(v, str)}, b""
+    raw, truncated = await read_limited(request, limit)
+    if truncated:
+        raise Open311Error(413, f"the form exceeds {limit} bytes", "intake.oversized")
+    try:
+        pairs = parse_qsl(raw.decode("utf-8"), keep_blank_values=True)
+    except UnicodeDecodeError:
+        raise Open311Error(400, "the form is not UTF-8", "intake.encoding") from None
+    return dict(pairs) | {"api_key": dict(pairs).get("api_key", request.query.get("api_key", ""))}, raw
+
+
+def add_open311(app: faust.App, service: AgencyService) -> Gateway:
+    """Put the gateway's routes on the citizen service's web server and follow its sources."""
+    gateway = Gateway(service)
+    log = service.log
+
+    class Services(View):
+        async def get(self, request: Request, fmt: str) -> Response:
+            return _answer(self, fmt, "services", service_list(gateway.services.values()))
+
+    class Definition(View):
+        async def get(self, request: Request, service_code: str, fmt: str) -> Response:
+            found = gateway.services.get(service_code)
+            if found is None:
+                return _refused(self, fmt, Open311Error(404, f"no service {service_code!r}"))
+            if fmt == "xml":
+                return self.bytes(definition_xml(service_definition(found)), content_type="text/xml")
+            return self.json(service_definition(found))
+
+    class Requests(View):
+        async def get(self, request: Request, fmt: str) -> Response:
+            try:
+                return _answer(
+                    self, fmt, "service_requests", gateway.search(request.query, datetime.now(UTC))
+                )
+            except Open311Error as exc:
+                return _refused(self, fmt, exc)
+
+        async def post(self, request: Request, fmt: str) -> Response:
+            try:
+                form, raw = await _form(request, service.settings.max_message_bytes)
+                return _answer(self, fmt, "service_requests", await gateway.post(form, raw))
+            except Open311Error as exc:
+                return _refused(self, fmt, exc)
+            except Exception:  # never a stack trace to the caller; the log has it
+                log.exception("open311 request failed")
+                return _refused(self, fmt, Open311Error(500, "the request could not be taken; retry later"))
+
+    class One(View):
+        async def get(self, request: Request, service_request_id: str, fmt: str) -> Response:
+            try:
+                return _answer(self, fmt, "service_requests", gateway.one(service_request_id))
+            except Open311Error as exc:
+                return _refused(self, fmt, exc)
+
+    app.page(f"{ROOT}/services.{FORMATS}")(Services)
+    app.page(f"{ROOT}/services/{{service_code}}.{FORMATS}")(Definition)
+    app.page(f"{ROOT}/requests.{FORMATS}")(Requests)
+    app.page(f"{ROOT}/requests/{{service_request_id}}.{FORMATS}")(One)
+    app.task(gateway.follow)
+    return gateway
