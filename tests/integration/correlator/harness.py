@@ -1,4 +1,4 @@
-"""The whole bus in one event loop: four agency services and the correlator, on the real broker."""
+"""The whole bus in one event loop: the agency services and the correlator, on the real broker."""
 
 from __future__ import annotations
 
@@ -33,8 +33,9 @@ class Bus:
 
     def __init__(self, settings: BusSettings, rules: Rules, tick_seconds: float = 0.5) -> None:
         self.settings = settings
+        self.ports = {name: free_port() for name in AGENCIES}  # each agency service's HTTP port
         self.apps: list[faust.App] = [
-            agency_app(load_adapter(name), settings, web_port=free_port()) for name in AGENCIES
+            agency_app(load_adapter(name), settings, web_port=self.ports[name]) for name in AGENCIES
         ]
         self.apps.append(
             correlator_app(

@@ -190,7 +190,7 @@ def _w3c(name: str, text: str) -> datetime | None:
 
 def _answer(view_: View, fmt: str, root: str, document: Document, status: int = 200) -> Response:
     if fmt == "xml":
-        return view_.bytes(to_xml(root, document), content_type="text/xml; charset=utf-8", status=status)
+        return view_.bytes(to_xml(root, document), content_type="text/xml", status=status)
     return view_.json(document, status=status)
 
 
