@@ -77,7 +77,7 @@ def _correlator(
         typer.echo(f"correlator: refusing to start: {exc}", err=True)
         raise typer.Exit(2) from exc
     catalog = load_catalog(settings.catalog_path)
-    unknown = sorted(set(loaded.agencies) - set(catalog.agencies))
+    unknown = sorted(loaded.addressees - set(catalog.agencies))
     if unknown:  # a task for an agency without topics would fail mid-step, after its case events
         typer.echo(
             f"correlator: refusing to start: rules name agencies {unknown} not in the catalog", err=True

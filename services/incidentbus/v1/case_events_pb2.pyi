@@ -134,7 +134,7 @@ class CaseOpened(_message.Message):
     def __init__(self, category: _Optional[_Union[_common_pb2.Category, str]] = ..., incident_type: _Optional[str] = ..., severity: _Optional[_Union[_common_pb2.Severity, str]] = ..., response_level: _Optional[_Union[_common_pb2.ResponseLevel, str]] = ..., location: _Optional[_Union[_common_pb2.Location, _Mapping]] = ..., priority: _Optional[int] = ..., fast_path: _Optional[bool] = ..., first_report: _Optional[_Union[ReportRef, _Mapping]] = ...) -> None: ...
 
 class ReportLinked(_message.Message):
-    __slots__ = ("report", "score", "category", "incident_type", "severity", "location", "casualties", "reported_at")
+    __slots__ = ("report", "score", "category", "incident_type", "severity", "location", "casualties", "reported_at", "contactable")
     REPORT_FIELD_NUMBER: _ClassVar[int]
     SCORE_FIELD_NUMBER: _ClassVar[int]
     CATEGORY_FIELD_NUMBER: _ClassVar[int]
@@ -143,6 +143,7 @@ class ReportLinked(_message.Message):
     LOCATION_FIELD_NUMBER: _ClassVar[int]
     CASUALTIES_FIELD_NUMBER: _ClassVar[int]
     REPORTED_AT_FIELD_NUMBER: _ClassVar[int]
+    CONTACTABLE_FIELD_NUMBER: _ClassVar[int]
     report: ReportRef
     score: MatchScore
     category: _common_pb2.Category
@@ -151,7 +152,8 @@ class ReportLinked(_message.Message):
     location: _common_pb2.Location
     casualties: int
     reported_at: _timestamp_pb2.Timestamp
-    def __init__(self, report: _Optional[_Union[ReportRef, _Mapping]] = ..., score: _Optional[_Union[MatchScore, _Mapping]] = ..., category: _Optional[_Union[_common_pb2.Category, str]] = ..., incident_type: _Optional[str] = ..., severity: _Optional[_Union[_common_pb2.Severity, str]] = ..., location: _Optional[_Union[_common_pb2.Location, _Mapping]] = ..., casualties: _Optional[int] = ..., reported_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ...) -> None: ...
+    contactable: bool
+    def __init__(self, report: _Optional[_Union[ReportRef, _Mapping]] = ..., score: _Optional[_Union[MatchScore, _Mapping]] = ..., category: _Optional[_Union[_common_pb2.Category, str]] = ..., incident_type: _Optional[str] = ..., severity: _Optional[_Union[_common_pb2.Severity, str]] = ..., location: _Optional[_Union[_common_pb2.Location, _Mapping]] = ..., casualties: _Optional[int] = ..., reported_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., contactable: _Optional[bool] = ...) -> None: ...
 
 class TaskAssigned(_message.Message):
     __slots__ = ("task_id", "agency", "role", "deadlines", "rule", "replaces_task_id")
@@ -218,7 +220,7 @@ class ReminderIssued(_message.Message):
     def __init__(self, missed: _Optional[_Union[_common_pb2.DeadlineKind, str]] = ..., task_id: _Optional[str] = ..., reminder: _Optional[int] = ..., jurisdiction_code: _Optional[str] = ..., rescheduled: _Optional[_Iterable[_Union[_common_pb2.Deadline, _Mapping]]] = ...) -> None: ...
 
 class ReportCorrected(_message.Message):
-    __slots__ = ("report", "previous_revision", "category", "incident_type", "severity", "location", "casualties", "note")
+    __slots__ = ("report", "previous_revision", "category", "incident_type", "severity", "location", "casualties", "note", "contactable")
     REPORT_FIELD_NUMBER: _ClassVar[int]
     PREVIOUS_REVISION_FIELD_NUMBER: _ClassVar[int]
     CATEGORY_FIELD_NUMBER: _ClassVar[int]
@@ -227,6 +229,7 @@ class ReportCorrected(_message.Message):
     LOCATION_FIELD_NUMBER: _ClassVar[int]
     CASUALTIES_FIELD_NUMBER: _ClassVar[int]
     NOTE_FIELD_NUMBER: _ClassVar[int]
+    CONTACTABLE_FIELD_NUMBER: _ClassVar[int]
     report: ReportRef
     previous_revision: int
     category: _common_pb2.Category
@@ -235,7 +238,8 @@ class ReportCorrected(_message.Message):
     location: _common_pb2.Location
     casualties: int
     note: str
-    def __init__(self, report: _Optional[_Union[ReportRef, _Mapping]] = ..., previous_revision: _Optional[int] = ..., category: _Optional[_Union[_common_pb2.Category, str]] = ..., incident_type: _Optional[str] = ..., severity: _Optional[_Union[_common_pb2.Severity, str]] = ..., location: _Optional[_Union[_common_pb2.Location, _Mapping]] = ..., casualties: _Optional[int] = ..., note: _Optional[str] = ...) -> None: ...
+    contactable: bool
+    def __init__(self, report: _Optional[_Union[ReportRef, _Mapping]] = ..., previous_revision: _Optional[int] = ..., category: _Optional[_Union[_common_pb2.Category, str]] = ..., incident_type: _Optional[str] = ..., severity: _Optional[_Union[_common_pb2.Severity, str]] = ..., location: _Optional[_Union[_common_pb2.Location, _Mapping]] = ..., casualties: _Optional[int] = ..., note: _Optional[str] = ..., contactable: _Optional[bool] = ...) -> None: ...
 
 class ResponseLevelChanged(_message.Message):
     __slots__ = ("from_level", "to_level", "reason", "retuned", "notify_agencies")
@@ -298,14 +302,18 @@ class CaseSplit(_message.Message):
     def __init__(self, new_case_id: _Optional[str] = ..., moved_reports: _Optional[_Iterable[_Union[ReportRef, _Mapping]]] = ..., reason: _Optional[str] = ..., requested_by: _Optional[str] = ...) -> None: ...
 
 class VerificationRequested(_message.Message):
-    __slots__ = ("verification_id", "agency", "deadline")
+    __slots__ = ("verification_id", "agency", "deadline", "report_refs", "reason")
     VERIFICATION_ID_FIELD_NUMBER: _ClassVar[int]
     AGENCY_FIELD_NUMBER: _ClassVar[int]
     DEADLINE_FIELD_NUMBER: _ClassVar[int]
+    REPORT_REFS_FIELD_NUMBER: _ClassVar[int]
+    REASON_FIELD_NUMBER: _ClassVar[int]
     verification_id: str
     agency: str
     deadline: _common_pb2.Deadline
-    def __init__(self, verification_id: _Optional[str] = ..., agency: _Optional[str] = ..., deadline: _Optional[_Union[_common_pb2.Deadline, _Mapping]] = ...) -> None: ...
+    report_refs: _containers.RepeatedScalarFieldContainer[str]
+    reason: str
+    def __init__(self, verification_id: _Optional[str] = ..., agency: _Optional[str] = ..., deadline: _Optional[_Union[_common_pb2.Deadline, _Mapping]] = ..., report_refs: _Optional[_Iterable[str]] = ..., reason: _Optional[str] = ...) -> None: ...
 
 class CaseVerified(_message.Message):
     __slots__ = ("verification_id", "verified_by", "satisfaction", "comment")

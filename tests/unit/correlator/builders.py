@@ -84,8 +84,10 @@ class Feed:
         status: int = common_pb2.EVENT_STATUS_ACTUAL,
         address: str = "somewhere",
         by: str | None = None,
+        contactable: bool = False,
     ) -> Input:
-        """A canonical report; `ref` and `revision` make later revisions of one native record."""
+        """A canonical report; `ref` and `revision` make later revisions of one native record;
+        `contactable`: its reporter left a contact (may be asked to verify)."""
         family = incident_type.split(".", maxsplit=1)[0]
         category = (
             CATEGORY[family]
@@ -100,6 +102,7 @@ class Feed:
             location=location(grid, lat, lon, address),
             casualties=casualties,
             case_ref=case_ref,
+            reporter=agency_events_pb2.Reporter(role="citizen", contactable=contactable),
         )
         ref = ref or f"{agency}-{next(self.refs)}"
         return self._input(agency, ref, body, at_ms, by, revision=revision, status=status)

@@ -43,10 +43,10 @@ def addressed(state: AreaState, item: Input, kind: str, rules: Rules) -> Refusal
     """A reply only for a task addressed to its publisher; a verification answer only from the
     verifier. (A reply naming no known task is left to the handler: `correlator.unknown_task`.)"""
     publisher = item.publisher
-    if kind in VERIFICATION_ANSWERS and publisher != rules.verifier:
+    if kind in VERIFICATION_ANSWERS and publisher not in rules.verifiers:
         return (
             "authz.not_addressed",
-            f"{kind} by {publisher!r}: verifications are addressed to {rules.verifier!r}",
+            f"{kind} by {publisher!r}: verifications are addressed to {sorted(rules.verifiers)}",
         )
     if kind not in TASK_REPLIES:
         return None

@@ -173,6 +173,41 @@ class Decision:
             self.cancel(self.case(case_id), task.task_id, "case closed")
         self.emit(case_id, "case_closed", body, actor=actor)
 
+    def verify(self, case: Case, agency: str, report_refs: tuple[str, ...], reason: str) -> None:
+        """Ask `agency` to confirm the case's resolution (回访), by its reporters of `report_refs`
+        when there are any; a new verification id each time, with its deadline."""
+        verification_id = f"{case.case_id}/v{case.verifications + 1}"
+        due = self.deadline(case, "VERIFY", verification_id)
+        request = case_events_pb2.VerificationRequested(
+            verification_id=verification_id,
+            agency=agency,
+            deadline=outputs.deadline_pb(due),
+            report_refs=report_refs,
+            reason=reason,
+        )
+        case = self.emit(case.case_id, "verification_requested", request)
+        self.effect(
+            outputs.request_verification(
+                case,
+                verification_id,
+                agency,
+                due,
+                at_ms=self.clock,
+                cause=self.cause,
+                report_refs=report_refs,
+            )
+        )
+
+    def _hand_over(self, case: Case, missed: list[Deadline]) -> bool:
+        """A reporter asked to confirm a resolution did not answer in time: the rules' verifier (the
+        grid worker) revisits instead, and nothing escalates for a citizen's silence."""
+        if case.status != "RESOLVED" or case.verifier in ("", self.rules.verifier):
+            return False
+        if [d.task_id for d in missed] != [case.verification_id]:
+            return False
+        self.verify(case, self.rules.verifier, (), f"unanswered {case.verification_id}")
+        return True
+
     # -- alerts and levels ---------------------------------------------------------------------
 
     def alert(self, case: Case, kind: int, notify: list[str], level: str, message: str) -> None:
@@ -233,6 +268,8 @@ class Decision:
         missed = sorted(
             (d for d in case.deadlines if d.due_ms <= upto), key=lambda d: (d.due_ms, d.kind, d.task_id)
         )
+        if self._hand_over(case, missed):
+            return
         index = JURISDICTION_LEVELS.index(case.supervising)
         if index == len(JURISDICTION_LEVELS) - 1:
             self._remind(case, missed)

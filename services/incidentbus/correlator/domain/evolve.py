@@ -105,6 +105,7 @@ def _report(
         b.casualties,
         reported_ms,
         r.revision,
+        b.contactable,
     )
 
 
@@ -165,7 +166,12 @@ def _level(case: Case, b: case_events_pb2.ResponseLevelChanged, _: int) -> Case:
 
 
 def _verification(case: Case, b: case_events_pb2.VerificationRequested, _: int) -> Case:
-    case = case.revised(verification_id=b.verification_id, verifications=case.verifications + 1)
+    """A new verification supersedes one still pending (a reporter who did not answer)."""
+    if case.verification_id:
+        case = case.without_deadlines(case.verification_id)
+    case = case.revised(
+        verification_id=b.verification_id, verifier=b.agency, verifications=case.verifications + 1
+    )
     return _replace_deadlines(case, [deadline_of(b.deadline)])
 
 
@@ -187,7 +193,7 @@ def _closed(case: Case, b: case_events_pb2.CaseClosed, _: int) -> Case:
 def _reopened(case: Case, _b: case_events_pb2.CaseReopened, __: int) -> Case:
     """Back to work: the pending verification is void; the status follows the tasks again."""
     case = case.without_deadlines(case.verification_id)
-    return case.revised(status="DISPATCHED", verification_id="", closure="")
+    return case.revised(status="DISPATCHED", verification_id="", verifier="", closure="")
 
 
 def _split(case: Case, b: case_events_pb2.CaseSplit, _: int) -> Case:

@@ -30,6 +30,7 @@ def linked_body(
         incident_type=report.incident_type,
         severity=names.severity_of(report.severity),
         casualties=report.casualties,
+        contactable=report.contactable,
     )
     body.reported_at.FromMilliseconds(report.reported_ms)
     body.location.CopyFrom(

@@ -68,4 +68,5 @@ def report_of(item: Input) -> Report:
         r.casualties,
         item.recorded_ms,
         env.source_revision,
+        r.reporter.contactable,
     )

@@ -122,7 +122,7 @@ def _outputs(outputs: list[Output], before: AreaState, after: AreaState, rules: 
         )
         if status != case.event_status:
             found.append(f"{out.key}: a {out.kind} says {status}, its case is {case.event_status}")
-        if out.kind == "dispatch" and out.agency not in rules.agencies:
+        if out.kind == "dispatch" and out.agency not in rules.addressees:
             found.append(f"{out.key}: dispatch to unknown agency {out.agency!r}")
         event = out.message
         if isinstance(event, case_events_pb2.CaseEvent) and event.HasField("task_status_changed"):
@@ -149,6 +149,6 @@ def spoken_for(item: Input, outputs: list[Output], rules: Rules) -> list[str]:
         if event.actor != CORRELATOR and agency and agency != event.actor:
             found.append(f"{where}: {event.actor!r} changed {agency!r}'s task")
         answers = body == "case_verified" or (body == "case_reopened" and event.case_reopened.verification_id)
-        if answers and event.actor not in (CORRELATOR, rules.verifier):
+        if answers and event.actor not in (CORRELATOR, *rules.verifiers):
             found.append(f"{where}: {body} by {event.actor!r}, not the verifier")
     return found

@@ -43,6 +43,7 @@ class Report:
     casualties: int
     reported_ms: int
     revision: int = 0
+    contactable: bool = False  # the reporter left a contact: may be asked to verify (回访)
 
     @property
     def identity(self) -> tuple[str, str]:
@@ -91,6 +92,7 @@ class Case:
     deadlines: tuple[Deadline, ...] = ()
     declined: tuple[str, ...] = ()  # agencies that declined a task of this case
     verification_id: str = ""
+    verifier: str = ""  # the agency the pending verification is addressed to
     verifications: int = 0
     task_count: int = 0
     sequence: int = 0

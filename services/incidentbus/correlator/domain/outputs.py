@@ -108,7 +108,14 @@ def dispatch(
 
 
 def request_verification(
-    case: Case, verification_id: str, agency: str, due: Deadline, *, at_ms: int, cause: str
+    case: Case,
+    verification_id: str,
+    agency: str,
+    due: Deadline,
+    *,
+    at_ms: int,
+    cause: str,
+    report_refs: tuple[str, ...] = (),
 ) -> Output:
     body = bus_pb2.RequestVerification(
         verification_id=verification_id,
@@ -116,6 +123,7 @@ def request_verification(
         location=location_pb(case.place),
         due_at=timestamp_ms(due.due_ms),
         summary=f"{case.incident_type} resolved; please confirm with the reporter",
+        report_refs=report_refs,
     )
     env = envelope(
         body,

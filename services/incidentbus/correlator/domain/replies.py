@@ -4,10 +4,11 @@ from __future__ import annotations
 
 from typing import Any
 
-from incidentbus.correlator.domain import names, outputs
+from incidentbus.correlator.domain import names
 from incidentbus.correlator.domain.decision import Decision
 from incidentbus.correlator.domain.inputs import Input
 from incidentbus.correlator.domain.model import Case, Deadline, Task
+from incidentbus.correlator.domain.rules import Rules
 from incidentbus.v1 import agency_events_pb2, bus_pb2, case_events_pb2
 
 STATUS_OF_REPLY = {
@@ -128,24 +129,39 @@ def _resolved(d: Decision, case: Case) -> None:
         closed = case_events_pb2.CaseClosed(reason=case_events_pb2.CLOSURE_REASON_POLICY, policy=policy)
         d.close(case.case_id, closed)
         return
-    verification_id = f"{case.case_id}/v{case.verifications + 1}"
-    due = d.deadline(case, "VERIFY", verification_id)
-    request = case_events_pb2.VerificationRequested(
-        verification_id=verification_id, agency=d.rules.verifier, deadline=outputs.deadline_pb(due)
-    )
-    case = d.emit(case.case_id, "verification_requested", request)
-    d.effect(
-        outputs.request_verification(
-            case, verification_id, d.rules.verifier, due, at_ms=d.clock, cause=d.cause
+    d.verify(case, *addressee(d.rules, case))
+
+
+def addressee(rules: Rules, case: Case) -> tuple[str, tuple[str, ...], str]:
+    """Who confirms a resolution, whose reports, and why: the reporters who left a contact in
+    reports of the rules' reporter verifier (citizens, called back by the hotline), else the
+    rules' verifier (the grid worker)."""
+    if rules.reporter_verifier:
+        refs = tuple(
+            r.source_ref for r in case.reports if r.source_agency == rules.reporter_verifier and r.contactable
         )
-    )
+        if refs:
+            return rules.reporter_verifier, refs, "reporter"
+    return rules.verifier, (), "verifier"
 
 
 def on_verification(d: Decision, item: Input) -> None:
     kind = item.event.WhichOneof("body") or ""
     body = getattr(item.event, kind)
     case = d.state.resolve(body.case_id)
-    actor = item.publisher  # the verifier: admission refused anyone else
+    actor = item.publisher  # a verifier: admission refused anyone else
+    if (
+        case is not None
+        and case.verifier
+        and case.verification_id == body.verification_id
+        and actor != case.verifier
+    ):
+        d.reject(
+            body.case_id,
+            "authz.not_addressed",
+            f"{kind} by {actor!r}: verification {body.verification_id!r} is addressed to {case.verifier!r}",
+        )
+        return
     if case is not None and _reopens_closed(case, kind, body):
         _reopen_closed(d, case, body, actor)
         return
@@ -200,7 +216,7 @@ def _reopen_closed(d: Decision, case: Case, body: Any, actor: str) -> None:
         d.alert(
             case,
             bus_pb2.ALERT_KIND_LATE_DISPUTE,
-            [d.rules.verifier],
+            [case.verifier or d.rules.verifier],
             case.supervising,
             f"resolution disputed after the {days:g}-day reopen window: {body.reason}",
         )

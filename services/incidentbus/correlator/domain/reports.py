@@ -79,6 +79,7 @@ def revise(  # noqa: PLR0917 - the correction's parts, each needed
         location=body.location,
         casualties=new.casualties,
         note=note,
+        contactable=new.contactable,
     )
     case = d.emit(case.case_id, "report_corrected", record, actor=new.source_agency)
     if not case.is_open:

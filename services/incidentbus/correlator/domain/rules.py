@@ -203,6 +203,10 @@ class Rules(Frozen):
     default_owner: str
     fast_path_agencies: tuple[str, ...]
     verifier: str
+    # The agency whose own reporters confirm a resolution when a report of theirs in the case left
+    # a contact (a citizen called back by the 12345 hotline); "" for none. Unanswered in time, the
+    # verification passes to `verifier`.
+    reporter_verifier: str = ""
     correlation: Correlation
     routing: tuple[Route, ...]
     deadlines: Deadlines
@@ -223,6 +227,16 @@ class Rules(Frozen):
         if unknown:
             raise ValueError(f"agencies {unknown} are not in the rules' agencies {list(self.agencies)}")
         return self
+
+    @property
+    def addressees(self) -> frozenset[str]:
+        """Every agency the correlator writes to: those of tasks, and the reporter verifier."""
+        return frozenset({*self.agencies, self.reporter_verifier} - {""})
+
+    @property
+    def verifiers(self) -> frozenset[str]:
+        """The agencies whose verification answers the correlator reads."""
+        return frozenset({self.verifier, self.reporter_verifier} - {""})
 
     def route(self, incident_type: str, district: str) -> Route:
         """The first routing rule for a type; a catch-all to the default owner if none matches."""

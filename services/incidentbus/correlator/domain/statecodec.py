@@ -41,6 +41,8 @@ def _place_dict(place: Place) -> dict[str, Any]:
 def _report_dict(report: Report) -> dict[str, Any]:
     data = {name: getattr(report, name) for name in _REPORT_FIELDS}
     data["place"] = _place_dict(report.place)
+    if not report.contactable:  # most reports: the default is left out, as a case's are
+        del data["contactable"]
     return data
 
 
