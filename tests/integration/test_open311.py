@@ -10,6 +10,9 @@ from __future__ import annotations
 
 import asyncio
 import json
+import urllib.error
+import urllib.parse
+import urllib.request
 from collections.abc import Callable
 from typing import Any
 
@@ -21,13 +24,12 @@ from civicbot.registry import Endpoint
 from georeport import GeoReport
 from pydantic import SecretStr
 
-from incidentbus.devtools import natives
 from incidentbus.kernel.deadletter import decode_dead_letter
 from incidentbus.kernel.settings import BusSettings
 from incidentbus.ops.query import serve
 from tests.gridlayers import district_point
 from tests.integration.agencies.harness import free_port
-from tests.integration.correlator.harness import Bus, history, now
+from tests.integration.correlator.harness import Bus
 from tests.integration.correlator.test_end_to_end import RULES, answer
 from tests.integration.waits import CEILING
 
@@ -109,7 +111,18 @@ def test_citizens_requests_follow_their_case_from_open_to_closed(isolated: BusSe
                 ),
                 "the second request to join the case",
             )
-            await close_case(bus, dispatched["address_id"])
+            await resolve(bus, dispatched["address_id"])
+            seen["asked"] = await until(
+                lambda: (
+                    "please confirm" in client.get_service_request(first)["status_notes"]
+                    and [client.get_service_request(first), client.get_service_request(second)]
+                ),
+                "the citizen who left a contact to be asked to confirm",
+            )
+            seen["outbox"] = await bus.until(lambda: citizen_outbox(bus))
+            seen["not_pending"] = await asyncio.to_thread(confirm, root, second, KEY)
+            seen["other_client"] = await asyncio.to_thread(confirm, root, first, DRILL_KEY)
+            seen["confirmed"] = await asyncio.to_thread(confirm, root, first, KEY)
             seen["closed"] = await until(
                 lambda: (
                     all(r["status"] == "closed" for r in client.get_service_requests(f"{first},{second}"))
@@ -143,6 +156,20 @@ def test_citizens_requests_follow_their_case_from_open_to_closed(isolated: BusSe
     assert "li.wei" not in answers  # Open311 reads never show the contact
     assert "13800000000" not in answers
     assert seen["joined"]["agency_responsible"] == "urban"
+    asked_first, asked_second = seen["asked"]
+    assert asked_first["status"] == "open"
+    assert "awaiting confirmation" in asked_second["status_notes"]  # left no contact: not asked
+    [request] = [m for m in seen["outbox"] if m.get("push_kind") == "verification_request"]
+    assert request["service_request_ids"] == [first]
+    assert seen["not_pending"][0] == 409
+    assert seen["other_client"] == (
+        403,
+        [{"code": 403, "description": "only the front end that posted a request may answer for it"}],
+    )
+    assert seen["confirmed"] == (
+        200,
+        [{"service_request_id": first, "verification_id": request["verification_id"]}],
+    )
     assert {r["service_request_id"] for r in seen["closed"]} == {first, second}
     assert all(r["status_notes"].startswith("Closed") for r in seen["closed"])
     assert seen["closed_xml"]["status"] == "closed"
@@ -156,8 +183,8 @@ def test_citizens_requests_follow_their_case_from_open_to_closed(isolated: BusSe
     assert all(b"city-app-key" not in letter.original_value for letter in seen["letters"])
 
 
-async def close_case(bus: Bus, grid: str) -> None:
-    """Urban resolves the case in `grid`; the grid worker confirms the resolution."""
+async def resolve(bus: Bus, grid: str) -> None:
+    """Urban resolves the case in `grid`."""
 
     async def task() -> list[dict[str, Any]]:
         tasks = [json.loads(r.value or b"{}") for r in await bus.records("urban.outbox.v1")]
@@ -166,16 +193,21 @@ async def close_case(bus: Bus, grid: str) -> None:
     [order] = await bus.until(task)
     await answer(bus, "urban", order, ["ack", "arrived", "complete"])
 
-    async def asked() -> list[Any]:
-        return [
-            e
-            for e in history(await bus.case_events(), order["case_no"])
-            if e.WhichOneof("body") == "verification_requested"
-        ]
 
-    [request] = await bus.until(asked)
-    verification_id = request.verification_requested.verification_id
-    await bus.send("community", natives.verification(order["case_no"], verification_id, True, now()))
+async def citizen_outbox(bus: Bus) -> list[dict[str, Any]]:
+    """What the citizen service's own system (the hotline, the front ends) was sent."""
+    return [json.loads(r.value or b"{}") for r in await bus.records("citizen.outbox.v1")]
+
+
+def confirm(root: str, request_id: str, key: str) -> tuple[int, Any]:
+    """The front end relays the citizen's answer (the gateway's one extension to GeoReport v2)."""
+    form = urllib.parse.urlencode({"api_key": key, "result": "confirmed", "score": "5", "comment": "fixed"})
+    sent = urllib.request.Request(f"{root}/requests/{request_id}/verification.json", data=form.encode())
+    try:
+        with urllib.request.urlopen(sent, timeout=30) as response:
+            return response.status, json.loads(response.read())
+    except urllib.error.HTTPError as exc:
+        return exc.code, json.loads(exc.read())
 
 
 def refusals(root: str, where: tuple[float, float]) -> dict[str, Any]:

@@ -38,6 +38,7 @@ class Request:
     requested_ms: int
     media_url: str
     status: int  # common_pb2.EventStatus
+    client: str = ""  # the front end that posted it (its API key's client)
 
 
 @dataclass
@@ -62,6 +63,7 @@ class RequestBook:
             requested_ms=when.ToMilliseconds(),
             media_url=report.media_refs[0] if report.media_refs else "",
             status=envelope.status,
+            client=report.native_codes.get("open311.client", ""),
         )
 
 
@@ -151,7 +153,12 @@ def notes(
         "DISPATCHED": f"Assigned to {agency}.",
         "ACKNOWLEDGED": f"{agency} has taken it on.",
         "ON_SCENE": f"{agency} is on site.",
-        "RESOLVED": f"{agency} reports it resolved; awaiting confirmation.",
+        "RESOLVED": f"{agency} reports it resolved; "
+        + (
+            "please confirm whether it is fixed."
+            if pending_confirmation(model, case.case_id, request.service_request_id)
+            else "awaiting confirmation."
+        ),
         "VERIFIED": "The resolution was confirmed.",
         "CLOSED": _closure(model, case.case_id),
     }.get(status, "Received.")
@@ -165,6 +172,22 @@ def notes(
     if "case_reopened" in history and case.status not in CLOSED:
         extra.append("Reopened after a resolution was disputed or reported again.")
     return " ".join([said, *extra])
+
+
+def pending_confirmation(model: ReadModel, case_id: str, request_id: str) -> str:
+    """The id of the verification (回访) the case is waiting for from this request's citizen, or
+    "" when none: the case's latest request, addressed to the citizen and naming this request,
+    with no answer, reopening or closure after it."""
+    pending = ""
+    for stored in model.history.get(case_id, []):
+        kind = stored.event.WhichOneof("body")
+        if kind == "verification_requested":
+            asked = stored.event.verification_requested
+            named = asked.agency == "citizen" and request_id in asked.report_refs
+            pending = asked.verification_id if named else ""
+        elif kind in ("case_verified", "case_reopened", "case_closed"):
+            pending = ""
+    return pending
 
 
 def _closure(model: ReadModel, case_id: str) -> str:

@@ -1,7 +1,9 @@
 """The Open311 gateway's HTTP shell, on the citizen agency service (`incidentbus run open311`).
 
 Routes under `/open311/v2` (GeoReport v2, `.json` or `.xml`): `GET services`, `GET
-services/{code}`, `POST requests`, `GET requests`, `GET requests/{id}`. A POST is checked here
+services/{code}`, `POST requests`, `GET requests`, `GET requests/{id}`; and one extension, `POST
+requests/{id}/verification`: the citizen's answer when the bus asks them to confirm a resolution
+(回访), relayed by the front end that posted the request. A POST is checked here
 (form, API key) and by the citizen adapter (as every agency's HTTP intake is), then written to the
 citizen inbox; a refused one is answered with the standard's error document and dead-lettered.
 Reads come from a projection this service keeps of the case topics and of its own canonical
@@ -35,7 +37,7 @@ from incidentbus.gateways.open311.documents import (
 )
 from incidentbus.gateways.open311.requests import ApiKeys, native_request
 from incidentbus.gateways.open311.status import Request as Citizen
-from incidentbus.gateways.open311.status import RequestBook, view
+from incidentbus.gateways.open311.status import RequestBook, pending_confirmation, view
 from incidentbus.kernel.codec import DecodeError, decode
 from incidentbus.kernel.gate import reject
 from incidentbus.kernel.records import RawRecord
@@ -113,6 +115,54 @@ class Gateway:
             record, reason=exc.reason, detail=exc.description, phase="intake", rejected_by="citizen"
         )
         await self.service.dead_letter(rejected, record)
+
+    async def verify(self, request_id: str, form: Mapping[str, str], raw: bytes) -> Document:
+        """A citizen's answer to the confirmation the case waits for (form `result` confirmed or
+        not_fixed, optional `comment` and `score` 1-5), from the front end that posted the request.
+        Open311Error 403 (another front end), 404 (no such request), 409 (nothing to confirm now)."""
+        try:
+            native = self._answer(request_id, form)
+        except Open311Error as exc:
+            await self._dead_letter(raw, exc)
+            raise
+        status, answer = await self.service.on_http(json.dumps(native).encode(), False)
+        if status != 202:
+            raise Open311Error(
+                500 if status >= 500 else 400, f"{answer['error']}: {answer['detail']}", answer["error"]
+            )
+        return [{"service_request_id": request_id, "verification_id": native["verification_id"]}]
+
+    def _answer(self, request_id: str, form: Mapping[str, str]) -> dict[str, Any]:
+        client = self.keys.client(form.get("api_key", ""))
+        found = self.book.requests.get(request_id)
+        if found is None:
+            raise Open311Error(404, f"no service request {request_id!r}", "open311.not_found")
+        if not self.keys.open and found.client != client.client:
+            raise Open311Error(
+                403, "only the front end that posted a request may answer for it", "open311.forbidden"
+            )
+        case, _ = self.model.case_of_report("citizen", request_id)
+        pending = pending_confirmation(self.model, case["case_id"], request_id) if case else ""
+        if case is None or not pending:
+            raise Open311Error(409, "no confirmation is pending for this request", "open311.not_pending")
+        score = form.get("score", "0").strip() or "0"
+        if not score.isdigit() or int(score) > 5:
+            raise Open311Error(400, "score must be a whole number from 1 to 5 (0: not asked)")
+        native = {
+            "msg_type": "verification",
+            "verification_id": pending,
+            "case_id": case["case_id"],
+            "service_request_id": request_id,
+            "result": form.get("result", "").strip(),
+            "score": int(score),
+            "comment": form.get("comment", "").strip(),
+            "answered_at": datetime.now(UTC).isoformat(),
+        }
+        if found.status != common_pb2.EVENT_STATUS_ACTUAL:
+            native["event_status"] = (
+                common_pb2.EventStatus.Name(found.status).removeprefix("EVENT_STATUS_").lower()
+            )
+        return native
 
     def one(self, request_id: str) -> Document:
         found = self.book.requests.get(request_id)
@@ -253,6 +303,19 @@ def add_open311(app: faust.App, service: AgencyService) -> Gateway:
                 log.exception("open311 request failed")
                 return _refused(self, fmt, Open311Error(500, "the request could not be taken; retry later"))
 
+    class Verification(View):
+        async def post(self, request: Request, service_request_id: str, fmt: str) -> Response:
+            try:
+                form, raw = await _form(request, service.settings.max_message_bytes)
+                return _answer(
+                    self, fmt, "service_requests", await gateway.verify(service_request_id, form, raw)
+                )
+            except Open311Error as exc:
+                return _refused(self, fmt, exc)
+            except Exception:
+                log.exception("open311 verification failed")
+                return _refused(self, fmt, Open311Error(500, "the answer could not be taken; retry later"))
+
     class One(View):
         async def get(self, request: Request, service_request_id: str, fmt: str) -> Response:
             try:
@@ -264,5 +327,6 @@ def add_open311(app: faust.App, service: AgencyService) -> Gateway:
     app.page(f"{ROOT}/services/{{service_code}}.{FORMATS}")(Definition)
     app.page(f"{ROOT}/requests.{FORMATS}")(Requests)
     app.page(f"{ROOT}/requests/{{service_request_id}}.{FORMATS}")(One)
+    app.page(f"{ROOT}/requests/{{service_request_id}}/verification.{FORMATS}")(Verification)
     app.task(gateway.follow)
     return gateway
