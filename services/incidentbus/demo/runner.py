@@ -49,7 +49,7 @@ class Processes:
             "INCIDENTBUS_TOPIC_PREFIX": self.settings.topic_prefix,
             "INCIDENTBUS_LOG_FORMAT": "json",
         }
-        for name in (*AGENCIES, "correlator"):
+        for name in (*AGENCIES, "open311", "correlator"):
             port = free_port()
             args = [
                 sys.executable,
@@ -100,9 +100,9 @@ def _answers(port: int) -> bool:
         return s.connect_ex(("127.0.0.1", port)) == 0
 
 
-async def play(settings: BusSettings, scale: float) -> Systems:
+async def play(settings: BusSettings, scale: float, open311: str) -> Systems:
     """Send the day's reports on time while the simulated systems answer their tasks."""
-    systems, stop = Systems(settings, scale), asyncio.Event()
+    systems, stop = Systems(settings, scale, open311), asyncio.Event()
     answering = asyncio.create_task(systems.answer_tasks(stop))
     total = END_MINUTE + DRAIN_MINUTES
     columns = (
@@ -155,7 +155,9 @@ def run_demo(base: BusSettings, scale: float, keep: bool) -> int:
     services = Processes(settings, logs, scale)
     try:
         services.start()
-        with console.status("starting four agency services, the correlator and the query service ..."):
+        with console.status(
+            "starting the agency services, the Open311 gateway, the correlator and the query service ..."
+        ):
             services.wait_ready()
             time.sleep(3)  # consumer groups settle
         minutes = (END_MINUTE + DRAIN_MINUTES) / scale
@@ -163,8 +165,9 @@ def run_demo(base: BusSettings, scale: float, keep: bool) -> int:
             f"dashboard: [bold]{page_url(settings, services.started['query'][1])}[/bold] "
             f"(open it now to watch the day; it plays for about {minutes:.0f} min and the page stops with it)"
         )
-        systems = asyncio.run(play(settings, scale))
-        return report(settings, asyncio.run(read_model(settings)), systems)
+        open311 = f"http://127.0.0.1:{services.started['open311'][1]}/open311/v2"
+        systems = asyncio.run(play(settings, scale, open311))
+        return report(settings, asyncio.run(read_model(settings)), systems, open311)
     finally:
         services.stop()
         if not keep:

@@ -15,6 +15,8 @@ UNKNOWN_GAS_GRID = "310101-003-001-02"  # the six unknowns: fast path
 DECLINED_GRID = "310101-004-002-01"  # urban management returns the work order: rerouted
 IGNORED_GRID = "310101-005-001-03"  # police let the noise report sit: deadlines missed, escalation
 REWORK_GRID = "310101-006-001-01"  # manhole fixed badly: verification fails, case reopens
+STREETLIGHT_GRID = "310101-017-004-07"  # a citizen reports it over Open311 and confirms the repair
+GARBAGE_GRID = "310101-011-002-02"  # urban's work order, and a citizen's request that joins it
 
 
 @dataclass(frozen=True)
@@ -59,7 +61,16 @@ DAY: tuple[Report, ...] = (
     Report(152, "police", "110-1032-022", "DS1", "310101-010-001-05", (("priority", "P3"),)),
     Report(180, "urban", "UM-1100-3188", "0305", REWORK_GRID, (("description", "manhole cover missing"),)),
     Report(
-        240, "urban", "UM-1200-3200", "0101", "310101-011-002-02", (("description", "garbage overflowing"),)
+        200,
+        "citizen",
+        "citizen-streetlight",  # the demo's name; the gateway gives the service_request_id
+        "streetlight",
+        STREETLIGHT_GRID,
+        (("description", "streetlight out for three nights"), ("email", "li.wei@example.cn")),
+    ),
+    Report(240, "urban", "UM-1200-3200", "0101", GARBAGE_GRID, (("description", "garbage overflowing"),)),
+    Report(
+        250, "citizen", "citizen-garbage", "garbage", GARBAGE_GRID, (("description", "bins overflowing"),)
     ),
     Report(300, "health", "120-1300-055", "FALL", "310101-012-001-01", (("triage_level", 3),)),
     Report(360, "police", "110-1400-040", "TH1", "310101-013-002-03", (("priority", "P3"),)),

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import json
 import os
 import subprocess
 import sys
+import urllib.request
 from collections import Counter
 
 from rich.console import Console
@@ -46,6 +48,29 @@ def accident_case(model: ReadModel) -> str:
     return ""
 
 
+def citizens(model: ReadModel, systems: Systems) -> list[tuple[str, bool]]:
+    """The citizens' Open311 requests: the one who left a contact confirmed the repair; the other's
+    request joined urban's work order."""
+    light, _ = model.case_of_report("citizen", systems.requests.get("citizen-streetlight", "-"))
+    garbage, _ = model.case_of_report("citizen", systems.requests.get("citizen-garbage", "-"))
+    asked = [
+        e.event.verification_requested.agency
+        for e in model.history.get(light["case_id"] if light else "", [])
+        if e.event.HasField("verification_requested")
+    ]
+    closed = case_events_pb2.CaseStatus.Name(case_events_pb2.CASE_STATUS_CLOSED)
+    return [
+        (
+            "a citizen's Open311 request was confirmed by the citizen (回访) and closed",
+            light is not None and asked == ["citizen"] and light["status"] == closed,
+        ),
+        (
+            "a citizen's request for urban's garbage joined urban's case",
+            garbage is not None and {r["source_agency"] for r in garbage["reports"]} == {"urban", "citizen"},
+        ),
+    ]
+
+
 def checks(model: ReadModel) -> list[tuple[str, bool]]:
     """The scenario's promises, verified on the record."""
     accident = model.snapshots.get(accident_case(model))
@@ -79,7 +104,18 @@ def _rerouted(model: ReadModel) -> bool:
     )
 
 
-def report(settings: BusSettings, model: ReadModel, systems: Systems) -> int:
+def open311_status(root: str, systems: Systems) -> None:
+    """What a citizen's app reads back: each request's GeoReport v2 status."""
+    ids = ",".join(systems.requests.values())
+    with urllib.request.urlopen(f"{root}/requests.json?service_request_id={ids}", timeout=30) as answer:
+        for request in json.loads(answer.read()):
+            console.print(
+                f"Open311 {request['service_request_id']} ({request['service_code']}): "
+                f"{request['status']} — {request['status_notes']}"
+            )
+
+
+def report(settings: BusSettings, model: ReadModel, systems: Systems, open311: str) -> int:
     table = Table("figure", "value", title="the day in figures")
     for name, value in figures(model).items():
         table.add_row(name, str(value))
@@ -87,7 +123,8 @@ def report(settings: BusSettings, model: ReadModel, systems: Systems) -> int:
         table.add_row(f"deadline compliance {agency}", str(stats["deadline_compliance"]))
     table.add_row("native messages sent by agency systems", str(sum(systems.sent.values())))
     console.print(table)
-    results = checks(model)
+    results = checks(model) + citizens(model, systems)
+    open311_status(open311, systems)
     for name, ok in results:
         console.print(f"{'[green]✓' if ok else '[red]✗'}[/] {name}")
     case_id = accident_case(model)

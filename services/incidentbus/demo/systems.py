@@ -1,5 +1,6 @@
 """The agencies' own systems, simulated: they write native reports to their inboxes, read their
-outboxes, and answer tasks and verification requests with realistic delays."""
+outboxes, and answer tasks and verification requests with realistic delays. Citizens post their
+requests to the Open311 gateway, and confirm a repair when the bus asks them (回访)."""
 
 from __future__ import annotations
 
@@ -10,6 +11,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
+import aiohttp
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
 
 from incidentbus.demo.scenario import FAILS_FIRST_VERIFICATION, HABITS, NORMAL, VERIFY_AFTER, Report
@@ -18,6 +20,7 @@ from incidentbus.kernel.kafka import producer
 from incidentbus.kernel.settings import BusSettings
 
 AGENCIES = ("police", "health", "urban", "community")
+CITIZEN = "citizen"
 
 
 @dataclass
@@ -26,7 +29,9 @@ class Systems:
 
     settings: BusSettings
     scale: float
+    open311: str = ""  # the gateway's root, http://127.0.0.1:<port>/open311/v2
     sent: Counter[str] = field(default_factory=Counter)
+    requests: dict[str, str] = field(default_factory=dict)  # the demo's name -> service_request_id
     verifications_failed: set[str] = field(default_factory=set)
     _pending: set[asyncio.Task[None]] = field(default_factory=set)
 
@@ -44,12 +49,28 @@ class Systems:
         self.sent[agency] += 1
 
     async def report(self, client: AIOKafkaProducer, r: Report) -> None:
+        if r.agency == CITIZEN:
+            await self.post(r)
+            return
         native = natives.report(r.agency, r.ref, r.code, r.grid, datetime.now(UTC), **dict(r.extra))
         await self.write(client, r.agency, native, r.ref)
 
+    async def post(self, r: Report) -> None:
+        """A citizen's app posts a GeoReport v2 request (the grid code as its address_id)."""
+        form = {"service_code": r.code, "address_id": r.grid, **{k: str(v) for k, v in r.extra}}
+        async with (
+            aiohttp.ClientSession() as http,
+            http.post(f"{self.open311}/requests.json", data=form) as sent,
+        ):
+            answer = await sent.json()
+        if sent.status != 200:
+            raise RuntimeError(f"the Open311 gateway refused {r.ref}: {answer}")
+        self.requests[r.ref] = answer[0]["service_request_id"]
+        self.sent[CITIZEN] += 1
+
     async def answer_tasks(self, stop: asyncio.Event) -> None:
         """Read every outbox and schedule each agency's answers until told to stop."""
-        topics = {self.settings.topic(f"{a}.outbox.v1"): a for a in AGENCIES}
+        topics = {self.settings.topic(f"{a}.outbox.v1"): a for a in (*AGENCIES, CITIZEN)}
         consumer = AIOKafkaConsumer(
             *topics,
             **self.settings.kafka_client_options(),
@@ -70,13 +91,30 @@ class Systems:
             await consumer.stop()
 
     def _schedule(self, client: AIOKafkaProducer, agency: str, native: dict[str, Any]) -> None:
+        if agency == CITIZEN:
+            if native.get("push_kind") == "verification_request":
+                self._start(self._confirm(client, native))
+            return
         task = natives.task_of(agency, native)
         if task.kind == "cancel":
             return
-        job = self._verify(client, task) if task.kind == "verification" else self._work(client, agency, task)
+        self._start(
+            self._verify(client, task) if task.kind == "verification" else self._work(client, agency, task)
+        )
+
+    def _start(self, job: Any) -> None:
         pending = asyncio.create_task(job)
         self._pending.add(pending)
         pending.add_done_callback(self._pending.discard)
+
+    async def _confirm(self, client: AIOKafkaProducer, native: dict[str, Any]) -> None:
+        """The hotline calls the citizen back; the citizen says the streetlight works again."""
+        await asyncio.sleep(self.seconds(VERIFY_AFTER))
+        [request_id, *_] = native["service_request_ids"]
+        answer = natives.citizen_verification(
+            native["case_id"], native["verification_id"], request_id, True, datetime.now(UTC)
+        )
+        await self.write(client, CITIZEN, answer, native["verification_id"])
 
     async def _work(self, client: AIOKafkaProducer, agency: str, task: natives.NativeTask) -> None:
         done = 0.0

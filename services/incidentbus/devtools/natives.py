@@ -107,6 +107,22 @@ def verification(case_id: str, verification_id: str, satisfied: bool, at: dateti
     }
 
 
+def citizen_verification(
+    case_id: str, verification_id: str, request_id: str, satisfied: bool, at: datetime
+) -> dict[str, Any]:
+    """A citizen's 回访 answer, as the hotline (or the Open311 gateway) writes it."""
+    return {
+        "msg_type": "verification",
+        "verification_id": verification_id,
+        "case_id": case_id,
+        "service_request_id": request_id,
+        "result": "confirmed" if satisfied else "not_fixed",
+        "score": 5 if satisfied else 1,
+        "comment": "works again" if satisfied else "still broken",
+        "answered_at": iso(at),
+    }
+
+
 def report(agency: str, ref: str, kind: str, grid: str, at: datetime, **extra: Any) -> dict[str, Any]:
     """A native report; `kind` is the agency's own code (police type code, complaint code, ...)."""
     when = iso(at)
