@@ -19,7 +19,7 @@ import time
 from collections.abc import Mapping
 from datetime import UTC, datetime, timedelta
 from typing import Any
-from urllib.parse import parse_qsl
+from urllib.parse import parse_qsl, urlencode
 
 import faust
 from faust.web import Request, Response, View
@@ -119,7 +119,9 @@ class Gateway:
     async def verify(self, request_id: str, form: Mapping[str, str], raw: bytes) -> Document:
         """A citizen's answer to the confirmation the case waits for (form `result` confirmed or
         not_fixed, optional `comment` and `score` 1-5), from the front end that posted the request.
-        Open311Error 403 (another front end), 404 (no such request), 409 (nothing to confirm now)."""
+        Open311Error 403 (another front end), 404 (no such request), 409 (nothing to confirm now);
+        503 while catching up (not a refusal: not dead-lettered)."""
+        self._caught_up()
         try:
             native = self._answer(request_id, form)
         except Open311Error as exc:
@@ -164,7 +166,14 @@ class Gateway:
             )
         return native
 
+    def _caught_up(self) -> None:
+        """Reads answer from the projection only once it holds the history present at start: an
+        old request would otherwise read as unknown."""
+        if not self.ready.is_set():
+            raise Open311Error(503, "catching up with the bus; retry in a few seconds", "open311.unavailable")
+
     def one(self, request_id: str) -> Document:
+        self._caught_up()
         found = self.book.requests.get(request_id)
         if found is None:
             raise Open311Error(404, f"no service request {request_id!r}", "open311.not_found")
@@ -174,6 +183,7 @@ class Gateway:
         """`GET requests`: by ids (which override every other filter), else by service codes,
         statuses and a date range of at most 90 days (default the last 90); newest first, at most
         1,000. Exercises and tests are listed only by id."""
+        self._caught_up()
         ids = _listed(query.get("service_request_id", ""))
         if ids:
             return [
@@ -253,9 +263,10 @@ async def _form(request: Request, limit: int) -> tuple[dict[str, str], bytes]:
     kind = request.headers.get("Content-Type", "").split(";")[0].strip().lower()
     if kind not in FORMS:
         raise Open311Error(400, "POST a form: application/x-www-form-urlencoded or multipart/form-data")
-    if kind == FORMS[1]:
+    if kind == FORMS[1]:  # aiohttp reads it (its client_max_size bounds it); files are not kept
         posted = await request.post()
-        return {k: v for k, v in posted.items() if isinstance(v, str)}, b""
+        fields = {k: v for k, v in posted.items() if isinstance(v, str)}
+        return fields, urlencode(fields).encode()
     raw, truncated = await read_limited(request, limit)
     if truncated:
         raise Open311Error(413, f"the form exceeds {limit} bytes", "intake.oversized")
