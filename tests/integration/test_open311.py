@@ -63,6 +63,17 @@ def post(root: str, code: str, where: tuple[float, float], key: str = KEY, **fie
     return str(accepted["service_request_id"])
 
 
+def caught_up(root: str) -> bool:
+    """The gateway answers reads (503 until its projection holds the history present at start)."""
+    try:
+        with urllib.request.urlopen(f"{root}/requests.json", timeout=30) as answer:
+            return bool(answer.status == 200)
+    except urllib.error.HTTPError as exc:
+        if exc.code != 503:
+            raise
+        return False
+
+
 async def until(probe: Callable[[], Any], what: str) -> Any:
     """Run a blocking probe (the clients are synchronous) off the loop until it is truthy."""
     deadline = asyncio.get_running_loop().time() + CEILING
@@ -82,6 +93,7 @@ def test_citizens_requests_follow_their_case_from_open_to_closed(isolated: BusSe
         seen: dict[str, Any] = {}
         async with Bus(settings, RULES) as bus:
             root = f"http://127.0.0.1:{bus.ports['citizen']}/open311/v2"
+            await until(lambda: caught_up(root), "the gateway to catch up")
             client, xml = GeoReport(root), GeoReport(root, output_format="xml")
             seen["services"] = await asyncio.to_thread(client.get_service_list)
             seen["services_xml"] = await asyncio.to_thread(xml.get_service_list)
@@ -254,6 +266,7 @@ def test_a_drill_through_open311_gives_only_exercise_alerts(isolated: BusSetting
     async def run() -> dict[str, Any]:
         async with Bus(settings, RULES) as bus:
             root = f"http://127.0.0.1:{bus.ports['citizen']}/open311/v2"
+            await until(lambda: caught_up(root), "the gateway to catch up")
             port = free_port()  # after the bus's services have bound theirs
             async with serve(settings, port), aiohttp.ClientSession(f"http://127.0.0.1:{port}") as http:
                 drill_id = await asyncio.to_thread(
