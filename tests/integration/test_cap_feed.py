@@ -44,14 +44,21 @@ async def alerts_of(http: aiohttp.ClientSession, case_ref: str) -> list[dict[str
     raise AssertionError(f"no alert for police report {case_ref} within {CEILING}s")
 
 
+async def published(bus: Bus, wanted: set[str]) -> list[tuple[str, str]]:
+    """(key, document) of every record on bus.cap.v1, once all the `wanted` identifiers are there."""
+    found = [((r.key or b"").decode(), (r.value or b"").decode()) for r in await bus.records("bus.cap.v1")]
+    return found if wanted <= {key for key, _ in found} else []
+
+
 def test_the_cap_feed_keeps_drills_drills(isolated: BusSettings) -> None:
     drill_ref, real_ref = f"P-{uuid.uuid4().hex[:8]}", f"P-{uuid.uuid4().hex[:8]}"
+    later_ref = f"P-{uuid.uuid4().hex[:8]}"
 
     async def run() -> dict[str, Any]:
         seen = dict[str, Any]()
         async with Bus(isolated, RULES) as bus:
             port = free_port()  # after the bus's services have bound theirs
-            async with serve(isolated, port):
+            async with serve(isolated, port, publish=True):
                 drill = natives.report("police", drill_ref, "XG1", "310121-001-001-01", now()) | {
                     "mode": "DRILL"
                 }
@@ -67,6 +74,20 @@ def test_the_cap_feed_keeps_drills_drills(isolated: BusSettings) -> None:
                         seen["document"] = (one.status, one.content_type, await one.text())
                     async with http.get("/cap/alerts/nobody.nothing.xml") as missing:
                         seen["missing"] = missing.status
+                    ids = {str(a["cap_id"]) for a in seen["drill"] + seen["real"]}
+                    seen["topic"] = await bus.until(lambda: published(bus, ids))
+            # A restart folds the whole history again and sends only what is new: a later alert
+            # is the sentinel behind which any repeat of the earlier ones would have come.
+            port = free_port()
+            async with (
+                serve(isolated, port, publish=True),
+                aiohttp.ClientSession(f"http://127.0.0.1:{port}") as http,
+            ):
+                await bus.send(
+                    "police", natives.report("police", later_ref, "XG1", "310123-001-001-01", now())
+                )
+                later = {str(a["cap_id"]) for a in await alerts_of(http, later_ref)}
+                seen["after_restart"] = await bus.until(lambda: published(bus, later))
         return seen
 
     seen = asyncio.run(run())
@@ -79,3 +100,11 @@ def test_the_cap_feed_keeps_drills_drills(isolated: BusSettings) -> None:
     SCHEMA.validate(text)
     assert CAPParser(text).as_dict()[0]["cap_id"] == seen["drill"][0]["cap_id"]
     assert seen["missing"] == 404
+    topic = dict(seen["topic"])
+    for alert in seen["drill"] + seen["real"]:
+        text = topic[str(alert["cap_id"])]
+        SCHEMA.validate(text)
+        [read] = CAPParser(text).as_dict()
+        assert str(read["cap_status"]) == str(alert["cap_status"])
+    keys = [key for key, _ in seen["after_restart"]]
+    assert len(keys) == len(set(keys)) > len(topic)  # the restart sent the new alert, no copy

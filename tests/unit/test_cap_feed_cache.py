@@ -10,6 +10,7 @@ from aiohttp.test_utils import TestClient, TestServer
 
 from incidentbus.kernel.settings import BusSettings
 from incidentbus.ops import alerting
+from incidentbus.ops.alerts import ALERTS_KEPT, AlertLog
 from incidentbus.ops.readmodel import ReadModel
 from incidentbus.v1 import case_events_pb2 as ce
 from incidentbus.v1 import common_pb2 as cm
@@ -39,3 +40,19 @@ async def test_the_feed_is_rebuilt_only_when_an_alert_arrives(monkeypatch: pytes
     assert first == again
     assert len(builds) == 2  # the first request, then the one after the new alert
     assert third.count(b"<atom:entry") == 2
+
+
+def test_the_alert_log_hands_every_alert_to_a_publisher_beyond_its_window() -> None:
+    """The window keeps the latest 500; a publisher's outbox gets every alert, in order."""
+    log = AlertLog(outbox=[])
+    silent = AlertLog()
+    for n in range(ALERTS_KEPT + 20):
+        opened = event(
+            f"C-{n}", 1, T0 + n, case_opened=ce.CaseOpened(fast_path=True, location=location(GRID))
+        )
+        log.fold(opened)
+        silent.fold(opened)
+    assert log.outbox is not None
+    assert [a.seq for a in log.outbox] == list(range(1, ALERTS_KEPT + 21))
+    assert len(log.alerts) == ALERTS_KEPT
+    assert silent.outbox is None

@@ -93,11 +93,17 @@ def query(
         str | None,
         typer.Option(help="address to bind (default INCIDENTBUS_QUERY_HOST, itself 127.0.0.1)"),
     ] = None,
+    publish_cap: Annotated[
+        bool,
+        typer.Option(
+            help="also send every alert once to bus.cap.v1 as its CAP 1.2 document (operator rights)"
+        ),
+    ] = False,
 ) -> None:
     """Serve the dashboard page and the query API (cases, overdue, statistics, the live event
     stream, /metrics, /openapi.json) until interrupted; prints the page's address."""
     try:
-        run_forever(BusSettings(), port, host)
+        run_forever(BusSettings(), port, host, publish=publish_cap)
     except AccessError as exc:
         typer.echo(f"query: refusing to start: {exc}", err=True)
         raise typer.Exit(2) from exc

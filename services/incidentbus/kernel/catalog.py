@@ -13,6 +13,7 @@ from incidentbus.kernel.schema import WIRE_TYPES, message_class
 
 NAME_PATTERN = re.compile(r"^[a-z][a-z0-9]*\.[a-z][a-z0-9-]*\.v[1-9][0-9]*$")
 JSON_PREFIX = "json:"
+XML_PREFIX = "xml:"  # documents of a published standard (CAP 1.2 alerts)
 # The value type of dead-letter topics: how the catalog marks them (one per writing principal).
 DEAD_LETTER_VALUE = "incidentbus.v1.DeadLetter"
 # LogAppendTime: the broker stamps records; used where producers must not set the bus's clock.
@@ -85,7 +86,7 @@ class Topic(BaseModel):
 
     @property
     def is_protobuf(self) -> bool:
-        return not self.value.startswith(JSON_PREFIX)
+        return not self.value.startswith((JSON_PREFIX, XML_PREFIX))
 
     def configs(self, brokers: int) -> dict[str, str]:
         """Broker-side topic configs, with replica minimums capped to the cluster size."""
@@ -183,7 +184,7 @@ def load_catalog(path: Path) -> Catalog:
 
 def _value_problem(topic: Topic) -> str | None:
     if not topic.is_protobuf:
-        return None if len(topic.value) > len(JSON_PREFIX) else "empty json schema name"
+        return None if topic.value.partition(":")[2] else f"empty {topic.value} schema name"
     try:
         cls = message_class(topic.value)
     except KeyError:

@@ -3,17 +3,28 @@ document (ops/cap.py builds them from the read model's alerts, ops/alerts.py).
 
     GET /cap/alerts.atom               the latest alerts, newest first (the read model keeps 500)
     GET /cap/alerts/{identifier}.xml   one alert; 404 once it has left the window
+
+With `--publish-cap`, every alert also goes to `bus.cap.v1` once, as its CAP document
+(`publish_cap`).
 """
 
 from __future__ import annotations
+
+import asyncio
 
 from aiohttp import web
 from shapely.geometry import MultiPolygon
 
 from incidentbus.kernel.grids import load_grid_layer
+from incidentbus.kernel.kafka import producer, read_all, send
+from incidentbus.kernel.logging import get_logger
+from incidentbus.kernel.records import OutgoingRecord
 from incidentbus.kernel.settings import BusSettings
 from incidentbus.ops.cap import CAP_MEDIA_TYPE, CapSource, document, feed, identifier
 from incidentbus.ops.readmodel import ReadModel
+
+CAP_TOPIC = "bus.cap.v1"
+log = get_logger("incidentbus.cap")
 
 ATOM_MEDIA_TYPE = "application/atom+xml"
 
@@ -67,3 +78,28 @@ def add_cap(app: web.Application, settings: BusSettings, model: ReadModel) -> No
         )
 
     app.add_routes(routes)
+
+
+async def publish_cap(settings: BusSettings, model: ReadModel) -> None:
+    """Send each alert the model raises to `bus.cap.v1` as its CAP document, keyed by its
+    identifier, once: identifiers already on the topic (an earlier run's) are skipped, so a
+    restart, which folds the whole history again, sends only what is new. The model's alert log
+    must keep an outbox (`AlertLog.outbox`) from before its first fold. Runs until cancelled."""
+    outbox = model.alert_log.outbox
+    if outbox is None:
+        raise ValueError("the read model's alert log keeps no outbox: nothing to publish")
+    source, topic = cap_source(settings), settings.topic(CAP_TOPIC)
+    sent = {record.key for record in await read_all(settings, topic) if record.key is not None}
+    async with producer(settings) as client:
+        while True:
+            taken, outbox[:] = list(outbox), []
+            for alert in taken:
+                key = identifier(source, alert.event_id).encode()
+                if key in sent:
+                    continue
+                headers = (("content-type", CAP_MEDIA_TYPE.encode()), ("ce_id", key))
+                await send(client, OutgoingRecord(topic, key, document(alert, source), headers))
+                sent.add(key)
+            if taken:
+                log.info("cap documents published", alerts=len(taken), topic=topic)
+            await asyncio.sleep(0.5)

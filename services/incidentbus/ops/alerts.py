@@ -55,6 +55,9 @@ class AlertLog:
     ended: set[str] = field(default_factory=set)  # cases whose chain a resolution or closure ended
     statuses: dict[str, str] = field(default_factory=dict)  # case id -> ACTUAL/EXERCISE/TEST (sticks)
     first_reports: dict[str, tuple[str, str]] = field(default_factory=dict)  # case -> (agency, ref)
+    # Every alert raised since the publisher last took them (None: nobody publishes; the window
+    # above is all that is kept).
+    outbox: list[Alert] | None = None
 
     def fold(self, event: case_events_pb2.CaseEvent) -> None:
         self._status(event)
@@ -91,6 +94,8 @@ class AlertLog:
             status,
         )
         self.alerts.append(alert)
+        if self.outbox is not None:
+            self.outbox.append(alert)
         if kind in ENDING:
             self.chains.pop(case_id, None)
             self.ended.add(case_id)

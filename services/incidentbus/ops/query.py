@@ -24,7 +24,7 @@ from incidentbus.kernel.kafka import raw_record
 from incidentbus.kernel.logging import get_logger
 from incidentbus.kernel.records import RawRecord
 from incidentbus.kernel.settings import BusSettings
-from incidentbus.ops.alerting import add_cap
+from incidentbus.ops.alerting import add_cap, publish_cap
 from incidentbus.ops.dashboard.access import access_middleware, required_token
 from incidentbus.ops.dashboard.web import Hub, add_dashboard, now_ms, publish_changes, security_headers
 from incidentbus.ops.figures import broker_figures, from_model, prometheus_text
@@ -173,15 +173,21 @@ def build_web(settings: BusSettings, model: ReadModel, hub: Hub | None = None) -
 
 
 @asynccontextmanager
-async def serve(settings: BusSettings, port: int, host: str | None = None) -> AsyncIterator[ReadModel]:
+async def serve(
+    settings: BusSettings, port: int, host: str | None = None, *, publish: bool = False
+) -> AsyncIterator[ReadModel]:
     """Run the projection, the live stream and the HTTP server (on `host`, default the settings'
-    query_host); yields the model once the backlog is in. AccessError before anything starts
-    when production has no usable access token."""
+    query_host), and with `publish` the CAP publisher (ops/alerting.py `publish_cap`); yields the
+    model once the backlog is in. AccessError before anything starts when production has no
+    usable access token."""
     model, ready, hub = ReadModel(), asyncio.Event(), Hub()
     runner = web.AppRunner(build_web(settings, model, hub))
+    if publish:
+        model.alert_log.outbox = []
     tasks = [
         asyncio.create_task(follow(settings, model, ready)),
         asyncio.create_task(publish_changes(model, hub)),
+        *([asyncio.create_task(publish_cap(settings, model))] if publish else []),
     ]
     await runner.setup()
     await web.TCPSite(runner, host or settings.query_host, port).start()
@@ -206,11 +212,11 @@ def page_url(settings: BusSettings, port: int, host: str | None = None) -> str:
     return f"http://{shown}:{port}/" + (f"?access_token={token}" if token else "")
 
 
-def run_forever(settings: BusSettings, port: int, host: str | None = None) -> None:
+def run_forever(settings: BusSettings, port: int, host: str | None = None, *, publish: bool = False) -> None:
     """`incidentbus query`: serve until interrupted."""
 
     async def main() -> None:
-        async with serve(settings, port, host):
+        async with serve(settings, port, host, publish=publish):
             log.info("query service ready", port=port, host=host or settings.query_host)
             print(f"dashboard: {page_url(settings, port, host)}", flush=True)
             await asyncio.Event().wait()
