@@ -17,6 +17,7 @@ from collections.abc import Callable
 from typing import Any
 
 import aiohttp
+import requests
 from capparselib.parsers import CAPParser
 from civicbot.http import HttpError, HttpTransport, RateLimiter
 from civicbot.open311 import Open311Client
@@ -146,7 +147,7 @@ def test_citizens_requests_follow_their_case_from_open_to_closed(isolated: BusSe
             seen["listed"] = await asyncio.to_thread(client.get_service_requests, status="closed")
             seen["ids"] = (first, second)
             seen["refusals"] = await asyncio.to_thread(refusals, root, where)
-            seen["letters"] = await bus.until(lambda: letters(bus, 2))
+            seen["letters"] = await bus.until(lambda: letters(bus, 6))
         return seen
 
     seen = asyncio.run(run())
@@ -190,8 +191,21 @@ def test_citizens_requests_follow_their_case_from_open_to_closed(isolated: BusSe
         "unknown_code": (400, "intake.unknown_code"),
         "bad_key": (403, "api_key is missing or not valid"),
         "unknown_request": 404,
+        "json_body": (400, "POST a form: application/x-www-form-urlencoded or multipart/form-data"),
+        "big_photo": 413,
     }
-    assert {letter.reason for letter in seen["letters"]} >= {"intake.unknown_code", "open311.forbidden"}
+    reasons = [letter.reason for letter in seen["letters"]]
+    # the unknown code, the bad key, the JSON body, the photo, and the two answers refused (409, 403)
+    assert sorted(reasons) == sorted(
+        [
+            "intake.unknown_code",
+            "open311.forbidden",
+            "open311.forbidden",
+            "open311.bad_request",
+            "intake.oversized",
+            "open311.not_pending",
+        ]
+    )
     assert all(b"city-app-key" not in letter.original_value for letter in seen["letters"])
 
 
@@ -238,6 +252,15 @@ def refusals(root: str, where: tuple[float, float]) -> dict[str, Any]:
         GeoReport(root).get_service_request("20260101-0000000000000000")
     except Exception as exc:  # requests' HTTPError from raise_for_status
         found["unknown_request"] = exc.response.status_code  # type: ignore[attr-defined]
+    as_json = requests.post(
+        f"{root}/requests.json", json={"service_code": "pothole", "api_key": KEY}, timeout=30
+    )
+    found["json_body"] = (as_json.status_code, as_json.json()[0]["description"])
+    photo = {"media": ("photo.jpg", b"\xff" * 1_500_000, "image/jpeg")}
+    big = requests.post(
+        f"{root}/requests.json", data={"service_code": "pothole", "api_key": KEY}, files=photo, timeout=30
+    )
+    found["big_photo"] = big.status_code
     return found
 
 

@@ -28,11 +28,14 @@ DEAD_LETTER_TYPE = bus_pb2.DeadLetter.DESCRIPTOR.full_name
 
 
 def _position(record: RawRecord) -> str:
-    """Where the record came from; records without a log position (HTTP) are named by content."""
+    """Where the record came from; records without a log position (HTTP) are named by content:
+    the body and the headers (which say, for a gateway, the route and who posted)."""
     if record.offset >= 0:
         return f"{record.topic}/{record.partition}/{record.offset}"
-    digest = hashlib.sha256(record.value or b"").hexdigest()[:32]
-    return f"{record.topic}/http/{digest}"
+    content = hashlib.sha256(record.value or b"")
+    for key, value in record.headers:
+        content.update(b"\0" + key.encode() + b"\0" + value)
+    return f"{record.topic}/http/{content.hexdigest()[:32]}"
 
 
 def dead_letter(

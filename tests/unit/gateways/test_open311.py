@@ -56,6 +56,8 @@ def test_an_exercise_clients_requests_are_drills() -> None:
         ({"lat": "north"}, "lat is not a number"),
         ({"long": "nan"}, "long is not a finite number"),
         ({"lat": "inf"}, "lat is not a finite number"),
+        ({"email": "notanemail"}, "email is not an email address"),
+        ({"email": "li wei@example.cn"}, "email is not an email address"),
     ],
 )
 def test_a_form_the_standard_refuses_is_a_400_that_says_why(changes: dict[str, str], says: str) -> None:

@@ -18,11 +18,14 @@ Document = list[dict[str, Any]]
 class Open311Error(Exception):
     """A request refused: the HTTP status and the standard's error `description`."""
 
-    def __init__(self, status: int, description: str, reason: str = "open311.bad_request") -> None:
+    def __init__(
+        self, status: int, description: str, reason: str = "open311.bad_request", *, lettered: bool = False
+    ) -> None:
         super().__init__(description)
         self.status = status
         self.description = description
         self.reason = reason  # the dead letter's reason
+        self.lettered = lettered  # intake dead-lettered it already (with the native message)
 
     def document(self) -> Document:
         return [{"code": self.status, "description": self.description}]

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import math
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime
@@ -35,6 +36,9 @@ TEXT_FIELDS = (
     "account_id",
 )
 Mode = Literal["actual", "exercise", "test"]
+KEYS_FORMAT = 'a JSON object {"<api key>": {"client": "<name>", "event_status": "actual|exercise|test"}}'
+# An address a citizen can be written to: something@domain.tld, nothing more is claimed.
+EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s.]+$")
 
 
 class Client(BaseModel):
@@ -69,7 +73,7 @@ class ApiKeys:
             clients = {str(k): Client.model_validate(v) for k, v in raw.items()}
         except (json.JSONDecodeError, ValidationError, ValueError) as exc:
             raise ValueError(
-                f"INCIDENTBUS_OPEN311_KEYS: {type(exc).__name__}: expected {cls.__doc__}"
+                f"INCIDENTBUS_OPEN311_KEYS ({type(exc).__name__}): expected {KEYS_FORMAT}"
             ) from None
         if any(len(key) < 16 for key in clients):
             raise ValueError("INCIDENTBUS_OPEN311_KEYS: every API key needs 16 characters or more")
@@ -102,6 +106,8 @@ def native_request(
             native[name] = value
     if "service_code" not in native:
         raise Open311Error(400, "service_code was not provided")
+    if "email" in native and not EMAIL.match(native["email"]):
+        raise Open311Error(400, "email is not an email address")
     lat, long = form.get("lat", "").strip(), form.get("long", "").strip()
     if bool(lat) != bool(long):
         raise Open311Error(400, "lat and long must be given together")

@@ -13,15 +13,18 @@ events (gateways/open311/status.py), followed from the beginning like the query 
 from __future__ import annotations
 
 import asyncio
+import hashlib
 import json
 import secrets
 import time
 from collections.abc import Mapping
+from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
 from urllib.parse import parse_qsl, urlencode
 
 import faust
+from aiohttp.web_exceptions import HTTPRequestEntityTooLarge
 from faust.web import Request, Response, View
 
 from incidentbus.agencies.citizen.adapter import CitizenAdapter, Service
@@ -67,6 +70,11 @@ class Gateway:
         self.services: dict[str, Service] = {s.code: s for s in self.adapter.services()}
         self.names = {code: s.name for code, s in self.services.items()}
         self.model, self.book, self.ready = ReadModel(), RequestBook(), asyncio.Event()
+        if self.keys.open:
+            service.log.warning(
+                "Open311 gateway without API keys: every poster is let in as an actual client; "
+                "set INCIDENTBUS_OPEN311_KEYS"
+            )
 
     def fold(self, record: RawRecord, topic: str) -> None:
         """A record of a followed topic into the projection; undecodable ones are skipped (their
@@ -86,52 +94,62 @@ class Gateway:
             self.settings, self.model, self.ready, (*CASE_TOPICS, events_topic("citizen")), self.fold
         )
 
-    async def post(self, form: Mapping[str, str], raw: bytes) -> Document:
-        """Accept a citizen's request: its id, or Open311Error (the refusal is dead-lettered)."""
+    async def post(self, form: Mapping[str, str]) -> Document:
+        """Accept a citizen's request: its id, or Open311Error (the caller dead-letters it)."""
         received = datetime.now(UTC)
         request_id = f"{received:%Y%m%d}-{secrets.token_hex(8)}"
-        try:
-            client = self.keys.client(form.get("api_key", ""))
-            native = native_request(form, client, request_id, received)
-        except Open311Error as exc:
-            await self._dead_letter(raw, exc)
-            raise
-        status, answer = await self.service.on_http(json.dumps(native).encode(), False)
-        if status != 202:  # on_http dead-lettered the native message with the intake's reason
-            code = 500 if status >= 500 else (413 if status == 413 else 400)
-            raise Open311Error(code, f"{answer['error']}: {answer['detail']}", answer["error"])
-        self.book.requests[request_id] = _accepted(native, received)
+        client = self.keys.client(form.get("api_key", ""))
+        native = native_request(form, client, request_id, received)
+        await self._publish(native)
+        accepted = _accepted(native, received)
+        self.book.requests[request_id] = accepted
+        notice = view(accepted, self.model, self.names)["service_notice"]
         return [
-            {"service_request_id": request_id, "service_notice": "", "account_id": form.get("account_id", "")}
+            {
+                "service_request_id": request_id,
+                "service_notice": notice,
+                "account_id": form.get("account_id", ""),
+            }
         ]
 
-    async def _dead_letter(self, raw: bytes, exc: Open311Error) -> None:
-        """A refused POST on the citizen dead letters, its form kept with the api_key masked."""
-        pairs = [(k, "***" if k == "api_key" else v) for k, v in parse_qsl(raw.decode("utf-8", "replace"))]
-        kept = "&".join(f"{k}={v}" for k, v in pairs).encode() if pairs else raw
+    async def _publish(self, native: Mapping[str, Any]) -> None:
+        """Through the citizen service's HTTP intake path (checked, then logged on its inbox);
+        Open311Error with intake's reason when refused (intake dead-lettered the native message)."""
+        status, answer = await self.service.on_http(json.dumps(native).encode(), False)
+        if status != 202:
+            code = 500 if status >= 500 else (413 if status == 413 else 400)
+            raise Open311Error(code, f"{answer['error']}: {answer['detail']}", answer["error"], lettered=True)
+
+    async def refuse(self, posted: Posted, exc: Open311Error) -> None:
+        """A refused POST on the citizen dead letters: the form as posted, api_key masked, with the
+        route and a fingerprint of the key in headers (two refusals of one form by two keys, or for
+        two requests, are two letters). Not for 503 (retry) or what intake dead-lettered already."""
+        if exc.lettered or exc.status == 503:
+            return
+        pairs = parse_qsl(posted.raw.decode("utf-8", "replace"), keep_blank_values=True)
+        masked = [(k, "***" if k == "api_key" else v) for k, v in pairs]
+        kept = urlencode(masked).encode() if masked else posted.raw
+        for secret in self.keys.clients:  # a key posted in a body that is not a form (JSON, ...)
+            kept = kept.replace(secret.encode(), b"***")
+        headers = [("x-intake", b"open311"), ("x-open311-route", posted.route.encode())]
+        key = posted.fields.get("api_key", "")
+        if key:
+            headers.append(("x-api-key-sha256", hashlib.sha256(key.encode()).hexdigest()[:16].encode()))
         topic = self.settings.topic(inbox_topic("citizen"))
-        record = RawRecord(topic, -1, -1, int(time.time() * 1000), None, kept, (("x-intake", b"open311"),))
+        record = RawRecord(topic, -1, -1, int(time.time() * 1000), None, kept, tuple(headers))
         rejected = reject(
             record, reason=exc.reason, detail=exc.description, phase="intake", rejected_by="citizen"
         )
         await self.service.dead_letter(rejected, record)
 
-    async def verify(self, request_id: str, form: Mapping[str, str], raw: bytes) -> Document:
+    async def verify(self, request_id: str, form: Mapping[str, str]) -> Document:
         """A citizen's answer to the confirmation the case waits for (form `result` confirmed or
         not_fixed, optional `comment` and `score` 1-5), from the front end that posted the request.
         Open311Error 403 (another front end), 404 (no such request), 409 (nothing to confirm now);
         503 while catching up (not a refusal: not dead-lettered)."""
         self._caught_up()
-        try:
-            native = self._answer(request_id, form)
-        except Open311Error as exc:
-            await self._dead_letter(raw, exc)
-            raise
-        status, answer = await self.service.on_http(json.dumps(native).encode(), False)
-        if status != 202:
-            raise Open311Error(
-                500 if status >= 500 else 400, f"{answer['error']}: {answer['detail']}", answer["error"]
-            )
+        native = self._answer(request_id, form)
+        await self._publish(native)
         return [{"service_request_id": request_id, "verification_id": native["verification_id"]}]
 
     def _answer(self, request_id: str, form: Mapping[str, str]) -> dict[str, Any]:
@@ -147,6 +165,10 @@ class Gateway:
         pending = pending_confirmation(self.model, case["case_id"], request_id) if case else ""
         if case is None or not pending:
             raise Open311Error(409, "no confirmation is pending for this request", "open311.not_pending")
+        result = form.get("result", "").strip()
+        if result not in self.adapter.codes.tables.get("verification", {}):
+            answers = " or ".join(self.adapter.codes.tables.get("verification", {}))
+            raise Open311Error(400, f"result is required: {answers}")
         score = form.get("score", "0").strip() or "0"
         if not score.isdigit() or int(score) > 5:
             raise Open311Error(400, "score must be a whole number from 1 to 5 (0: not asked)")
@@ -155,7 +177,7 @@ class Gateway:
             "verification_id": pending,
             "case_id": case["case_id"],
             "service_request_id": request_id,
-            "result": form.get("result", "").strip(),
+            "result": result,
             "score": int(score),
             "comment": form.get("comment", "").strip(),
             "answered_at": datetime.now(UTC).isoformat(),
@@ -249,32 +271,51 @@ def _w3c(name: str, text: str) -> datetime | None:
 
 
 def _answer(view_: View, fmt: str, root: str, document: Document, status: int = 200) -> Response:
+    headers = {"Retry-After": "5"} if status == 503 else None  # catching up: seconds, not a refusal
     if fmt == "xml":
-        return view_.bytes(to_xml(root, document), content_type="text/xml", status=status)
-    return view_.json(document, status=status)
+        return view_.bytes(to_xml(root, document), content_type="text/xml", status=status, headers=headers)
+    return view_.json(document, status=status, headers=headers)
 
 
 def _refused(view_: View, fmt: str, exc: Open311Error) -> Response:
     return _answer(view_, fmt, "errors", exc.document(), exc.status)
 
 
-async def _form(request: Request, limit: int) -> tuple[dict[str, str], bytes]:
-    """The POSTed form's fields (last value of a repeated one; files ignored) and its raw bytes."""
+@dataclass
+class Posted:
+    """A POST as read: its route, its form's fields (the last of a repeated one) and its bytes."""
+
+    route: str
+    fields: dict[str, str] = field(default_factory=dict)
+    raw: bytes = b""
+
+
+async def read_form(request: Request, posted: Posted, limit: int) -> None:
+    """Fill `posted` from the request (what was read stays in it for the dead letter when the
+    form is refused: Open311Error 400 not a form or not UTF-8, 413 over `limit` bytes). Files of
+    a multipart form are not kept (`media_url` only)."""
     kind = request.headers.get("Content-Type", "").split(";")[0].strip().lower()
+    if kind == FORMS[1]:
+        try:
+            parts = await request.post()  # aiohttp bounds it by the app's client_max_size (1 MiB)
+        except HTTPRequestEntityTooLarge:
+            raise Open311Error(
+                413, "the form exceeds 1 MiB; send photos as media_url", "intake.oversized"
+            ) from None
+        posted.fields = {k: v for k, v in parts.items() if isinstance(v, str)}
+        posted.raw = urlencode(posted.fields).encode()
+    else:
+        posted.raw, truncated = await read_limited(request, limit)
+        if truncated:
+            raise Open311Error(413, f"the form exceeds {limit} bytes", "intake.oversized")
     if kind not in FORMS:
         raise Open311Error(400, "POST a form: application/x-www-form-urlencoded or multipart/form-data")
-    if kind == FORMS[1]:  # aiohttp reads it (its client_max_size bounds it); files are not kept
-        posted = await request.post()
-        fields = {k: v for k, v in posted.items() if isinstance(v, str)}
-        return fields, urlencode(fields).encode()
-    raw, truncated = await read_limited(request, limit)
-    if truncated:
-        raise Open311Error(413, f"the form exceeds {limit} bytes", "intake.oversized")
-    try:
-        pairs = parse_qsl(raw.decode("utf-8"), keep_blank_values=True)
-    except UnicodeDecodeError:
-        raise Open311Error(400, "the form is not UTF-8", "intake.encoding") from None
-    return dict(pairs) | {"api_key": dict(pairs).get("api_key", request.query.get("api_key", ""))}, raw
+    if kind == FORMS[0]:
+        try:
+            posted.fields = dict(parse_qsl(posted.raw.decode("utf-8"), keep_blank_values=True))
+        except UnicodeDecodeError:
+            raise Open311Error(400, "the form is not UTF-8", "intake.encoding") from None
+    posted.fields.setdefault("api_key", request.query.get("api_key", ""))
 
 
 def add_open311(app: faust.App, service: AgencyService) -> Gateway:
@@ -305,10 +346,12 @@ def add_open311(app: faust.App, service: AgencyService) -> Gateway:
                 return _refused(self, fmt, exc)
 
         async def post(self, request: Request, fmt: str) -> Response:
+            posted = Posted(f"POST {request.url.path}")
             try:
-                form, raw = await _form(request, service.settings.max_message_bytes)
-                return _answer(self, fmt, "service_requests", await gateway.post(form, raw))
+                await read_form(request, posted, service.settings.max_message_bytes)
+                return _answer(self, fmt, "service_requests", await gateway.post(posted.fields))
             except Open311Error as exc:
+                await gateway.refuse(posted, exc)
                 return _refused(self, fmt, exc)
             except Exception:  # never a stack trace to the caller; the log has it
                 log.exception("open311 request failed")
@@ -316,16 +359,27 @@ def add_open311(app: faust.App, service: AgencyService) -> Gateway:
 
     class Verification(View):
         async def post(self, request: Request, service_request_id: str, fmt: str) -> Response:
+            posted = Posted(f"POST {request.url.path}")
             try:
-                form, raw = await _form(request, service.settings.max_message_bytes)
-                return _answer(
-                    self, fmt, "service_requests", await gateway.verify(service_request_id, form, raw)
-                )
+                await read_form(request, posted, service.settings.max_message_bytes)
+                answered = await gateway.verify(service_request_id, posted.fields)
+                return _answer(self, fmt, "service_requests", answered)
             except Open311Error as exc:
+                await gateway.refuse(posted, exc)
                 return _refused(self, fmt, exc)
             except Exception:
                 log.exception("open311 verification failed")
                 return _refused(self, fmt, Open311Error(500, "the answer could not be taken; retry later"))
+
+    class Unknown(View):
+        """Any other path under the root: the standard's error document, not a bare 404."""
+
+        async def get(self, request: Request, path: str) -> Response:
+            fmt = "xml" if path.endswith(".xml") else "json"
+            return _refused(self, fmt, Open311Error(404, f"no such resource: {ROOT}/{path}"))
+
+        async def post(self, request: Request, path: str) -> Response:
+            return await self.get(request, path)
 
     class One(View):
         async def get(self, request: Request, service_request_id: str, fmt: str) -> Response:
@@ -339,5 +393,6 @@ def add_open311(app: faust.App, service: AgencyService) -> Gateway:
     app.page(f"{ROOT}/requests.{FORMATS}")(Requests)
     app.page(f"{ROOT}/requests/{{service_request_id}}.{FORMATS}")(One)
     app.page(f"{ROOT}/requests/{{service_request_id}}/verification.{FORMATS}")(Verification)
+    app.page(f"{ROOT}/{{path:.*}}")(Unknown)  # last: aiohttp matches routes in order
     app.task(gateway.follow)
     return gateway
