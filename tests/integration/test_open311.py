@@ -193,6 +193,7 @@ def test_citizens_requests_follow_their_case_from_open_to_closed(isolated: BusSe
         "unknown_request": 404,
         "json_body": (400, "POST a form: application/x-www-form-urlencoded or multipart/form-data"),
         "big_photo": 413,
+        "native_intake": 404,
     }
     reasons = [letter.reason for letter in seen["letters"]]
     # the unknown code, the bad key, the JSON body, the photo, and the two answers refused (409, 403)
@@ -261,6 +262,9 @@ def refusals(root: str, where: tuple[float, float]) -> dict[str, Any]:
         f"{root}/requests.json", data={"service_code": "pothole", "api_key": KEY}, files=photo, timeout=30
     )
     found["big_photo"] = big.status_code
+    native = {"msg_type": "service_request", "service_request_id": "forged-1", "service_code": "pothole"}
+    bypass = requests.post(root.replace("/open311/v2", "/v1/intake"), json=native, timeout=30)
+    found["native_intake"] = bypass.status_code  # not on the gateway's port: it would skip the keys
     return found
 
 

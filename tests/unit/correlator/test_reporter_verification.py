@@ -139,3 +139,15 @@ def test_a_grid_worker_who_misses_the_deadline_escalates_as_before(run: Run) -> 
     assert bodies == ["case_escalated"]
     assert len(requests(run)) == 1
     assert run.only_case().case_id == case_id
+
+
+def test_a_case_stored_before_verifiers_were_recorded_is_the_grid_workers_to_verify(run: Run) -> None:
+    """A pending verification that names no addressee (state from an earlier version) is the
+    rules' verifier's: the citizen cannot answer it."""
+    case_id = resolved(run, ("urban", False))
+    case = run.only_case()
+    run.state.put_case(case.revised(verifier=""))
+    out = checked(run, run.feed.verification(case_id, case.verification_id, T0 + 40 * MIN, by="citizen"))
+    assert [o.reason for o in out if o.kind == "reject"] == ["authz.not_addressed"]
+    checked(run, run.feed.verification(case_id, case.verification_id, T0 + 41 * MIN, by="community"))
+    assert run.only_case().status == "CLOSED"

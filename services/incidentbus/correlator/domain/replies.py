@@ -150,16 +150,13 @@ def on_verification(d: Decision, item: Input) -> None:
     body = getattr(item.event, kind)
     case = d.state.resolve(body.case_id)
     actor = item.publisher  # a verifier: admission refused anyone else
-    if (
-        case is not None
-        and case.verifier
-        and case.verification_id == body.verification_id
-        and actor != case.verifier
-    ):
+    # A case stored before verifiers were recorded names none: its verification is the rules' verifier's.
+    addressee = (case.verifier or d.rules.verifier) if case is not None else ""
+    if case is not None and case.verification_id == body.verification_id and actor != addressee:
         d.reject(
             body.case_id,
             "authz.not_addressed",
-            f"{kind} by {actor!r}: verification {body.verification_id!r} is addressed to {case.verifier!r}",
+            f"{kind} by {actor!r}: verification {body.verification_id!r} is addressed to {addressee!r}",
         )
         return
     if case is not None and _reopens_closed(case, kind, body):
@@ -216,7 +213,7 @@ def _reopen_closed(d: Decision, case: Case, body: Any, actor: str) -> None:
         d.alert(
             case,
             bus_pb2.ALERT_KIND_LATE_DISPUTE,
-            [case.verifier or d.rules.verifier],
+            [d.rules.verifier],  # the grid worker can look again; the hotline cannot
             case.supervising,
             f"resolution disputed after the {days:g}-day reopen window: {body.reason}",
         )

@@ -15,6 +15,7 @@ from __future__ import annotations
 import asyncio
 import hashlib
 import json
+import re
 import secrets
 import time
 from collections.abc import Mapping
@@ -24,6 +25,7 @@ from typing import Any
 from urllib.parse import parse_qsl, urlencode
 
 import faust
+from aiohttp import ClientPayloadError
 from aiohttp.web_exceptions import HTTPRequestEntityTooLarge
 from faust.web import Request, Response, View
 
@@ -53,6 +55,7 @@ FORMATS = "{fmt:json|xml}"
 MAX_RESULTS = 1000
 WINDOW = timedelta(days=90)  # the standard's default and widest date range
 CASE_TOPICS = ("case.snapshots.v1", "case.events.v1")
+API_KEY_FIELD = re.compile(rb"(^|&)api_key=[^&]*")
 FORMS = ("application/x-www-form-urlencoded", "multipart/form-data")
 
 
@@ -126,9 +129,7 @@ class Gateway:
         two requests, are two letters). Not for 503 (retry) or what intake dead-lettered already."""
         if exc.lettered or exc.status == 503:
             return
-        pairs = parse_qsl(posted.raw.decode("utf-8", "replace"), keep_blank_values=True)
-        masked = [(k, "***" if k == "api_key" else v) for k, v in pairs]
-        kept = urlencode(masked).encode() if masked else posted.raw
+        kept = API_KEY_FIELD.sub(rb"\1api_key=***", posted.raw)  # the bytes as posted, but the key
         for secret in self.keys.clients:  # a key posted in a body that is not a form (JSON, ...)
             kept = kept.replace(secret.encode(), b"***")
         headers = [("x-intake", b"open311"), ("x-open311-route", posted.route.encode())]
@@ -161,6 +162,10 @@ class Gateway:
             raise Open311Error(
                 403, "only the front end that posted a request may answer for it", "open311.forbidden"
             )
+        if not self.keys.open and found.status != _status(client.event_status):
+            raise Open311Error(
+                403, f"an {client.event_status} key cannot answer for this request", "open311.forbidden"
+            )
         case, _ = self.model.case_of_report("citizen", request_id)
         pending = pending_confirmation(self.model, case["case_id"], request_id) if case else ""
         if case is None or not pending:
@@ -169,16 +174,14 @@ class Gateway:
         if result not in self.adapter.codes.tables.get("verification", {}):
             answers = " or ".join(self.adapter.codes.tables.get("verification", {}))
             raise Open311Error(400, f"result is required: {answers}")
-        score = form.get("score", "0").strip() or "0"
-        if not score.isdigit() or int(score) > 5:
-            raise Open311Error(400, "score must be a whole number from 1 to 5 (0: not asked)")
+        score = score_of(form.get("score", ""))
         native = {
             "msg_type": "verification",
             "verification_id": pending,
             "case_id": case["case_id"],
             "service_request_id": request_id,
             "result": result,
-            "score": int(score),
+            "score": score,
             "comment": form.get("comment", "").strip(),
             "answered_at": datetime.now(UTC).isoformat(),
         }
@@ -239,8 +242,20 @@ def _accepted(native: Mapping[str, Any], received: datetime) -> Citizen:
         long=native.get("long"),
         requested_ms=int(received.timestamp() * 1000),
         media_url=native.get("media_url", ""),
-        status=common_pb2.EventStatus.Value(f"EVENT_STATUS_{mode.upper()}"),
+        status=_status(mode),
     )
+
+
+def score_of(text: str) -> int:
+    """A satisfaction score: an ASCII digit 1-5, 0 or blank when the citizen was not asked."""
+    score = text.strip() or "0"
+    if not (score.isascii() and score.isdigit()) or int(score) > 5:
+        raise Open311Error(400, "score must be a whole number from 1 to 5 (0: not asked)")
+    return int(score)
+
+
+def _status(mode: str) -> int:
+    return common_pb2.EventStatus.Value(f"EVENT_STATUS_{mode.upper()}")
 
 
 def _listed(value: str) -> list[str]:
@@ -250,7 +265,10 @@ def _listed(value: str) -> list[str]:
 def _window(query: Mapping[str, str], now: datetime) -> tuple[int, int]:
     """The requested range in ms: W3C datetimes, at most 90 days; defaults reach 90 days back."""
     end = _w3c("end_date", query.get("end_date", "")) or now
-    start = _w3c("start_date", query.get("start_date", "")) or end - WINDOW
+    try:
+        start = _w3c("start_date", query.get("start_date", "")) or end - WINDOW
+    except OverflowError:  # an end_date within 90 days of year 1
+        raise Open311Error(400, "end_date is too early") from None
     if start > end:
         raise Open311Error(400, "start_date is after end_date")
     if end - start > WINDOW:
@@ -302,6 +320,8 @@ async def read_form(request: Request, posted: Posted, limit: int) -> None:
             raise Open311Error(
                 413, "the form exceeds 1 MiB; send photos as media_url", "intake.oversized"
             ) from None
+        except (ValueError, LookupError, ClientPayloadError) as exc:  # no boundary, bad charset, ...
+            raise Open311Error(400, f"the multipart form cannot be read ({type(exc).__name__})") from None
         posted.fields = {k: v for k, v in parts.items() if isinstance(v, str)}
         posted.raw = urlencode(posted.fields).encode()
     else:
