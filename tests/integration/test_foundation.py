@@ -14,13 +14,13 @@ from incidentbus.devtools.samples import every_event, sample_report
 from incidentbus.kernel.admin import apply_catalog, delete_topics
 from incidentbus.kernel.catalog import Catalog
 from incidentbus.kernel.codec import Decoded, decode, encode
-from incidentbus.kernel.deadletter import decode_dead_letter
 from incidentbus.kernel.faust_shell import gate_agent, make_app
 from incidentbus.kernel.kafka import producer, read_all, send
 from incidentbus.kernel.records import OutgoingRecord, RawRecord
 from incidentbus.kernel.settings import BusSettings
 from incidentbus.v1 import agency_events_pb2
 from tests.integration.cli import run_cli
+from tests.integration.letters import read_letter
 from tests.integration.waits import CEILING
 
 
@@ -152,7 +152,7 @@ def test_garbage_reaches_the_dead_letter_topic_intact_and_the_service_keeps_goin
             await app.stop()
         raise AssertionError(f"no dead letter (handled={len(handled)}), garbage at {garbage_at}")
 
-    letters = [decode_dead_letter(r) for r in asyncio.run(run())]
+    letters = [read_letter(r) for r in asyncio.run(run())]
     # At least once: a redelivered record yields the same letter again (same id, same bytes).
     mine = {
         lt.envelope.event_id: lt

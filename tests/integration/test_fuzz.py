@@ -16,12 +16,12 @@ import pytest
 
 from incidentbus.kernel.admin import apply_catalog, delete_topics
 from incidentbus.kernel.catalog import load_catalog
-from incidentbus.kernel.deadletter import decode_dead_letter
 from incidentbus.kernel.kafka import producer, read_all
 from incidentbus.kernel.settings import BusSettings
 from tests.integration.correlator.harness import Bus, case_of
 from tests.integration.correlator.test_end_to_end import RULES
 from tests.integration.hostile import JSON_HEADERS, huge, native_attacks, protobuf_attacks, valid_native
+from tests.integration.letters import read_letter
 from tests.integration.waits import CEILING
 
 AGENCIES = ("police", "health", "urban", "community")
@@ -148,7 +148,7 @@ async def _letters(
     while asyncio.get_running_loop().time() < deadline:
         for shelf in shelves:  # every writer's own dead-letter topic
             for record in await read_all(settings, shelf, idle_ms=300):
-                letter = decode_dead_letter(record)
+                letter = read_letter(record)
                 found[(letter.source_topic, letter.source_partition, letter.source_offset)] = letter
         if wanted <= found.keys():
             break

@@ -25,13 +25,13 @@ from civicbot.registry import Endpoint
 from georeport import GeoReport
 from pydantic import SecretStr
 
-from incidentbus.kernel.deadletter import decode_dead_letter
 from incidentbus.kernel.settings import BusSettings
 from incidentbus.ops.query import serve
 from tests.gridlayers import district_point
 from tests.integration.agencies.harness import free_port
 from tests.integration.correlator.harness import Bus
 from tests.integration.correlator.test_end_to_end import RULES, answer
+from tests.integration.letters import read_letter
 from tests.integration.waits import CEILING
 
 KEY = "city-app-key-0000000001"
@@ -269,7 +269,7 @@ def refusals(root: str, where: tuple[float, float]) -> dict[str, Any]:
 
 
 async def letters(bus: Bus, at_least: int) -> list[Any]:
-    found = [decode_dead_letter(r) for r in await bus.records("citizen.deadletters.v1")]
+    found = [read_letter(r) for r in await bus.records("citizen.deadletters.v1")]
     return found if len(found) >= at_least else []
 
 

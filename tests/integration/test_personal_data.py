@@ -16,6 +16,7 @@ from collections.abc import Iterator
 from datetime import UTC, datetime
 from typing import Any
 
+import aiohttp
 import pytest
 import structlog
 from pydantic import SecretStr
@@ -24,10 +25,18 @@ from incidentbus.agencies.pipeline import events_topic
 from incidentbus.agencies.registry import AGENCIES
 from incidentbus.correlator.rulesfile import rules_for
 from incidentbus.kernel.codec import decode
-from incidentbus.kernel.deadletter import decode_dead_letter
+from incidentbus.kernel.deadletter import decode_dead_letter, open_letter
+from incidentbus.kernel.kafka import read_all
 from incidentbus.kernel.logging import configure_logging
 from incidentbus.kernel.records import RawRecord
-from incidentbus.kernel.sealing import field_keyring, is_sealed, open_message, sealed_key_id
+from incidentbus.kernel.sealing import (
+    SealingError,
+    field_keyring,
+    is_sealed,
+    open_message,
+    parse_keyring,
+    sealed_key_id,
+)
 from incidentbus.kernel.settings import BusSettings
 from incidentbus.v1 import agency_events_pb2
 from tests.integration.agencies.harness import AgencyHarness
@@ -243,6 +252,54 @@ def test_intake_logs_carry_no_personal_values(keyed: BusSettings, log_stream: io
     assert "rejected" in text
     for plain in who:
         assert plain not in text
+
+
+def test_refused_messages_keep_their_personal_data_sealed_in_dead_letters(keyed: BusSettings) -> None:
+    """Refused by HTTP intake, on the inbox, and by the Open311 gateway: every dead letter's raw
+    bytes hold no personal value; reason, detail and position stay readable; the writer's key opens
+    the original whole, and another key does not."""
+    http_ref, inbox_ref = f"P-{uuid.uuid4().hex[:8]}", f"P-{uuid.uuid4().hex[:8]}"
+    who, citizen = person(), person()
+    email = f"citizen.{uuid.uuid4().hex[:8]}@example.cn"
+
+    async def run() -> list[RawRecord]:
+        async with AgencyHarness(keyed, "police") as police, AgencyHarness(keyed, "citizen") as gateway:
+            status, _ = await police.post(police_report(http_ref, who, type_code="NO-SUCH"))
+            assert status == 422
+            await police.send_inbox(police_report(inbox_ref, who, type_code="NO-SUCH"), key=inbox_ref)
+            form = {"service_code": "no-such", "lat": "31.23", "long": "121.47", "phone": citizen[1]}
+            url = f"http://127.0.0.1:{gateway.port}/open311/v2/requests.json"
+            async with (
+                aiohttp.ClientSession() as http,
+                http.post(url, data=form | {"email": email}) as answer,
+            ):
+                assert answer.status == 400
+            await police.wait_for("police.deadletters.v1", lambda rs: len(_mine(rs, who[1])) >= 2)
+            return await gateway.wait_for("citizen.deadletters.v1", lambda rs: bool(_mine(rs, citizen[1])))
+
+    citizen_letters = asyncio.run(run())
+    police_letters = asyncio.run(_records(keyed, "police.deadletters.v1"))
+    raw = b"".join(
+        (r.value or b"") + b"".join(v for _, v in r.headers) for r in police_letters + citizen_letters
+    )
+    for plain in (*who, citizen[1], email):
+        assert plain.encode() not in raw
+    letters = [decode_dead_letter(r) for r in police_letters + citizen_letters]
+    assert {"intake.unknown_code"} == {letter.reason for letter in _mine(police_letters, who[1])}
+    assert all(letter.sealed_key_id == KID and not letter.original_value for letter in letters)
+    assert {letter.source_offset >= 0 for letter in _mine(police_letters, who[1])} == {True, False}
+    with pytest.raises(SealingError):
+        open_letter(letters[0], parse_keyring(f"other:{OTHER_KEY}", "other"))
+
+
+def _mine(records: list[RawRecord], phone: str) -> list[Any]:
+    """The letters (opened with the module's key) whose original holds this phone number."""
+    opened = [open_letter(decode_dead_letter(r), parse_keyring(f"{KID}:{KEY}", KID)) for r in records]
+    return [letter for letter in opened if phone.encode() in letter.original_value]
+
+
+async def _records(settings: BusSettings, topic: str) -> list[RawRecord]:
+    return await read_all(settings, settings.topic(topic), idle_ms=300)
 
 
 def test_an_agency_service_refuses_to_start_in_production_without_keys(applied: BusSettings) -> None:

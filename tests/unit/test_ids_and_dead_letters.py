@@ -9,10 +9,11 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from incidentbus.kernel.codec import decode
-from incidentbus.kernel.deadletter import dead_letter, dead_letter_record
+from incidentbus.kernel.deadletter import dead_letter, dead_letter_record, open_letter
 from incidentbus.kernel.envelope import timestamp_ms
 from incidentbus.kernel.ids import BUS_NAMESPACE, event_id, stable_id
 from incidentbus.kernel.records import RawRecord
+from incidentbus.kernel.sealing import field_keyring
 from incidentbus.kernel.settings import BusSettings
 from incidentbus.v1 import bus_pb2
 
@@ -71,7 +72,12 @@ def test_dead_letters_are_deterministic_and_decodable() -> None:
     assert first == second
     assert first.topic == "x.police.deadletters.v1"  # the writer's own dead-letter topic
     raw = RawRecord(first.topic, 0, 0, 0, first.key, first.value, first.headers)
-    assert decode(raw, bus_pb2.DeadLetter).message == make()
+    stored = decode(raw, bus_pb2.DeadLetter).message
+    assert isinstance(stored, bus_pb2.DeadLetter)
+    assert (stored.sealed_key_id, stored.original_value, len(stored.original_headers)) == ("dev", b"", 0)
+    assert b"garbage" not in (first.value or b"")
+    assert stored.reason == "r"  # reason, detail and position stay readable
+    assert open_letter(stored, field_keyring(settings)) == make()
 
 
 def test_http_records_without_offsets_are_named_by_content() -> None:

@@ -10,8 +10,10 @@ import pytest
 from incidentbus.kernel.catalog import PARTITION_TWINS, load_catalog
 from incidentbus.kernel.deadletter import dead_letter, dead_letter_record
 from incidentbus.kernel.records import Headers, RawRecord
+from incidentbus.kernel.sealing import Keyring, field_keyring, parse_keyring
 from incidentbus.kernel.settings import BusSettings
-from incidentbus.ops.deadletters import Letter, LetterFilter, collect, details, find, select, summary
+from incidentbus.ops.deadletters import Letter, LetterFilter, Shelf, details, find, select, summary
+from incidentbus.ops.deadletters import collect as collect_letters
 from incidentbus.ops.redrive import (
     FAILED,
     REDRIVE_HEADER,
@@ -52,6 +54,37 @@ def rejected(
                          rejected_by=rejected_by)  # fmt: skip
     out = dead_letter_record(letter, SETTINGS)
     return RawRecord(written_on or out.topic, 0, offset + 100, at, out.key, out.value, out.headers)
+
+
+KEYS = field_keyring(SETTINGS)  # the development keys the letters below are sealed with
+
+
+def collect(
+    records: list[RawRecord],
+    writers: dict[str, tuple[str, ...]] | None = None,
+    keyring: Keyring | None = KEYS,
+) -> Shelf:
+    """`collect` where the keys are held (as `dlq` runs for an operator), unless told otherwise."""
+    return collect_letters(records, writers, keyring)
+
+
+def test_without_the_keys_a_letter_stays_sealed_and_is_not_redriven() -> None:
+    [letter] = collect([rejected(b'{"caller": "Li Wei"', offset=1)], keyring=None).letters
+    assert letter.sealed == "sealed with key 'dev'; no keys given"
+    view = details(letter)
+    assert (view["original_value"], view["original_headers"]) == (
+        {"encoding": "utf-8", "data": "", "length": 0},
+        [],
+    )
+    assert view["reason"] == "intake.json"
+    assert "Li Wei" not in repr(letter)
+    stranger = parse_keyring("other:" + "A" * 43 + "=", "other")
+    [unopened] = collect([rejected(b'{"caller": "Li Wei"', offset=1)], keyring=stranger).letters
+    assert "which this keyring does not hold" in unopened.sealed
+    plan = plan_redrive([unopened], {}, {INBOX: "present"}, CATALOG, PREFIX)
+    [outcome] = plan.skip
+    assert plan.send == []
+    assert (outcome.action, outcome.note.startswith("original not opened here")) == ("skipped", True)
 
 
 def shelf_of(*records: RawRecord) -> list[Letter]:

@@ -31,6 +31,7 @@ from incidentbus.cli.reading import (
 )
 from incidentbus.kernel.catalog import Catalog, load_catalog
 from incidentbus.kernel.kafka import AUTHORIZATION_ERRORS, producer, send, topic_state
+from incidentbus.kernel.sealing import Keyring, KeyringError, field_keyring
 from incidentbus.kernel.settings import BusSettings
 from incidentbus.ops.deadletters import Letter, LetterFilter, Shelf, collect, details, find, select, summary
 from incidentbus.ops.redrive import (
@@ -82,7 +83,11 @@ async def _shelf(settings: BusSettings, catalog: Catalog) -> Shelf:
     with progress_bar() as bar:
         for topic in writers:
             records.extend(await read_topic(settings, topic, bar))
-    shelf = collect(records, writers)
+    try:  # an auditor holds no keys: the letters stay sealed and say so
+        keyring: Keyring | None = field_keyring(settings, opening_only=True)
+    except KeyringError:
+        keyring = None
+    shelf = collect(records, writers, keyring)
     if shelf.unreadable:
         errors.print(f"[yellow]{len(shelf.unreadable)} record(s) on the topics are not dead letters[/yellow]")
     return shelf
@@ -160,6 +165,9 @@ def _print_letter(view: dict[str, object]) -> None:
     for header in view["original_headers"]:  # type: ignore[attr-defined]
         headers.add_row(Text(header["key"]), Text(header["data"]), header["encoding"])
     console.print(headers)
+    if view["sealed"]:
+        console.print(Text(f"original value and headers sealed: {view['sealed']}", style="yellow"))
+        return
     value = view["original_value"]
     assert isinstance(value, dict)
     console.print(Text(f"original value ({value['length']} bytes, {value['encoding']}):", style="bold"))

@@ -69,6 +69,7 @@ def _correlator(
     from incidentbus.correlator.service import build_app
     from incidentbus.kernel.catalog import load_catalog
     from incidentbus.kernel.grids import GridLayerError
+    from incidentbus.kernel.sealing import KeyringError
 
     scale, tick = clock
     try:  # neighbouring grids come from the layer the agencies place reports by
@@ -83,11 +84,15 @@ def _correlator(
             f"correlator: refusing to start: rules name agencies {unknown} not in the catalog", err=True
         )
         raise typer.Exit(2)
-    return build_app(
-        settings,
-        loaded.compressed(scale) if scale != 1 else loaded,
-        agencies=list(AGENCIES),
-        web_port=web_port,
-        store=store,
-        tick_seconds=tick,
-    )
+    try:
+        return build_app(
+            settings,
+            loaded.compressed(scale) if scale != 1 else loaded,
+            agencies=list(AGENCIES),
+            web_port=web_port,
+            store=store,
+            tick_seconds=tick,
+        )
+    except KeyringError as exc:  # its dead letters are sealed: no start without usable keys
+        typer.echo(f"correlator: refusing to start: {exc}", err=True)
+        raise typer.Exit(2) from exc

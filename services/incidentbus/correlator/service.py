@@ -29,6 +29,7 @@ from incidentbus.kernel.faust_shell import gate_agent, make_app, stateless
 from incidentbus.kernel.jurisdictions import load_jurisdictions
 from incidentbus.kernel.logging import get_logger
 from incidentbus.kernel.records import OutgoingRecord
+from incidentbus.kernel.sealing import field_keyring
 from incidentbus.kernel.settings import BusSettings
 from incidentbus.v1 import agency_events_pb2
 
@@ -93,7 +94,9 @@ def build_app(
     """The correlator app: routers, and the correlate loop with its clock ticker (None: no
     ticks). No side effects until started; starting raises runtime.StartupError when the input or
     state topic is missing or mismatched. The routers read in batches (one round of
-    acknowledgements per batch)."""
+    acknowledgements per batch). KeyringError when production has no field keys: its dead letters
+    are sealed with them."""
+    field_keyring(settings)  # at start, not at the first dead letter
     app = make_app(settings, "incidentbus-correlator", web_port=web_port, store=store)
     router = Router(settings)
     for topic in [*(f"{agency}.events.v1" for agency in agencies), COMMANDS]:

@@ -8,6 +8,11 @@ its record came from, and `dlq redrive` writes the record back there. A field in
 is only the writer's claim; the topic a letter was read from is a fact the broker's ACLs
 guarantee (only its one producer may write it), so the redrive can hold every letter to what
 its writer could have written itself (`incidentbus.ops.redrive`).
+
+A refused record may hold personal data anywhere (a caller's name in a report refused for an
+unknown code), so the original's value and headers are sealed with the writer's field keys before
+the letter leaves (`seal_letter`, the keyring and rotation of kernel/sealing.py); only where the
+keys are held does `open_letter` give them back (`dlq show`, `dlq redrive`).
 """
 
 from __future__ import annotations
@@ -21,6 +26,7 @@ from incidentbus.kernel.codec import decode, encode
 from incidentbus.kernel.envelope import new_envelope, timestamp_ms
 from incidentbus.kernel.ids import stable_id
 from incidentbus.kernel.records import OutgoingRecord, RawRecord
+from incidentbus.kernel.sealing import Keyring, field_keyring, open_bytes, seal_bytes
 from incidentbus.kernel.settings import BusSettings
 from incidentbus.v1 import bus_pb2
 
@@ -78,10 +84,48 @@ def dead_letter_topic(writer: str, settings: BusSettings) -> str:
     return settings.topic(_catalog(settings.catalog_path).dead_letter_topic(writer).name)
 
 
+SEALED_PATH = "dead_letter.original"  # what the seal is bound to, beside the letter's event id
+
+
+def seal_letter(letter: bus_pb2.DeadLetter, keyring: Keyring) -> bus_pb2.DeadLetter:
+    """The letter with its original value and headers sealed together (`sealed_original`), the
+    plain ones emptied; reason, detail, key, topic, partition and offset stay readable. Pure and
+    deterministic: the same letter seals to the same bytes."""
+    original = bus_pb2.SealedOriginal(value=letter.original_value, headers=letter.original_headers)
+    kid, sealed = seal_bytes(
+        original.SerializeToString(deterministic=True), keyring, letter.envelope.event_id, SEALED_PATH
+    )
+    kept = bus_pb2.DeadLetter()
+    kept.CopyFrom(letter)
+    kept.ClearField("original_value")
+    kept.ClearField("original_headers")
+    kept.sealed_key_id, kept.sealed_original = kid, sealed
+    return kept
+
+
+def open_letter(letter: bus_pb2.DeadLetter, keyring: Keyring) -> bus_pb2.DeadLetter:
+    """The letter with its original value and headers in the clear (a letter never sealed comes
+    back as it is); SealingError naming the key id when this keyring cannot open it."""
+    if not letter.sealed_key_id:
+        return letter
+    plain = open_bytes(
+        letter.sealed_key_id, letter.sealed_original, keyring, letter.envelope.event_id, SEALED_PATH
+    )
+    original = bus_pb2.SealedOriginal.FromString(plain)
+    opened = bus_pb2.DeadLetter()
+    opened.CopyFrom(letter)
+    opened.ClearField("sealed_key_id")
+    opened.ClearField("sealed_original")
+    opened.original_value = original.value
+    opened.original_headers.extend(original.headers)
+    return opened
+
+
 def dead_letter_record(letter: bus_pb2.DeadLetter, settings: BusSettings) -> OutgoingRecord:
-    """The record to produce on its writer's dead-letter topic, keyed by the source topic."""
+    """The record to produce on its writer's dead-letter topic, keyed by the source topic, its
+    original sealed with the writer's field keys (KeyringError when it has none in production)."""
     topic = dead_letter_topic(letter.rejected_by, settings)
-    return encode(letter, topic=topic, key=letter.source_topic)
+    return encode(seal_letter(letter, field_keyring(settings)), topic=topic, key=letter.source_topic)
 
 
 # A dead letter wraps a whole original, which may itself be over the services' limit.

@@ -248,6 +248,35 @@ def open_value(value: str, keyring: Keyring, event_id: str, path: str) -> str:
     return plain.decode("utf-8")
 
 
+def seal_bytes(plaintext: bytes, keyring: Keyring, event_id: str, path: str) -> tuple[str, bytes]:
+    """Seal bytes with the active key, bound to an event and a path like a field: (key id, nonce |
+    ciphertext | tag). Deterministic, as `seal_value` is."""
+    kid = keyring.active
+    aead, nonce_key = _derived(keyring.key(kid, path))
+    context = _frame(kid, event_id, path)
+    nonce = hmac.new(nonce_key, context + plaintext, hashlib.sha256).digest()[:NONCE_BYTES]
+    return kid, nonce + aead.encrypt(nonce, plaintext, _AD_LABEL + context)
+
+
+def open_bytes(kid: str, sealed: bytes, keyring: Keyring, event_id: str, path: str) -> bytes:
+    """The plaintext of `seal_bytes`; SealingError naming the key id when the key is not held,
+    the bytes were altered, or they were sealed for another event or path."""
+    if len(sealed) < NONCE_BYTES + TAG_BYTES:
+        raise SealingError(f"{path}: sealed bytes with key {kid!r} are truncated", kid=kid, path=path)
+    aead, _ = _derived(keyring.key(kid, path))
+    try:
+        return aead.decrypt(
+            sealed[:NONCE_BYTES], sealed[NONCE_BYTES:], _AD_LABEL + _frame(kid, event_id, path)
+        )
+    except InvalidTag:
+        raise SealingError(
+            f"{path}: sealed with key {kid!r} but does not verify (wrong key material, altered, or "
+            "moved from another record)",
+            kid=kid,
+            path=path,
+        ) from None
+
+
 def _opens(value: str, keyring: Keyring, event_id: str, path: str) -> bool:
     try:
         open_value(value, keyring, event_id, path)

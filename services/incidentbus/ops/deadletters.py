@@ -14,12 +14,13 @@ two letters (one of them is not what it claims), each judged by its own writer.
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 
 from incidentbus.kernel.codec import DecodeError
-from incidentbus.kernel.deadletter import decode_dead_letter
+from incidentbus.kernel.deadletter import decode_dead_letter, open_letter
 from incidentbus.kernel.records import RawRecord
+from incidentbus.kernel.sealing import Keyring, SealingError
 from incidentbus.ops.text import bytes_view, iso
 from incidentbus.v1 import bus_pb2
 
@@ -33,6 +34,7 @@ class Letter:
     copies: int = 1
     topic: str = ""  # the (physical) dead-letter topic it was read from
     written_by: tuple[str, ...] = ()  # who may write that topic, by the catalog: the trusted writer
+    sealed: str = ""  # why its original could not be opened here (no key), "" when open or never sealed
 
     @property
     def id(self) -> str:
@@ -65,9 +67,14 @@ class Shelf:
     unreadable: list[str] = field(default_factory=list)  # "topic/partition/offset: reason"
 
 
-def collect(records: Iterable[RawRecord], writers: Mapping[str, tuple[str, ...]] | None = None) -> Shelf:
+def collect(
+    records: Iterable[RawRecord],
+    writers: Mapping[str, tuple[str, ...]] | None = None,
+    keyring: Keyring | None = None,
+) -> Shelf:
     """Decode every record of the dead-letter topics, keeping one Letter per (topic, letter id),
-    in the order read. `writers` maps each dead-letter topic to the principals that may write it."""
+    in the order read. `writers` maps each dead-letter topic to the principals that may write it;
+    `keyring` opens sealed originals (a letter it cannot open stays sealed and says why)."""
     first: dict[tuple[str, str], bus_pb2.DeadLetter] = {}
     where: dict[tuple[str, str], str] = {}
     copies: dict[tuple[str, str], int] = {}
@@ -83,8 +90,21 @@ def collect(records: Iterable[RawRecord], writers: Mapping[str, tuple[str, ...]]
         if key not in first:
             first[key], where[key] = letter, f"{record.partition}/{record.offset}"
     known = writers or {}
-    letters = [Letter(first[k], where[k], copies[k], k[0], known.get(k[0], ())) for k in first]
+    letters = [
+        _opened(Letter(first[k], where[k], copies[k], k[0], known.get(k[0], ())), keyring) for k in first
+    ]
     return Shelf(letters, sum(copies.values()) - len(letters), unreadable)
+
+
+def _opened(letter: Letter, keyring: Keyring | None) -> Letter:
+    if not letter.letter.sealed_key_id:
+        return letter
+    if keyring is None:
+        return replace(letter, sealed=f"sealed with key {letter.letter.sealed_key_id!r}; no keys given")
+    try:
+        return replace(letter, letter=open_letter(letter.letter, keyring))
+    except SealingError as exc:
+        return replace(letter, sealed=str(exc))
 
 
 @dataclass(frozen=True)
@@ -157,4 +177,5 @@ def details(letter: Letter) -> dict[str, object]:
         "original_key": bytes_view(dl.original_key),
         "original_headers": [{"key": h.key, **bytes_view(h.value)} for h in dl.original_headers],
         "original_value": bytes_view(dl.original_value),
+        "sealed": letter.sealed,  # non-empty: the original (value and headers) is not readable here
     }

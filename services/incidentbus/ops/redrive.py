@@ -171,9 +171,15 @@ def _skip_reason(
         return _outcome(letter, "not_authorized", note=note)
     if state == "missing":
         return _outcome(letter, "topic_missing", note=f"source topic {dl.source_topic!r} does not exist")
-    if not dl.original_value:
-        return _outcome(letter, "skipped", note="original value is empty; nothing to send")
-    return None
+    nothing = _nothing_to_send(letter)
+    return _outcome(letter, "skipped", note=nothing) if nothing else None
+
+
+def _nothing_to_send(letter: Letter) -> str:
+    """Why a letter has no original to send here: sealed with a key not held, or empty."""
+    if letter.sealed:
+        return f"original not opened here: {letter.sealed}"
+    return "" if letter.letter.original_value else "original value is empty; nothing to send"
 
 
 def plan_redrive(

@@ -132,7 +132,7 @@ class Header(_message.Message):
     def __init__(self, key: _Optional[str] = ..., value: _Optional[bytes] = ...) -> None: ...
 
 class DeadLetter(_message.Message):
-    __slots__ = ("envelope", "reason", "detail", "source_topic", "source_partition", "source_offset", "original_key", "original_value", "original_headers", "rejected_by", "phase")
+    __slots__ = ("envelope", "reason", "detail", "source_topic", "source_partition", "source_offset", "original_key", "original_value", "original_headers", "rejected_by", "phase", "sealed_key_id", "sealed_original")
     ENVELOPE_FIELD_NUMBER: _ClassVar[int]
     REASON_FIELD_NUMBER: _ClassVar[int]
     DETAIL_FIELD_NUMBER: _ClassVar[int]
@@ -144,6 +144,8 @@ class DeadLetter(_message.Message):
     ORIGINAL_HEADERS_FIELD_NUMBER: _ClassVar[int]
     REJECTED_BY_FIELD_NUMBER: _ClassVar[int]
     PHASE_FIELD_NUMBER: _ClassVar[int]
+    SEALED_KEY_ID_FIELD_NUMBER: _ClassVar[int]
+    SEALED_ORIGINAL_FIELD_NUMBER: _ClassVar[int]
     envelope: _common_pb2.Envelope
     reason: str
     detail: str
@@ -155,4 +157,14 @@ class DeadLetter(_message.Message):
     original_headers: _containers.RepeatedCompositeFieldContainer[Header]
     rejected_by: str
     phase: str
-    def __init__(self, envelope: _Optional[_Union[_common_pb2.Envelope, _Mapping]] = ..., reason: _Optional[str] = ..., detail: _Optional[str] = ..., source_topic: _Optional[str] = ..., source_partition: _Optional[int] = ..., source_offset: _Optional[int] = ..., original_key: _Optional[bytes] = ..., original_value: _Optional[bytes] = ..., original_headers: _Optional[_Iterable[_Union[Header, _Mapping]]] = ..., rejected_by: _Optional[str] = ..., phase: _Optional[str] = ...) -> None: ...
+    sealed_key_id: str
+    sealed_original: bytes
+    def __init__(self, envelope: _Optional[_Union[_common_pb2.Envelope, _Mapping]] = ..., reason: _Optional[str] = ..., detail: _Optional[str] = ..., source_topic: _Optional[str] = ..., source_partition: _Optional[int] = ..., source_offset: _Optional[int] = ..., original_key: _Optional[bytes] = ..., original_value: _Optional[bytes] = ..., original_headers: _Optional[_Iterable[_Union[Header, _Mapping]]] = ..., rejected_by: _Optional[str] = ..., phase: _Optional[str] = ..., sealed_key_id: _Optional[str] = ..., sealed_original: _Optional[bytes] = ...) -> None: ...
+
+class SealedOriginal(_message.Message):
+    __slots__ = ("value", "headers")
+    VALUE_FIELD_NUMBER: _ClassVar[int]
+    HEADERS_FIELD_NUMBER: _ClassVar[int]
+    value: bytes
+    headers: _containers.RepeatedCompositeFieldContainer[Header]
+    def __init__(self, value: _Optional[bytes] = ..., headers: _Optional[_Iterable[_Union[Header, _Mapping]]] = ...) -> None: ...

@@ -12,13 +12,13 @@ import pytest
 from incidentbus.agencies.pipeline import events_topic, inbox_topic, outbox_topic
 from incidentbus.devtools.samples import SAMPLE_TIME
 from incidentbus.kernel.codec import decode
-from incidentbus.kernel.deadletter import decode_dead_letter
 from incidentbus.kernel.envelope import new_envelope, timestamp, wrap
 from incidentbus.kernel.records import RawRecord
 from incidentbus.kernel.settings import BusSettings
 from incidentbus.v1 import agency_events_pb2, bus_pb2, common_pb2
 from tests.integration.agencies.harness import AgencyHarness, as_bytes
 from tests.integration.agencies.samples import SAMPLES
+from tests.integration.letters import read_letter
 
 AGENCIES = sorted(SAMPLES)
 
@@ -143,7 +143,7 @@ def test_malformed_input_goes_to_dead_letters_with_reason_and_bytes(
             await h.wait_for(events_topic(agency), lambda rs: bool(events_with_ref(rs, ok_ref)))
 
             def mine(rs: list[RawRecord]) -> dict[tuple[int, int], bus_pb2.DeadLetter]:
-                letters = [decode_dead_letter(r) for r in rs]
+                letters = [read_letter(r) for r in rs]
                 return {
                     (lt.source_partition, lt.source_offset): lt
                     for lt in letters  # type: ignore[attr-defined]

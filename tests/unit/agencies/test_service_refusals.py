@@ -14,8 +14,10 @@ from incidentbus.agencies.police.adapter import PoliceAdapter
 from incidentbus.agencies.service import AgencyService
 from incidentbus.devtools import natives
 from incidentbus.kernel.codec import decode
+from incidentbus.kernel.deadletter import open_letter
 from incidentbus.kernel.faust_shell import make_app
 from incidentbus.kernel.records import OutgoingRecord, RawRecord
+from incidentbus.kernel.sealing import field_keyring
 from incidentbus.kernel.settings import BusSettings
 from incidentbus.v1 import bus_pb2
 
@@ -54,7 +56,9 @@ def inbox_record(value: bytes) -> RawRecord:
 def letter_of(record: OutgoingRecord) -> bus_pb2.DeadLetter:
     raw = RawRecord(record.topic, 0, 0, T0, record.key, record.value, record.headers)
     letter: bus_pb2.DeadLetter = decode(raw, bus_pb2.DeadLetter, max_bytes=10_000_000).message  # type: ignore[assignment]
-    return letter
+    assert letter.sealed_key_id == "dev"  # the original is sealed; the service's keys open it
+    assert not letter.original_value
+    return open_letter(letter, field_keyring(BusSettings(environment="test")))
 
 
 def overflowing() -> bytes:

@@ -8,7 +8,9 @@ import pytest
 from incidentbus.correlator.domain.inputs import Input
 from incidentbus.correlator.engine import INPUT, MemoryStore, records_for, routed_record, tick_record
 from incidentbus.kernel.codec import decode, encode
+from incidentbus.kernel.deadletter import open_letter
 from incidentbus.kernel.records import OutgoingRecord, RawRecord
+from incidentbus.kernel.sealing import field_keyring
 from incidentbus.kernel.settings import BusSettings
 from incidentbus.v1 import agency_events_pb2, bus_pb2, case_events_pb2
 from tests.unit.correlator.builders import GRID, T0, Feed
@@ -63,7 +65,10 @@ def test_undecodable_bytes_are_a_dead_letter_with_the_original_bytes_and_step_no
     record = RawRecord(SETTINGS.topic(INPUT), 2, 7, T0, AREA.encode(), b"\xff not protobuf", ())
     [letter] = records_for(store, RULES, SETTINGS, record)
     assert letter.topic == "e.correlator.deadletters.v1"
-    body = decode(raw(letter), bus_pb2.DeadLetter).message
+    sealed = decode(raw(letter), bus_pb2.DeadLetter).message
+    assert isinstance(sealed, bus_pb2.DeadLetter)
+    assert b"not protobuf" not in (letter.value or b"")  # sealed with the correlator's keys
+    body = open_letter(sealed, field_keyring(SETTINGS))
     assert body.original_value == b"\xff not protobuf"
     assert (body.source_partition, body.source_offset) == (2, 7)
     assert body.reason
