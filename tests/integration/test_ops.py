@@ -277,6 +277,30 @@ def test_verify_catches_a_removed_event_in_a_copy(sandbox: Sandbox) -> None:
     assert cli(s, "verify", "--topic", f"{copy.topic_prefix}no.such.topic").returncode == 2
 
 
+def test_verify_holds_snapshots_against_a_copy_with_its_tail_cut(sandbox: Sandbox) -> None:
+    """The chain alone cannot see its last events removed; the case's snapshot can."""
+    s, copy = sandbox(CASE_EVENTS, "case.snapshots.v1"), sandbox(CASE_EVENTS)
+    run = Run()
+    case_id = closed_loop(run, accident_reports(run.feed))
+    kept = [o for o in run.outputs if o.kind in ("case_event", "snapshot")]
+    asyncio.run(publish(s, [output_record(s, o) for o in kept]))
+    events = run.events(case_id)
+    cut = {e.envelope.event_id.encode() for e in events[-2:]}  # type: ignore[attr-defined]
+    tail_cut = [r for r in records_of(s, CASE_EVENTS) if r.header("ce_id") not in cut]
+    asyncio.run(
+        publish(
+            copy,
+            [OutgoingRecord(copy.topic(CASE_EVENTS), r.key, r.value or b"", r.headers) for r in tail_cut],
+        )
+    )
+    snapshots = s.topic("case.snapshots.v1")
+    whole = cli_json(s, "verify", "--snapshots", snapshots)
+    assert (whole["ok"], whole["snapshots_checked"]) == (True, 1)
+    assert cli_json(s, "verify", "--topic", copy.topic(CASE_EVENTS))["ok"]  # the chain alone
+    verdict = cli_json(s, "verify", "--topic", copy.topic(CASE_EVENTS), "--snapshots", snapshots, code=1)
+    assert [(p["case_id"], p["problem"]) for p in verdict["problems"]] == [(case_id, "snapshot_ahead")]
+
+
 # -- trace ---------------------------------------------------------------------------------------
 
 

@@ -115,3 +115,50 @@ def test_a_case_spread_over_partitions_is_flagged() -> None:
     events = case_events(run)
     log = records(events[:3]) + [as_record(e, "t", 1, n) for n, e in enumerate(events[3:])]
     assert "multiple_partitions" in {p.problem for p in verify("t", log).problems}
+
+
+# -- snapshots held against their chains -------------------------------------------------------
+
+
+def snapshots_of(run: Run) -> list[RawRecord]:
+    """Every snapshot the core published, as on case.snapshots.v1 (older ones included)."""
+    snaps = [o.message for o in run.outputs if o.kind == "snapshot"]
+    return [as_record(s, "case.snapshots.v1", 0, n) for n, s in enumerate(snaps)]
+
+
+def test_snapshots_that_agree_with_their_chains_pass() -> None:
+    run, _ = closed_case()
+    verdict = verify("t", records(case_events(run)), snapshots=snapshots_of(run))
+    assert verdict.ok, verdict.problems
+    assert verdict.snapshots_checked == 1
+
+
+def test_a_cut_tail_is_seen_by_the_snapshot_ahead_of_it() -> None:
+    """What the chain alone cannot see: its last events removed."""
+    run, case_id = closed_case()
+    events = case_events(run)
+    assert verify("t", records(events[:-2])).ok  # the chain alone: nothing to see
+    verdict = verify("t", records(events[:-2]), snapshots=snapshots_of(run))
+    assert kinds(verdict.problems) == [("snapshot_ahead", len(events) - 1)]
+    assert verdict.problems[0].case_id == case_id
+
+
+def test_a_deleted_case_is_seen_by_its_snapshot() -> None:
+    run, case_id = closed_case()
+    run(run.feed.report("urban", "urban.road_damage", 1_764_057_600_000, grid="310101-002-003-01"))
+    others = [e for e in case_events(run) if e.case_id != case_id]  # type: ignore[attr-defined]
+    verdict = verify("t", records(others), snapshots=snapshots_of(run))
+    assert [(p.case_id, p.problem) for p in verdict.problems] == [(case_id, "chain_missing")]
+
+
+def test_a_snapshot_left_behind_or_disagreeing_is_reported() -> None:
+    run, _ = closed_case()
+    events = case_events(run)
+    older = snapshots_of(run)[:-1]
+    assert kinds(verify("t", records(events), snapshots=older).problems)[0][0] == "snapshot_behind"
+    latest = [o.message for o in run.outputs if o.kind == "snapshot"][-1]
+    latest.last_hash = b"\x00" * 32  # type: ignore[attr-defined]
+    forged = [*snapshots_of(run)[:-1], as_record(latest, "case.snapshots.v1", 0, 99)]
+    assert kinds(verify("t", records(events), snapshots=forged).problems) == [
+        ("snapshot_mismatch", len(events))
+    ]

@@ -55,13 +55,21 @@ def verify(
     topic: str | None = typer.Option(
         None, "--topic", help="physical topic to check, e.g. an auditor's copy (default: case.events.v1)"
     ),
+    snapshots: str | None = typer.Option(
+        None,
+        "--snapshots",
+        help="physical snapshot topic to hold each case's latest snapshot against its chain's head "
+        "(the bus's own: <prefix>case.snapshots.v1)",
+    ),
     as_json: bool = JSON_OPTION,
 ) -> None:
     """Check the hash chain of every case: altered, missing, out-of-order, broken-link or
-    conflicting events are reported with their case, sequence and log position. Exit 1 on any."""
+    conflicting events are reported with their case, sequence and log position; with
+    --snapshots, a snapshot ahead of, behind or disagreeing with its chain too. Exit 1 on any."""
     settings = BusSettings()
     name = topic or settings.topic(CASE_EVENTS)
-    verdict = verify_log(name, run(_records(settings, name)), case)
+    held = run(_records(settings, snapshots)) if snapshots else None
+    verdict = verify_log(name, run(_records(settings, name)), case, held)
     if case and not verdict.cases_checked and not verdict.problems:
         _not_found(case, name, as_json)
     if as_json:
@@ -76,6 +84,8 @@ def _print_verdict(verdict: Verdict) -> None:
         f"{verdict.cases_checked} case(s), {verdict.events_checked} event(s) checked, "
         f"{verdict.repeats_collapsed} repeat(s) collapsed"
     )
+    if verdict.snapshots_checked:
+        counts += f", {verdict.snapshots_checked} snapshot(s) held against their chains"
     if verdict.ok:
         console.print(f"[green]✓[/green] {verdict.topic}: {counts}, no problems")
         return

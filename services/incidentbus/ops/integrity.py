@@ -65,6 +65,7 @@ class Verdict:
     events_checked: int
     repeats_collapsed: int
     problems: list[Problem] = field(default_factory=list)
+    snapshots_checked: int = 0  # cases whose latest snapshot was held against their chain
 
     @property
     def ok(self) -> bool:
@@ -78,6 +79,7 @@ class Verdict:
             "cases_checked": self.cases_checked,
             "events_checked": self.events_checked,
             "repeats_collapsed": self.repeats_collapsed,
+            "snapshots_checked": self.snapshots_checked,
             "problems": [p.as_dict() for p in self.problems],
         }
 
@@ -160,12 +162,67 @@ def check_case(case_id: str, events: list[Stored]) -> tuple[list[Problem], int, 
     return problems, len(unique), repeats
 
 
-def verify(topic: str, records: list[RawRecord], case_id: str | None = None) -> Verdict:
-    """Check every case on the topic (or just `case_id`)."""
+def verify(
+    topic: str,
+    records: list[RawRecord],
+    case_id: str | None = None,
+    snapshots: list[RawRecord] | None = None,
+) -> Verdict:
+    """Check every case on the topic (or just `case_id`), and, given the records of a snapshot
+    topic, each case's latest snapshot against the head of its chain (`snapshot_problems`)."""
     cases, problems = group_by_case(records, case_id)
     events = repeats = 0
     for cid, stored in cases.items():
         found, distinct, collapsed = check_case(cid, stored)
         problems.extend(found)
         events, repeats = events + distinct, repeats + collapsed
-    return Verdict(topic, len(records), len(cases), events, repeats, problems)
+    latest = latest_snapshots(snapshots or [], case_id)
+    problems.extend(snapshot_problems(cases, latest))
+    return Verdict(topic, len(records), len(cases), events, repeats, problems, len(latest))
+
+
+def latest_snapshots(
+    records: Iterable[RawRecord], case_id: str | None = None
+) -> dict[str, case_events_pb2.CaseSnapshot]:
+    """Case id -> its snapshot of the highest `last_sequence` (a compacted topic may still hold
+    older ones); records that are not snapshots are skipped (the chain check covers the events)."""
+    latest: dict[str, case_events_pb2.CaseSnapshot] = {}
+    for record in records:
+        try:
+            snap: case_events_pb2.CaseSnapshot = decode(record, case_events_pb2.CaseSnapshot).message  # type: ignore[assignment]
+        except DecodeError:
+            continue
+        if case_id is not None and snap.case_id != case_id:
+            continue
+        known = latest.get(snap.case_id)
+        if known is None or snap.last_sequence >= known.last_sequence:
+            latest[snap.case_id] = snap
+    return latest
+
+
+def snapshot_problems(
+    cases: dict[str, list[Stored]], latest: dict[str, case_events_pb2.CaseSnapshot]
+) -> list[Problem]:
+    """A snapshot must agree with the head of its case's chain: `snapshot_ahead` (the chain stops
+    before the sequence the snapshot names: its tail is missing), `snapshot_behind` (events after
+    the latest snapshot: a snapshot lost or rolled back), `snapshot_mismatch` (same sequence,
+    another hash), `chain_missing` (a snapshot, no events: the case was deleted)."""
+    found: list[Problem] = []
+    for case_id, snap in sorted(latest.items()):
+        unique, _ = collapse(cases.get(case_id, []))
+        if not unique:
+            detail = f"the snapshot is at sequence {snap.last_sequence}; the log holds no event of the case"
+            found.append(Problem(case_id, 0, "chain_missing", detail))
+            continue
+        head = max(unique, key=lambda s: s.event.sequence)
+        at, seq = head.position, head.event.sequence
+        if seq < snap.last_sequence:
+            detail = f"the chain ends at {seq}, the snapshot is at {snap.last_sequence}: its tail is gone"
+            found.append(Problem(case_id, seq + 1, "snapshot_ahead", detail, (at,)))
+        elif seq > snap.last_sequence:
+            detail = f"the chain reaches {seq}, the latest snapshot is at {snap.last_sequence}"
+            found.append(Problem(case_id, snap.last_sequence, "snapshot_behind", detail, (at,)))
+        elif head.event.hash != snap.last_hash:
+            detail = f"the snapshot's hash at {seq} is not the chain's"
+            found.append(Problem(case_id, seq, "snapshot_mismatch", detail, (at,)))
+    return found
