@@ -218,16 +218,16 @@ def test_the_book_keeps_what_intake_mapped_and_nothing_personal() -> None:
 
 
 def test_an_end_date_near_year_one_is_a_400_not_an_overflow() -> None:
-    from incidentbus.gateways.open311.web import _window
+    from incidentbus.gateways.open311.requests import date_window
 
     with pytest.raises(Open311Error) as refused:
-        _window({"end_date": "0001-01-01T00:00:00+00:00"}, AT)
+        date_window({"end_date": "0001-01-01T00:00:00+00:00"}, AT)
     assert refused.value.status == 400
 
 
 @pytest.mark.parametrize("score", ["\u00b2", "6", "-1", "x", "\u0665"])
 def test_a_score_is_an_ascii_digit_from_0_to_5(score: str) -> None:
-    from incidentbus.gateways.open311.web import score_of
+    from incidentbus.gateways.open311.requests import score_of
 
     with pytest.raises(Open311Error) as refused:
         score_of(score)

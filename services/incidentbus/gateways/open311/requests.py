@@ -13,7 +13,7 @@ import math
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
@@ -36,6 +36,7 @@ TEXT_FIELDS = (
     "account_id",
 )
 Mode = Literal["actual", "exercise", "test"]
+WINDOW = timedelta(days=90)  # GET requests: the standard's default and widest date range
 KEYS_FORMAT = 'a JSON object {"<api key>": {"client": "<name>", "event_status": "actual|exercise|test"}}'
 # An address a citizen can be written to: something@domain.tld, nothing more is claimed.
 EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s.]+$")
@@ -131,4 +132,42 @@ def _degrees(name: str, text: str) -> float:
         raise Open311Error(400, f"{name} is not a number") from None
     if not math.isfinite(value):
         raise Open311Error(400, f"{name} is not a finite number")
+    return value
+
+
+def score_of(text: str) -> int:
+    """A satisfaction score: an ASCII digit 1-5, 0 or blank when the citizen was not asked."""
+    score = text.strip() or "0"
+    if not (score.isascii() and score.isdigit()) or int(score) > 5:
+        raise Open311Error(400, "score must be a whole number from 1 to 5 (0: not asked)")
+    return int(score)
+
+
+def listed(value: str) -> list[str]:
+    return [part.strip() for part in value.split(",") if part.strip()]
+
+
+def date_window(query: Mapping[str, str], now: datetime) -> tuple[int, int]:
+    """`GET requests`' range in ms: W3C datetimes, at most 90 days; defaults reach 90 days back."""
+    end = w3c("end_date", query.get("end_date", "")) or now
+    try:
+        start = w3c("start_date", query.get("start_date", "")) or end - WINDOW
+    except OverflowError:  # an end_date within 90 days of year 1
+        raise Open311Error(400, "end_date is too early") from None
+    if start > end:
+        raise Open311Error(400, "start_date is after end_date")
+    if end - start > WINDOW:
+        raise Open311Error(400, "start_date and end_date may not span more than 90 days")
+    return int(start.timestamp() * 1000), int(end.timestamp() * 1000)
+
+
+def w3c(name: str, text: str) -> datetime | None:
+    if not text:
+        return None
+    try:
+        value = datetime.fromisoformat(text.strip())
+    except ValueError:
+        raise Open311Error(400, f"{name} is not a W3C datetime such as 2026-12-01T00:00:00Z") from None
+    if value.tzinfo is None:
+        raise Open311Error(400, f"{name} needs a time zone, e.g. 2026-12-01T00:00:00Z")
     return value
