@@ -286,16 +286,24 @@ def test_refused_messages_keep_their_personal_data_sealed_in_dead_letters(keyed:
         assert plain.encode() not in raw
     letters = [decode_dead_letter(r) for r in police_letters + citizen_letters]
     assert {"intake.unknown_code"} == {letter.reason for letter in _mine(police_letters, who[1])}
-    assert all(letter.sealed_key_id == KID and not letter.original_value for letter in letters)
+    assert all(letter.sealed_key_id and not letter.original_value for letter in letters)  # every one sealed
     assert {letter.source_offset >= 0 for letter in _mine(police_letters, who[1])} == {True, False}
     with pytest.raises(SealingError):
         open_letter(letters[0], parse_keyring(f"other:{OTHER_KEY}", "other"))
 
 
 def _mine(records: list[RawRecord], phone: str) -> list[Any]:
-    """The letters (opened with the module's key) whose original holds this phone number."""
-    opened = [open_letter(decode_dead_letter(r), parse_keyring(f"{KID}:{KEY}", KID)) for r in records]
-    return [letter for letter in opened if phone.encode() in letter.original_value]
+    """The letters (opened with the module's key) whose original holds this phone number; letters
+    other modules' services sealed with the development key share these topics and are passed by."""
+    keys, found = parse_keyring(f"{KID}:{KEY}", KID), []
+    for record in records:
+        letter = decode_dead_letter(record)
+        if letter.sealed_key_id != KID:
+            continue
+        opened = open_letter(letter, keys)
+        if phone.encode() in opened.original_value:
+            found.append(opened)
+    return found
 
 
 async def _records(settings: BusSettings, topic: str) -> list[RawRecord]:

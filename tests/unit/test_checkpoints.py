@@ -190,3 +190,33 @@ def test_signing_keys_come_as_kid_and_seed() -> None:
         with pytest.raises(ValueError, match=r"checkpoint (key|signing key)") as failed:
             signing_keys(bad)
         assert base64.b64encode(SEED).decode() not in str(failed.value)
+
+
+def test_two_stories_of_one_checkpoint_are_reported_in_any_order() -> None:
+    signed, _ = history()
+    alt = sign(replace(signed[2].checkpoint, at_ms=1), "k1", KEY)
+    one, other = fold(0, [*signed, alt], PUBLIC), fold(0, [alt, *signed], PUBLIC)
+    assert "conflicting_checkpoints" in {f.kind for f in one.findings}
+    assert {f.kind for f in one.findings} == {f.kind for f in other.findings}
+    assert one.latest == other.latest
+    assert fold(0, [*signed, signed[1]], PUBLIC).findings == []  # a byte-identical copy is no story
+
+
+def test_another_partitions_checkpoints_are_not_this_ones() -> None:
+    signed, _ = history()
+    moved = [sign(replace(s.checkpoint, partition=7), "k1", KEY) for s in signed]
+    assert {f.kind for f in fold(0, moved, PUBLIC).findings} == {"wrong_partition"}
+
+
+def test_a_hole_at_the_fixed_sequence_is_a_fork_not_a_crash() -> None:
+    signed, copy = history()
+    del copy["C-1"][4]
+    copy["C-1"][5] = h("C-1", 5)
+    found = compare(fold(0, signed, PUBLIC), copy)
+    assert {(f.kind, f.case_id) for f in found} == {("forked", "C-1")}
+
+
+def test_a_checkpoint_that_cannot_be_framed_is_forged() -> None:
+    signed, _ = history()
+    broken = replace(signed[2], checkpoint=replace(signed[2].checkpoint, changed=(("C-1", (-1, h(0))),)))
+    assert {f.kind for f in fold(0, [*signed[:2], broken], PUBLIC).findings} == {"forged_checkpoint"}

@@ -4,16 +4,17 @@ from __future__ import annotations
 
 import uuid
 
+import pytest
 from google.protobuf.timestamp_pb2 import Timestamp
 from hypothesis import given
 from hypothesis import strategies as st
 
 from incidentbus.kernel.codec import decode
-from incidentbus.kernel.deadletter import dead_letter, dead_letter_record, open_letter
+from incidentbus.kernel.deadletter import dead_letter, dead_letter_record, open_letter, seal_letter
 from incidentbus.kernel.envelope import timestamp_ms
 from incidentbus.kernel.ids import BUS_NAMESPACE, event_id, stable_id
 from incidentbus.kernel.records import RawRecord
-from incidentbus.kernel.sealing import field_keyring
+from incidentbus.kernel.sealing import SealingError, field_keyring
 from incidentbus.kernel.settings import BusSettings
 from incidentbus.v1 import bus_pb2
 
@@ -84,3 +85,35 @@ def test_http_records_without_offsets_are_named_by_content() -> None:
     a = dead_letter(_record(-1, b"a"), reason="r", detail="", phase="decode", rejected_by="police")
     b = dead_letter(_record(-1, b"b"), reason="r", detail="", phase="decode", rejected_by="police")
     assert a.envelope.event_id != b.envelope.event_id
+
+
+def _sealed(record: RawRecord, **letter: str) -> bus_pb2.DeadLetter:
+    made = dead_letter(record, reason="r", detail="d", phase="decode", rejected_by="police")
+    for name, value in letter.items():
+        setattr(made, name, value)
+    return seal_letter(made, field_keyring(BusSettings(environment="test")))
+
+
+def test_a_sealed_original_opens_only_in_its_own_letter() -> None:
+    """Moved into another letter, or its readable fields edited, the original does not open."""
+    keys = field_keyring(BusSettings(environment="test"))
+    police = _sealed(_record())
+    assert open_letter(police, keys).original_value == b"\x00garbage\xff"
+    health = _sealed(_record(), rejected_by="health", source_topic="health.inbox.v1")
+    health.envelope.event_id = police.envelope.event_id
+    health.sealed_original = police.sealed_original
+    edited = bus_pb2.DeadLetter()
+    edited.CopyFrom(police)
+    edited.source_offset = 99
+    for moved in (health, edited):
+        with pytest.raises(SealingError, match="does not verify"):
+            open_letter(moved, keys)
+
+
+def test_a_sealed_original_that_does_not_parse_or_names_no_key_is_reported() -> None:
+    keys = field_keyring(BusSettings(environment="test"))
+    letter = _sealed(_record())
+    letter.sealed_key_id = ""
+    with pytest.raises(SealingError, match="without a key id"):
+        open_letter(letter, keys)
+    assert seal_letter(letter, keys) is letter  # a sealed letter is not sealed again

@@ -162,3 +162,20 @@ def test_a_snapshot_left_behind_or_disagreeing_is_reported() -> None:
     assert kinds(verify("t", records(events), snapshots=forged).problems) == [
         ("snapshot_mismatch", len(events))
     ]
+
+
+def test_a_snapshot_overwritten_with_garbage_a_tombstone_or_another_case_is_reported() -> None:
+    run, case_id = closed_case()
+    events = case_events(run)
+    garbage = RawRecord("case.snapshots.v1", 0, 50, 0, case_id.encode(), b"\xff", ())
+    tombstone = RawRecord("case.snapshots.v1", 0, 51, 0, case_id.encode(), None, ())
+    latest = [o.message for o in run.outputs if o.kind == "snapshot"][-1]
+    misfiled = as_record(latest, "case.snapshots.v1", 0, 52, key="C-other")
+    verdict = verify("t", records(events), snapshots=[garbage, tombstone, misfiled])
+    assert sorted(p.problem for p in verdict.problems) == [
+        "misfiled_snapshot",
+        "undecodable_snapshot",
+        "undecodable_snapshot",
+    ]
+    assert {p.positions for p in verdict.problems} == {("0/50",), ("0/51",), ("0/52",)}
+    assert verdict.snapshots_checked == 0

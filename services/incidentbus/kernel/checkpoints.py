@@ -137,9 +137,9 @@ def signing_keys(text: str) -> dict[str, Ed25519PrivateKey]:
 
 @dataclass(frozen=True)
 class Finding:
-    """One thing an auditor must know. `kind`: forged_checkpoint, unknown_key, checkpoint_gap,
-    broken_checkpoint_chain, checkpoint_root_mismatch, tail_truncated, case_deleted, forked,
-    rolled_back."""
+    """One thing an auditor must know. `kind`: forged_checkpoint, unknown_key, wrong_partition,
+    conflicting_checkpoints, checkpoint_gap, broken_checkpoint_chain, checkpoint_root_mismatch,
+    tail_truncated, case_deleted, forked, rolled_back."""
 
     kind: str
     partition: int
@@ -160,20 +160,29 @@ class Fold:
 
 
 def fold(partition: int, checkpoints: Iterable[Signed], public_keys: Mapping[str, Ed25519PublicKey]) -> Fold:
-    """Check and fold a partition's signed checkpoints (any order, copies collapsed). A forged one
-    (bad signature, unknown key) is reported and left out; a gap in the numbers or a `previous`
-    that is not the predecessor's digest is reported; a fold whose root differs from the signed
-    root (altered `changed`) too."""
+    """Check and fold a partition's signed checkpoints (any order, byte-identical copies collapsed).
+    A forged one (bad signature, unknown key) or one of another partition is reported and left out;
+    two different validly signed checkpoints of one number (`conflicting_checkpoints`: the signer
+    told two stories) are reported and the one with the smaller digest is folded, whatever the
+    order; a gap in the numbers, a `previous` that is not the predecessor's digest, and a fold whose
+    root differs from the signed root (altered `changed`) are reported."""
     found = Fold(partition)
     by_number: dict[int, Signed] = {}
     for signed in checkpoints:
+        number = signed.checkpoint.number
         problem = _signature_problem(signed, public_keys)
+        if problem is None and signed.checkpoint.partition != partition:
+            problem = "wrong_partition"
         if problem is not None:
+            found.findings.append(Finding(problem, partition, detail=f"checkpoint {number}"))
+            continue
+        known = by_number.get(number)
+        if known is not None and known.digest() != signed.digest():
             found.findings.append(
-                Finding(problem, partition, detail=f"checkpoint {signed.checkpoint.number}")
+                Finding("conflicting_checkpoints", partition, detail=f"checkpoint {number}")
             )
-        else:
-            by_number.setdefault(signed.checkpoint.number, signed)
+        if known is None or signed.digest() < known.digest():
+            by_number[number] = signed
     expected, previous = 1, b""
     for number in sorted(by_number):
         signed = by_number[number]
@@ -201,7 +210,7 @@ def _signature_problem(signed: Signed, public_keys: Mapping[str, Ed25519PublicKe
         return "unknown_key"
     try:
         key.verify(signed.signature, signed.checkpoint.body())
-    except InvalidSignature:
+    except (InvalidSignature, OverflowError, ValueError):  # a body that cannot even be framed
         return "forged_checkpoint"
     return None
 
@@ -225,7 +234,7 @@ def compare(checkpointed: Fold, copy: Mapping[str, Mapping[int, bytes]]) -> list
             findings.append(
                 Finding("tail_truncated", partition, case_id, f"ends at {top}, fixed at {sequence}")
             )
-        elif chain[sequence] != last_hash:
+        elif chain.get(sequence) != last_hash:
             findings.append(
                 Finding("forked", partition, case_id, f"sequence {sequence} is not the one fixed")
             )

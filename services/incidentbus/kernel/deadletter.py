@@ -21,12 +21,14 @@ import hashlib
 from functools import cache
 from pathlib import Path
 
+from google.protobuf.message import DecodeError
+
 from incidentbus.kernel.catalog import Catalog, load_catalog
 from incidentbus.kernel.codec import decode, encode
 from incidentbus.kernel.envelope import new_envelope, timestamp_ms
 from incidentbus.kernel.ids import stable_id
 from incidentbus.kernel.records import OutgoingRecord, RawRecord
-from incidentbus.kernel.sealing import Keyring, field_keyring, open_bytes, seal_bytes
+from incidentbus.kernel.sealing import Keyring, SealingError, field_keyring, open_bytes, seal_bytes
 from incidentbus.kernel.settings import BusSettings
 from incidentbus.v1 import bus_pb2
 
@@ -87,13 +89,30 @@ def dead_letter_topic(writer: str, settings: BusSettings) -> str:
 SEALED_PATH = "dead_letter.original"  # what the seal is bound to, beside the letter's event id
 
 
+def _bound_to(letter: bus_pb2.DeadLetter) -> str:
+    """The seal's path: bound to the letter's id and to what the letter says of its record (who
+    refused it, the topic, partition, offset and key it came from, why), so a sealed original moved
+    into another letter, or a letter whose readable fields were edited, does not open."""
+    said = (
+        letter.rejected_by,
+        letter.source_topic,
+        str(letter.source_partition),
+        str(letter.source_offset),
+        letter.original_key.hex(),
+        letter.reason,
+    )
+    return SEALED_PATH + "/" + hashlib.sha256("\0".join(said).encode()).hexdigest()
+
+
 def seal_letter(letter: bus_pb2.DeadLetter, keyring: Keyring) -> bus_pb2.DeadLetter:
     """The letter with its original value and headers sealed together (`sealed_original`), the
     plain ones emptied; reason, detail, key, topic, partition and offset stay readable. Pure and
-    deterministic: the same letter seals to the same bytes."""
+    deterministic: the same letter seals to the same bytes; a sealed letter is returned as it is."""
+    if letter.sealed_key_id or letter.sealed_original:
+        return letter
     original = bus_pb2.SealedOriginal(value=letter.original_value, headers=letter.original_headers)
     kid, sealed = seal_bytes(
-        original.SerializeToString(deterministic=True), keyring, letter.envelope.event_id, SEALED_PATH
+        original.SerializeToString(deterministic=True), keyring, letter.envelope.event_id, _bound_to(letter)
     )
     kept = bus_pb2.DeadLetter()
     kept.CopyFrom(letter)
@@ -105,17 +124,26 @@ def seal_letter(letter: bus_pb2.DeadLetter, keyring: Keyring) -> bus_pb2.DeadLet
 
 def open_letter(letter: bus_pb2.DeadLetter, keyring: Keyring) -> bus_pb2.DeadLetter:
     """The letter with its original value and headers in the clear (a letter never sealed comes
-    back as it is); SealingError naming the key id when this keyring cannot open it."""
-    if not letter.sealed_key_id:
+    back as it is); SealingError naming the key id when this keyring cannot open it, or when the
+    sealed bytes were altered, moved from another letter, or do not hold an original."""
+    if not letter.sealed_key_id and not letter.sealed_original:
         return letter
+    if not letter.sealed_key_id:
+        raise SealingError("dead letter: a sealed original without a key id", path=SEALED_PATH)
     plain = open_bytes(
-        letter.sealed_key_id, letter.sealed_original, keyring, letter.envelope.event_id, SEALED_PATH
+        letter.sealed_key_id, letter.sealed_original, keyring, letter.envelope.event_id, _bound_to(letter)
     )
-    original = bus_pb2.SealedOriginal.FromString(plain)
+    try:
+        original = bus_pb2.SealedOriginal.FromString(plain)
+    except DecodeError as exc:
+        raise SealingError(
+            f"dead letter: the sealed original does not parse ({exc})", path=SEALED_PATH
+        ) from None
     opened = bus_pb2.DeadLetter()
     opened.CopyFrom(letter)
     opened.ClearField("sealed_key_id")
     opened.ClearField("sealed_original")
+    opened.ClearField("original_headers")
     opened.original_value = original.value
     opened.original_headers.extend(original.headers)
     return opened

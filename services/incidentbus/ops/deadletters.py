@@ -97,7 +97,7 @@ def collect(
 
 
 def _opened(letter: Letter, keyring: Keyring | None) -> Letter:
-    if not letter.letter.sealed_key_id:
+    if not letter.letter.sealed_key_id and not letter.letter.sealed_original:
         return letter
     if keyring is None:
         return replace(letter, sealed=f"sealed with key {letter.letter.sealed_key_id!r}; no keys given")

@@ -176,28 +176,39 @@ def verify(
         found, distinct, collapsed = check_case(cid, stored)
         problems.extend(found)
         events, repeats = events + distinct, repeats + collapsed
-    latest = latest_snapshots(snapshots or [], case_id)
+    latest, unreadable = latest_snapshots(snapshots or [], case_id)
+    problems.extend(unreadable)
     problems.extend(snapshot_problems(cases, latest))
     return Verdict(topic, len(records), len(cases), events, repeats, problems, len(latest))
 
 
 def latest_snapshots(
     records: Iterable[RawRecord], case_id: str | None = None
-) -> dict[str, case_events_pb2.CaseSnapshot]:
+) -> tuple[dict[str, case_events_pb2.CaseSnapshot], list[Problem]]:
     """Case id -> its snapshot of the highest `last_sequence` (a compacted topic may still hold
-    older ones); records that are not snapshots are skipped (the chain check covers the events)."""
+    older ones), and a problem for each record that is no snapshot: `undecodable_snapshot`
+    (garbage, or a tombstone: the correlator writes none, so one deletes a case's snapshot) and
+    `misfiled_snapshot` (keyed by another case than it names)."""
     latest: dict[str, case_events_pb2.CaseSnapshot] = {}
+    problems: list[Problem] = []
     for record in records:
+        key, where = _key(record), (f"{record.partition}/{record.offset}",)
+        if case_id is not None and key != case_id:
+            continue
         try:
             snap: case_events_pb2.CaseSnapshot = decode(record, case_events_pb2.CaseSnapshot).message  # type: ignore[assignment]
-        except DecodeError:
+        except DecodeError as exc:
+            problems.append(Problem(key, 0, "undecodable_snapshot", f"{exc.reason}: {exc.detail}", where))
             continue
-        if case_id is not None and snap.case_id != case_id:
+        if snap.case_id != key:
+            problems.append(
+                Problem(key, 0, "misfiled_snapshot", f"keyed {key!r}, names {snap.case_id!r}", where)
+            )
             continue
         known = latest.get(snap.case_id)
         if known is None or snap.last_sequence >= known.last_sequence:
             latest[snap.case_id] = snap
-    return latest
+    return latest, problems
 
 
 def snapshot_problems(
