@@ -284,12 +284,16 @@ def test_refused_messages_keep_their_personal_data_sealed_in_dead_letters(keyed:
     )
     for plain in (*who, citizen[1], email):
         assert plain.encode() not in raw
-    letters = [decode_dead_letter(r) for r in police_letters + citizen_letters]
+    # Other modules' letters share these topics (some planted unsealed, as earlier versions wrote
+    # them); this module's are the ones sealed with its key, and they opened to our values above.
+    ours = [decode_dead_letter(r) for r in police_letters + citizen_letters]
+    ours = [letter for letter in ours if letter.sealed_key_id == KID]
+    assert len(ours) >= 3
+    assert all(not letter.original_value and not letter.original_headers for letter in ours)
     assert {"intake.unknown_code"} == {letter.reason for letter in _mine(police_letters, who[1])}
-    assert all(letter.sealed_key_id and not letter.original_value for letter in letters)  # every one sealed
     assert {letter.source_offset >= 0 for letter in _mine(police_letters, who[1])} == {True, False}
     with pytest.raises(SealingError):
-        open_letter(letters[0], parse_keyring(f"other:{OTHER_KEY}", "other"))
+        open_letter(ours[0], parse_keyring(f"other:{OTHER_KEY}", "other"))
 
 
 def _mine(records: list[RawRecord], phone: str) -> list[Any]:
