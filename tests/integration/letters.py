@@ -13,12 +13,11 @@ KEYS = field_keyring(BusSettings(environment="test"))
 
 
 def read_letter(record: RawRecord) -> bus_pb2.DeadLetter:
-    """The letter with its original opened; AssertionError if it was stored unsealed. A letter
-    sealed with another key (a test module running its services with keys of its own shares the
-    session's topics) comes back sealed: its original is empty, so it matches nothing."""
+    """The letter with its original opened. A letter sealed with another key (a test module running
+    its services with keys of its own shares the session's topics) comes back sealed: its original
+    is empty, so it matches nothing; one planted unsealed (the trust tests write letters as earlier
+    versions did) comes back as it is. That services seal is test_personal_data's to check."""
     letter = decode_dead_letter(record)
-    assert letter.sealed_key_id, "a dead letter left its writer unsealed"
-    assert not letter.original_value
     try:
         return open_letter(letter, KEYS)
     except SealingError:
