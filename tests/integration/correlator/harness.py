@@ -20,7 +20,7 @@ from incidentbus.kernel.kafka import producer, read_all, send
 from incidentbus.kernel.records import OutgoingRecord, RawRecord
 from incidentbus.kernel.settings import BusSettings
 from incidentbus.v1 import bus_pb2, case_events_pb2
-from tests.integration.agencies.harness import free_port
+from tests.integration.agencies.harness import free_ports
 from tests.integration.waits import CEILING
 
 
@@ -33,13 +33,14 @@ class Bus:
 
     def __init__(self, settings: BusSettings, rules: Rules, tick_seconds: float = 0.5) -> None:
         self.settings = settings
-        self.ports = {name: free_port() for name in AGENCIES}  # each agency service's HTTP port
+        *agency_ports, correlator_port = free_ports(len(AGENCIES) + 1)
+        self.ports = dict(zip(AGENCIES, agency_ports, strict=True))  # each agency service's HTTP port
         self.apps: list[faust.App] = [
             agency_app(load_adapter(name), settings, web_port=self.ports[name]) for name in AGENCIES
         ]
         self.apps.append(
             correlator_app(
-                settings, rules, agencies=list(AGENCIES), web_port=free_port(), tick_seconds=tick_seconds
+                settings, rules, agencies=list(AGENCIES), web_port=correlator_port, tick_seconds=tick_seconds
             )
         )
 
