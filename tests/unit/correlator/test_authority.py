@@ -6,18 +6,9 @@ from __future__ import annotations
 
 from dataclasses import replace
 
-from incidentbus.correlator.domain.invariants import spoken_for, violations
 from incidentbus.correlator.domain.outputs import Output
 from tests.unit.correlator.builders import MIN, T0
-from tests.unit.correlator.conftest import RULES, Run
-
-
-def checked(run: Run, item: object) -> list[Output]:
-    before = run.state.copy()
-    out = run(item)  # type: ignore[arg-type]
-    assert violations(before, out, run.state, RULES) == []
-    assert spoken_for(item, out, RULES) == []  # type: ignore[arg-type]
-    return out
+from tests.unit.correlator.conftest import RULES, Run, checked
 
 
 def refused(out: list[Output]) -> list[str]:

@@ -4,21 +4,9 @@ deadline, the verification passes to the grid worker, and a citizen's silence es
 
 from __future__ import annotations
 
-from incidentbus.correlator.domain.invariants import spoken_for, violations
-from incidentbus.correlator.domain.outputs import Output
 from incidentbus.v1 import bus_pb2, case_events_pb2
 from tests.unit.correlator.builders import MIN, T0
-from tests.unit.correlator.conftest import RULES, Run
-
-DAY = 24 * 60 * MIN
-
-
-def checked(run: Run, item: object) -> list[Output]:
-    before = run.state.copy()
-    out = run(item)  # type: ignore[arg-type]
-    assert violations(before, out, run.state, RULES) == []
-    assert spoken_for(item, out, RULES) == []  # type: ignore[arg-type]
-    return out
+from tests.unit.correlator.conftest import RULES, Run, checked
 
 
 def resolved(run: Run, *reports: tuple[str, bool]) -> str:
