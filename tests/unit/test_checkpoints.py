@@ -10,14 +10,18 @@ from dataclasses import replace
 
 import pytest
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+from hypothesis import given
+from hypothesis import strategies as st
 
 from incidentbus.kernel.checkpoints import (
     Checkpoint,
     Head,
+    HeadTree,
     Signed,
     compare,
     fold,
     heads_root,
+    leaf,
     merkle_root,
     sign,
     signing_keys,
@@ -45,11 +49,23 @@ def test_the_tree_hash_is_rfc_6962s() -> None:
     assert merkle_root([b"a", b"b", b"c"]) == three
 
 
-def test_every_head_counts_and_order_does_not() -> None:
+def test_every_head_counts_and_order_is_the_slots() -> None:
     heads: dict[str, Head] = {"C-1": (3, h(1, 3)), "C-2": (1, h(2, 1))}
-    assert heads_root(heads) == heads_root(dict(reversed(heads.items())))
-    assert heads_root(heads) != heads_root(heads | {"C-2": (2, h(2, 2))})
-    assert heads_root(heads) != heads_root({"C-1": heads["C-1"]})
+    order = ["C-1", "C-2"]
+    assert heads_root(heads, order) != heads_root(heads, list(reversed(order)))
+    assert heads_root(heads, order) != heads_root(heads | {"C-2": (2, h(2, 2))}, order)
+    assert heads_root(heads, order) != heads_root({"C-1": heads["C-1"]}, order)
+
+
+@given(st.lists(st.tuples(st.integers(0, 40), st.integers(1, 5)), max_size=120))
+def test_the_kept_tree_has_the_root_of_a_full_recount(puts: list[tuple[int, int]]) -> None:
+    """Whatever heads are put, new or moved, in any order, the tree kept up to date has the root
+    that hashing every leaf in slot order gives."""
+    tree = HeadTree()
+    for case, seq in puts:
+        tree.put(f"C-{case}", (seq, h(case, seq)))
+        assert tree.root() == merkle_root([leaf(c, tree.heads[c]) for c in tree.order])
+    assert len(tree) == len({case for case, _ in puts})
 
 
 def history() -> tuple[list[Signed], Copy]:
@@ -57,7 +73,7 @@ def history() -> tuple[list[Signed], Copy]:
     copy: Copy = {}
     signed: list[Signed] = []
     last: Signed | None = None
-    last_heads: dict[str, Head] = {}
+    tree = HeadTree()
     steps = [{"C-1": 2, "C-2": 1}, {"C-1": 4, "C-3": 2}, {"C-2": 3, "C-4": 1}]
     for n, step in enumerate(steps, start=1):
         for case_id, top in step.items():
@@ -65,8 +81,8 @@ def history() -> tuple[list[Signed], Copy]:
             for seq in range(len(chain) + 1, top + 1):
                 chain[seq] = h(case_id, seq)
         heads = {c: (max(chain), chain[max(chain)]) for c, chain in copy.items()}
-        checkpoint = take(0, heads, last, last_heads, at_ms=n * 300_000, input_offset=n * 10)
-        last, last_heads = sign(checkpoint, "k1", KEY), heads
+        checkpoint = take(0, tree, heads, last, at_ms=n * 300_000, input_offset=n * 10)
+        last = sign(checkpoint, "k1", KEY)
         signed.append(last)
     return signed, copy
 

@@ -8,6 +8,7 @@ from __future__ import annotations
 import json
 from dataclasses import replace
 from datetime import datetime
+from pathlib import Path
 from typing import NoReturn
 
 import typer
@@ -24,11 +25,13 @@ from incidentbus.cli.reading import (
     read_topic,
     run,
 )
+from incidentbus.kernel.checkpoint_keys import read_public_keys
 from incidentbus.kernel.kafka import read_at
 from incidentbus.kernel.records import RawRecord
 from incidentbus.kernel.sealing import Keyring, KeyringError
 from incidentbus.kernel.settings import BusSettings
-from incidentbus.ops.integrity import Verdict
+from incidentbus.ops.checkpoint_audit import checkpoint_problems, records_of_lines
+from incidentbus.ops.integrity import CaseCheck, Problem, Stored, Verdict
 from incidentbus.ops.integrity import verify as verify_log
 from incidentbus.ops.reporters import Reporter, auditor_keyring, reporter_of
 from incidentbus.ops.summaries import short_task
@@ -61,20 +64,35 @@ def verify(
         help="physical snapshot topic to hold each case's latest snapshot against its chain's head "
         "(the bus's own: <prefix>case.snapshots.v1)",
     ),
+    checkpoints: str | None = typer.Option(
+        None,
+        "--checkpoints",
+        help="physical checkpoint topic to hold every chain against (the bus's own: "
+        "<prefix>case.checkpoints.v1); needs --public-key",
+    ),
+    checkpoints_file: Path | None = typer.Option(
+        None, "--checkpoints-file", help="checkpoints exported by `checkpoints export`, instead of a topic"
+    ),
+    public_key: Path | None = typer.Option(
+        None, "--public-key", help="the checkpoint public key file (`checkpoints public-key` writes it)"
+    ),
     as_json: bool = JSON_OPTION,
 ) -> None:
     """Check the hash chain of every case: altered, missing, out-of-order, broken-link or
     conflicting events are reported with their case, sequence and log position; with
-    --snapshots, a snapshot ahead of, behind or disagreeing with its chain too. Exit 1 on any."""
+    --snapshots, a snapshot ahead of, behind or disagreeing with its chain too; with
+    --checkpoints (or --checkpoints-file) and --public-key, a cut tail, deleted case or rolled-back
+    partition, and forged, missing or unchained checkpoints. Exit 1 on any."""
     settings = BusSettings()
     name = topic or settings.topic(CASE_EVENTS)
+    check = _checkpoint_check(settings, checkpoints, checkpoints_file, public_key, case)
     held = run(_records(settings, snapshots)) if snapshots else None
     events = run(_records(settings, name))
-    verdict = verify_log(name, events, case, held)
+    verdict = verify_log(name, events, case, held, check)
     if snapshots and any(p.problem == "snapshot_behind" for p in verdict.problems):
         # On a live bus a case may have moved between the two reads: its snapshot, written with
         # the events just read, is on the topic by now. Read the snapshots once more.
-        verdict = verify_log(name, events, case, run(_records(settings, snapshots)))
+        verdict = verify_log(name, events, case, run(_records(settings, snapshots)), check)
     if case and not verdict.cases_checked and not verdict.problems:
         _not_found(case, name, as_json)
     if as_json:
@@ -84,6 +102,38 @@ def verify(
     raise typer.Exit(0 if verdict.ok else EXIT_PROBLEMS)
 
 
+def _checkpoint_check(
+    settings: BusSettings, topic: str | None, file: Path | None, key_file: Path | None, case: str | None
+) -> CaseCheck | None:
+    """The checkpoints and public keys asked for, read before the events (so a case that moves
+    meanwhile is only ahead of them), as a check of the grouped cases; None when none were asked."""
+    if topic is None and file is None:
+        if key_file is not None:
+            fail("--public-key needs --checkpoints TOPIC or --checkpoints-file FILE", EXIT_UNUSABLE)
+        return None
+    if topic is not None and file is not None:
+        fail("give --checkpoints or --checkpoints-file, not both", EXIT_UNUSABLE)
+    if key_file is None:
+        fail(
+            "--checkpoints needs --public-key FILE: the keys the auditor holds, not the bus's", EXIT_UNUSABLE
+        )
+    try:
+        keys = read_public_keys(key_file.read_text("utf-8"))
+        records = (
+            records_of_lines(file.read_text("utf-8").splitlines(), str(file))
+            if file is not None
+            else run(_records(settings, topic or ""))
+        )
+    except (OSError, ValueError) as exc:
+        fail(str(exc), EXIT_UNUSABLE)
+
+    def check(cases: dict[str, list[Stored]]) -> tuple[list[Problem], int]:
+        problems, checked = checkpoint_problems(cases, records, keys, case)
+        return problems, checked.checkpoints
+
+    return check
+
+
 def _print_verdict(verdict: Verdict) -> None:
     counts = (
         f"{verdict.cases_checked} case(s), {verdict.events_checked} event(s) checked, "
@@ -91,6 +141,8 @@ def _print_verdict(verdict: Verdict) -> None:
     )
     if verdict.snapshots_checked:
         counts += f", {verdict.snapshots_checked} snapshot(s) held against their chains"
+    if verdict.checkpoints_checked:
+        counts += f", held against {verdict.checkpoints_checked} signed checkpoint(s)"
     if verdict.ok:
         console.print(f"[green]✓[/green] {verdict.topic}: {counts}, no problems")
         return

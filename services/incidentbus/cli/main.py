@@ -7,7 +7,7 @@ import sys
 import typer
 from pydantic import ValidationError
 
-from incidentbus.cli import acl, audit, broker, cases, dlq, tls, topics
+from incidentbus.cli import acl, audit, broker, cases, checkpoints, dlq, tls, topics
 from incidentbus.cli.correlate import correlate_command
 from incidentbus.cli.demo import demo
 from incidentbus.cli.reading import run as run_io
@@ -28,6 +28,7 @@ app.add_typer(acl.app, name="acl")
 app.add_typer(broker.app, name="broker")
 app.add_typer(tls.app, name="tls")
 app.add_typer(dlq.app, name="dlq")
+app.add_typer(checkpoints.app, name="checkpoints")
 app.command("run")(run)
 app.command("verify")(audit.verify)
 app.command("trace")(audit.trace)

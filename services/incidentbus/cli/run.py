@@ -68,6 +68,7 @@ def _correlator(
     from incidentbus.correlator.rulesfile import rules_for
     from incidentbus.correlator.service import build_app
     from incidentbus.kernel.catalog import load_catalog
+    from incidentbus.kernel.checkpoint_keys import CheckpointKeyError
     from incidentbus.kernel.grids import GridLayerError
     from incidentbus.kernel.sealing import KeyringError
 
@@ -93,6 +94,6 @@ def _correlator(
             store=store,
             tick_seconds=tick,
         )
-    except KeyringError as exc:  # its dead letters are sealed: no start without usable keys
+    except (KeyringError, CheckpointKeyError) as exc:  # sealed dead letters, signed checkpoints
         typer.echo(f"correlator: refusing to start: {exc}", err=True)
         raise typer.Exit(2) from exc

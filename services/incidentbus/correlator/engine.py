@@ -16,12 +16,14 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Protocol
 
+from incidentbus.correlator.checkpointing import CHECKPOINTS, Checkpointer
 from incidentbus.correlator.domain.area import AreaState, Changes
 from incidentbus.correlator.domain.core import apply
 from incidentbus.correlator.domain.inputs import Input, Position
 from incidentbus.correlator.domain.outputs import Output
 from incidentbus.correlator.domain.rules import Rules
 from incidentbus.correlator.routing import SOURCE_HEADERS, UnroutableError, check_time, publisher_from_headers
+from incidentbus.kernel.checkpoint_keys import Signer
 from incidentbus.kernel.codec import Decoded, encode
 from incidentbus.kernel.deadletter import dead_letter_record
 from incidentbus.kernel.envelope import new_envelope, timestamp_ms, wrap
@@ -32,7 +34,12 @@ from incidentbus.kernel.settings import BusSettings
 from incidentbus.v1 import agency_events_pb2
 
 INPUT = "correlator.input.v1"
-TOPIC_OF = {"case_event": "case.events.v1", "alert": "bus.alerts.v1", "snapshot": "case.snapshots.v1"}
+TOPIC_OF = {
+    "case_event": "case.events.v1",
+    "alert": "bus.alerts.v1",
+    "snapshot": "case.snapshots.v1",
+    "checkpoint": CHECKPOINTS,
+}
 
 
 def output_record(settings: BusSettings, output: Output) -> OutgoingRecord:
@@ -75,6 +82,10 @@ class AreaStore(Protocol):
 
     def remember(self, partition: int, area: str) -> None: ...
 
+    def checkpointer(self, partition: int) -> Checkpointer | None:
+        """The partition's checkpoints (None: none are signed, as offline runs)."""
+        ...
+
 
 @dataclass(frozen=True)
 class AreaStep:
@@ -110,6 +121,9 @@ class MemoryStore:
 
     states: dict[str, AreaState] = field(default_factory=dict)
     known: dict[int, list[str]] = field(default_factory=dict)
+    # Given a signer and interval (replay), checkpoints are signed as the live loop signs them.
+    signing: tuple[Signer, int] | None = None
+    checkpointers: dict[int, Checkpointer] = field(default_factory=dict)
 
     def load(self, area: str) -> AreaState:
         state = self.states.get(area)
@@ -127,13 +141,26 @@ class MemoryStore:
         if area not in self.known.setdefault(partition, []):
             self.known[partition].append(area)
 
+    def checkpointer(self, partition: int) -> Checkpointer | None:
+        if self.signing is None:
+            return None
+        found = self.checkpointers.get(partition)
+        if found is None:
+            found = self.checkpointers[partition] = Checkpointer(partition, *self.signing)
+        return found
+
 
 def run_input(store: AreaStore, rules: Rules, item: Input, key: str) -> list[Output]:
-    """Step and save at once (replay): the outputs of one input, in order."""
-    outputs: list[Output] = []
+    """Step and save at once (replay): the outputs of one input, in order (a checkpoint due
+    before it first)."""
+    checkpointer = store.checkpointer(item.at.partition)
+    due = checkpointer.due(item.recorded_ms, item.at.offset) if checkpointer else None
+    outputs: list[Output] = [due] if due else []
     for s in steps_for(store, rules, item, key):
         store.save(s.area, s.state, s.changes)
         outputs.extend(s.outputs)
+        if checkpointer is not None:
+            checkpointer.moved(s.outputs)
     if not item.is_tick:
         store.remember(item.at.partition, key)
     return outputs
@@ -158,8 +185,14 @@ def records_for(
         return [refused_record(settings, record, exc.reason, str(exc))]
     key = (record.key or b"").decode()
     outputs: list[OutgoingRecord] = []
+    checkpointer = store.checkpointer(record.partition)
+    due = checkpointer.due(item.recorded_ms, record.offset) if checkpointer else None
+    if due is not None:
+        outputs.append(output_record(settings, due))
     for area_step in steps_for(store, rules, item, key):
         store.save(area_step.area, area_step.state, area_step.changes)
+        if checkpointer is not None:
+            checkpointer.moved(area_step.outputs)
         for output in area_step.outputs:
             if output.kind == "reject":
                 outputs.append(refused_record(settings, record, output.reason, output.detail))

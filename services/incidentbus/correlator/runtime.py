@@ -38,12 +38,14 @@ from typing import Any
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, ConsumerRebalanceListener, TopicPartition
 from aiokafka.structs import OffsetAndMetadata
 
+from incidentbus.correlator.checkpointing import Checkpointer
 from incidentbus.correlator.domain.rules import Rules
 from incidentbus.correlator.engine import INPUT, records_for, tick_record
 from incidentbus.correlator.partitions import Partition, PartitionStore
 from incidentbus.correlator.upgrade import legacy_offsets, take_over
 from incidentbus.kernel.batches import BatchStats, Produce, SentBatch, send_batches
 from incidentbus.kernel.changelog import read_tail, state_headers
+from incidentbus.kernel.checkpoint_keys import checkpoint_signer
 from incidentbus.kernel.logging import get_logger
 from incidentbus.kernel.partition_state import PartitionState
 from incidentbus.kernel.records import OutgoingRecord, RawRecord, normalize_headers
@@ -88,7 +90,9 @@ def _untrusted(state: PartitionState, committed: int, changelog_end: int) -> boo
 class Runtime(ConsumerRebalanceListener):  # type: ignore[misc]  # aiokafka ships no stubs for it
     """The correlate loop: reads `correlator.input.v1` in its consumer group, writes the outputs,
     keeps state per partition under `datadir` (None: a temporary directory removed at stop, so
-    every start restores from the changelog). `start()`, then `stop()`.
+    every start restores from the changelog), and signs each partition's checkpoints
+    (correlator/checkpointing.py; CheckpointKeyError at construction when the keys cannot be
+    used). `start()`, then `stop()`.
 
     `tick_seconds`: wall-clock seconds between ticks (None: no ticks, as the benchmark's
     correlator-alone part runs it)."""
@@ -103,6 +107,7 @@ class Runtime(ConsumerRebalanceListener):  # type: ignore[misc]  # aiokafka ship
         stats: BatchStats | None = None,
     ) -> None:
         self.settings, self.rules, self.datadir = settings, rules, datadir
+        self.signer = checkpoint_signer(settings)  # CheckpointKeyError before anything starts
         self.tick_seconds, self.stats = tick_seconds, stats or BatchStats()
         self.input = settings.topic(INPUT)
         self.changelog = settings.topic(CHANGELOG)
@@ -313,7 +318,8 @@ class Runtime(ConsumerRebalanceListener):  # type: ignore[misc]  # aiokafka ship
                         applied += state.restore(batch, committed)
                 finally:
                     self.reader.unsubscribe()  # nothing fetched between restores
-            partition = Partition(tp.partition, state)
+            checkpoints = Checkpointer(tp.partition, self.signer, self.rules.audit.checkpoint_interval_ms)
+            partition = Partition(tp.partition, state, checkpoints)
             partition.load()
         except BaseException:
             state.close()

@@ -95,7 +95,7 @@ def build_app(
     ticks). No side effects until started; starting raises runtime.StartupError when the input or
     state topic is missing or mismatched. The routers read in batches (one round of
     acknowledgements per batch). KeyringError when production has no field keys: its dead letters
-    are sealed with them."""
+    are sealed with them; CheckpointKeyError when it has no checkpoint keys (or the development one)."""
     field_keyring(settings)  # at start, not at the first dead letter
     app = make_app(settings, "incidentbus-correlator", web_port=web_port, store=store)
     router = Router(settings)

@@ -25,6 +25,10 @@ from dataclasses import dataclass, field
 from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
 
+from incidentbus.kernel.envelope import new_envelope, timestamp_ms
+from incidentbus.kernel.ids import stable_id
+from incidentbus.v1 import case_events_pb2
+
 Head = tuple[int, bytes]  # (last sequence, last hash) of one case's chain
 HASH_BYTES = 32
 _KID = re.compile(r"[A-Za-z0-9_.-]{1,64}")
@@ -53,9 +57,71 @@ def merkle_root(leaves: list[bytes]) -> bytes:
     return hashlib.sha256(b"\x01" + merkle_root(leaves[:split]) + merkle_root(leaves[split:])).digest()
 
 
-def heads_root(heads: Mapping[str, Head]) -> bytes:
-    """The Merkle tree hash of a set of chain heads, leaves in case id order."""
-    return merkle_root([leaf(case_id, heads[case_id]) for case_id in sorted(heads)])
+def leaf_hash(case_id: str, head: Head) -> bytes:
+    return hashlib.sha256(b"\x00" + leaf(case_id, head)).digest()
+
+
+def _node(left: bytes, right: bytes) -> bytes:
+    return hashlib.sha256(b"\x01" + left + right).digest()
+
+
+class HeadTree:
+    """The chain heads of one partition as an RFC 6962 Merkle tree kept up to date: leaves in the
+    order the cases were first put (append-only slots, so a new case never moves another's leaf),
+    every complete subtree's hash kept, so putting a head costs O(log n) and the root O(log n)
+    instead of hashing every case again at each checkpoint. `merkle_root` of the leaves in slot
+    order is the same root (the tests hold it to that)."""
+
+    def __init__(self) -> None:
+        self.slots: dict[str, int] = {}
+        self.heads: dict[str, Head] = {}
+        self.order: list[str] = []
+        self._levels: list[list[bytes]] = [[]]  # level l: hashes of the complete 2**l-leaf subtrees
+
+    def __len__(self) -> int:
+        return len(self.order)
+
+    def put(self, case_id: str, head: Head) -> None:
+        """Set a case's head: a new case takes the next slot."""
+        slot = self.slots.get(case_id)
+        if slot is None:
+            slot = self.slots[case_id] = len(self.order)
+            self.order.append(case_id)
+            self._levels[0].append(b"")
+        self.heads[case_id] = head
+        self._levels[0][slot] = leaf_hash(case_id, head)
+        level = 1
+        while (slot >> level) < ((len(self.order)) >> level):  # the subtree above is complete
+            if level == len(self._levels):
+                self._levels.append([])
+            index, below = slot >> level, self._levels[level - 1]
+            value = _node(below[2 * index], below[2 * index + 1])
+            if index == len(self._levels[level]):
+                self._levels[level].append(value)
+            else:
+                self._levels[level][index] = value
+            level += 1
+
+    def root(self) -> bytes:
+        """The Merkle tree hash of every leaf: the complete subtrees of the count's binary
+        decomposition, largest first, folded from the right (RFC 6962 section 2.1)."""
+        count = len(self.order)
+        if not count:
+            return hashlib.sha256(b"").digest()
+        peaks, start = [], 0
+        for level in range(count.bit_length() - 1, -1, -1):
+            if count & (1 << level):
+                peaks.append(self._levels[level][start >> level])
+                start += 1 << level
+        value = peaks[-1]
+        for peak in reversed(peaks[:-1]):
+            value = _node(peak, value)
+        return value
+
+
+def heads_root(heads: Mapping[str, Head], order: Iterable[str]) -> bytes:
+    """The Merkle tree hash of the heads of `order`'s cases that `heads` holds, in that order."""
+    return merkle_root([leaf(case_id, heads[case_id]) for case_id in order if case_id in heads])
 
 
 @dataclass(frozen=True)
@@ -93,22 +159,26 @@ class Signed:
 
 def take(
     partition: int,
-    heads: Mapping[str, Head],
+    tree: HeadTree,
+    pending: Mapping[str, Head],
     last: Signed | None,
-    last_heads: Mapping[str, Head],
     *,
     at_ms: int,
     input_offset: int,
 ) -> Checkpoint:
-    """The next checkpoint of a partition, from its heads now and those of its last checkpoint."""
-    changed = tuple((c, heads[c]) for c in sorted(heads) if last_heads.get(c) != heads[c])
+    """The next checkpoint of a partition: the heads that moved since `last` (`pending`) are put
+    into `tree` (in case id order, so new cases take their slots alike in every replay and in the
+    auditor's fold) and the tree's root fixed."""
+    changed = tuple((c, pending[c]) for c in sorted(pending) if tree.heads.get(c) != pending[c])
+    for case_id, head in changed:
+        tree.put(case_id, head)
     return Checkpoint(
         partition,
         last.checkpoint.number + 1 if last else 1,
         at_ms,
         input_offset,
-        len(heads),
-        heads_root(heads),
+        len(tree),
+        tree.root(),
         last.digest() if last else b"",
         changed,
     )
@@ -153,10 +223,14 @@ class Fold:
     every one (to recognise a rollback), and what was wrong with the chain of checkpoints."""
 
     partition: int
-    heads: dict[str, Head] = field(default_factory=dict)
+    tree: HeadTree = field(default_factory=HeadTree)
     roots: dict[bytes, int] = field(default_factory=dict)  # root -> the checkpoint number having it
     latest: Signed | None = None
     findings: list[Finding] = field(default_factory=list)
+
+    @property
+    def heads(self) -> Mapping[str, Head]:
+        return self.tree.heads
 
 
 def fold(partition: int, checkpoints: Iterable[Signed], public_keys: Mapping[str, Ed25519PublicKey]) -> Fold:
@@ -194,8 +268,9 @@ def fold(partition: int, checkpoints: Iterable[Signed], public_keys: Mapping[str
             found.findings.append(
                 Finding("broken_checkpoint_chain", partition, detail=f"checkpoint {number}")
             )
-        found.heads.update(dict(signed.checkpoint.changed))
-        if heads_root(found.heads) != signed.checkpoint.root:
+        for case_id, head in signed.checkpoint.changed:
+            found.tree.put(case_id, head)
+        if found.tree.root() != signed.checkpoint.root:
             found.findings.append(
                 Finding("checkpoint_root_mismatch", partition, detail=f"checkpoint {number}")
             )
@@ -238,8 +313,60 @@ def compare(checkpointed: Fold, copy: Mapping[str, Mapping[int, bytes]]) -> list
             findings.append(
                 Finding("forked", partition, case_id, f"sequence {sequence} is not the one fixed")
             )
-    earlier = checkpointed.roots.get(heads_root(now)) if findings else None
+    earlier = checkpointed.roots.get(heads_root(now, checkpointed.tree.order)) if findings else None
     latest = checkpointed.latest.checkpoint.number if checkpointed.latest else 0
     if earlier is not None and earlier < latest:
         findings.append(Finding("rolled_back", partition, detail=f"to checkpoint {earlier} of {latest}"))
     return findings
+
+
+# -- on the wire -----------------------------------------------------------------------------------
+
+
+def to_message(signed: Signed) -> case_events_pb2.CaseCheckpoint:
+    """The signed checkpoint as the record published on `case.checkpoints.v1` (envelope included:
+    a stable id per partition and number, recorded at the checkpoint's event time)."""
+    c = signed.checkpoint
+    message = case_events_pb2.CaseCheckpoint(
+        partition=c.partition,
+        number=c.number,
+        at_ms=c.at_ms,
+        input_offset=c.input_offset,
+        cases=c.cases,
+        root=c.root,
+        previous=c.previous,
+        changed=[case_events_pb2.ChainHead(case_id=k, sequence=s, hash=v) for k, (s, v) in c.changed],
+        key_id=signed.key_id,
+        signature=signed.signature,
+    )
+    message.envelope.CopyFrom(
+        new_envelope(
+            event_type=message.DESCRIPTOR.full_name,
+            source="correlator",
+            source_ref=record_key(c.partition, c.number),
+            recorded_at=timestamp_ms(c.at_ms),
+            id_override=stable_id("checkpoint", c.partition, c.number),
+        )
+    )
+    return message
+
+
+def from_message(message: case_events_pb2.CaseCheckpoint) -> Signed:
+    """A published checkpoint back as `Signed` (whether its signature holds is `fold`'s to say)."""
+    changed = tuple((h.case_id, (h.sequence, h.hash)) for h in message.changed)
+    checkpoint = Checkpoint(
+        message.partition,
+        message.number,
+        message.at_ms,
+        message.input_offset,
+        message.cases,
+        message.root,
+        message.previous,
+        changed,
+    )
+    return Signed(checkpoint, message.key_id, message.signature)
+
+
+def record_key(partition: int, number: int) -> str:
+    """The compacted topic's key: one per checkpoint, so compaction only collapses resends."""
+    return f"{partition}/{number}"

@@ -33,6 +33,7 @@ WIRE_TYPES: tuple[type[Message], ...] = (
     agency_events_pb2.AgencyEvent,
     case_events_pb2.CaseEvent,
     case_events_pb2.CaseSnapshot,
+    case_events_pb2.CaseCheckpoint,
     bus_pb2.TaskCommand,
     bus_pb2.AlertRaised,
     bus_pb2.DeadLetter,

@@ -29,6 +29,12 @@ SHIPPED_GRIDS = Path(__file__).resolve().parents[1] / "data" / "grids.geojson"
 # and demos can open what they sealed, and the name says it must never guard real data.
 DEV_FIELD_KEY_ID = "dev"
 DEV_FIELD_KEY = "aW5jaWRlbnRidXMtZGV2LWtleS1OT1QtQS1TRUNSRVQ="  # base64("incidentbus-dev-key-NOT-A-SECRET")
+# The Ed25519 seed checkpoints are signed with outside production when no keys are configured
+# (kernel/checkpoint_keys.py): public for the same reasons; production refuses it.
+DEV_CHECKPOINT_KEY_ID = "dev"
+DEV_CHECKPOINT_KEY = (
+    "aW5jaWRlbnRidXMtZGV2LWNoZWNrcG9pbnQtTk9UU0U="  # base64("incidentbus-dev-checkpoint-NOTSE")
+)
 
 # Public development passwords: the principals' derived ones (security/users.py dev_password)
 # start with DEV_PASSWORD_PREFIX; infra/kafka-secure's admin default is DEV_ADMIN_PASSWORD. Every
@@ -132,6 +138,11 @@ class BusSettings(BaseSettings):
     field_keys: SecretStr | None = None
     # The id in field_keys that new values are sealed with (optional when there is one key).
     field_key_id: str | None = None
+    # Ed25519 seeds that sign the correlator's checkpoints: "kid:<base64 32 bytes>,kid2:...". The
+    # active one signs (checkpoint_key_id, or the first); older ids stay listed while their
+    # checkpoints are audited, so `incidentbus checkpoints public-key` still prints them.
+    checkpoint_keys: SecretStr | None = None
+    checkpoint_key_id: str | None = None
     # The query service (its API and the dashboard page): the address it binds (loopback unless
     # told otherwise) and the access token that page and API then require (`Authorization: Bearer`,
     # or the cookie the page sets from `?access_token=`). Production refuses to serve without one.

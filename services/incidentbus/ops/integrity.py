@@ -9,7 +9,7 @@ that version does not match its own hash it was altered, and that is said too.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 
 from incidentbus.correlator.domain.chain import ChainProblem, check_chain, event_hash
@@ -66,6 +66,7 @@ class Verdict:
     repeats_collapsed: int
     problems: list[Problem] = field(default_factory=list)
     snapshots_checked: int = 0  # cases whose latest snapshot was held against their chain
+    checkpoints_checked: int = 0  # signed checkpoints the chains were held against
 
     @property
     def ok(self) -> bool:
@@ -80,6 +81,7 @@ class Verdict:
             "events_checked": self.events_checked,
             "repeats_collapsed": self.repeats_collapsed,
             "snapshots_checked": self.snapshots_checked,
+            "checkpoints_checked": self.checkpoints_checked,
             "problems": [p.as_dict() for p in self.problems],
         }
 
@@ -162,14 +164,21 @@ def check_case(case_id: str, events: list[Stored]) -> tuple[list[Problem], int, 
     return problems, len(unique), repeats
 
 
+# Further checks of the grouped cases (the signed checkpoints, ops/checkpoint_audit.py): the
+# problems found and how many things they held the cases against.
+CaseCheck = Callable[[dict[str, list["Stored"]]], tuple[list["Problem"], int]]
+
+
 def verify(
     topic: str,
     records: list[RawRecord],
     case_id: str | None = None,
     snapshots: list[RawRecord] | None = None,
+    checkpoints: CaseCheck | None = None,
 ) -> Verdict:
     """Check every case on the topic (or just `case_id`), and, given the records of a snapshot
-    topic, each case's latest snapshot against the head of its chain (`snapshot_problems`)."""
+    topic, each case's latest snapshot against the head of its chain (`snapshot_problems`); given
+    `checkpoints`, the cases against them too."""
     cases, problems = group_by_case(records, case_id)
     events = repeats = 0
     for cid, stored in cases.items():
@@ -179,7 +188,11 @@ def verify(
     latest, unreadable = latest_snapshots(snapshots or [], case_id)
     problems.extend(unreadable)
     problems.extend(snapshot_problems(cases, latest))
-    return Verdict(topic, len(records), len(cases), events, repeats, problems, len(latest))
+    held, checkpoints_checked = checkpoints(cases) if checkpoints else ([], 0)
+    problems.extend(held)
+    return Verdict(
+        topic, len(records), len(cases), events, repeats, problems, len(latest), checkpoints_checked
+    )
 
 
 def latest_snapshots(

@@ -428,3 +428,39 @@ class CaseSnapshot(_message.Message):
     updated_at: _timestamp_pb2.Timestamp
     merged_into: str
     def __init__(self, envelope: _Optional[_Union[_common_pb2.Envelope, _Mapping]] = ..., case_id: _Optional[str] = ..., status: _Optional[_Union[CaseStatus, str]] = ..., category: _Optional[_Union[_common_pb2.Category, str]] = ..., incident_type: _Optional[str] = ..., severity: _Optional[_Union[_common_pb2.Severity, str]] = ..., response_level: _Optional[_Union[_common_pb2.ResponseLevel, str]] = ..., location: _Optional[_Union[_common_pb2.Location, _Mapping]] = ..., priority: _Optional[int] = ..., supervising_level: _Optional[_Union[_common_pb2.JurisdictionLevel, str]] = ..., reports: _Optional[_Iterable[_Union[ReportRef, _Mapping]]] = ..., tasks: _Optional[_Iterable[_Union[TaskSummary, _Mapping]]] = ..., last_sequence: _Optional[int] = ..., last_hash: _Optional[bytes] = ..., opened_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., updated_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., merged_into: _Optional[str] = ...) -> None: ...
+
+class ChainHead(_message.Message):
+    __slots__ = ("case_id", "sequence", "hash")
+    CASE_ID_FIELD_NUMBER: _ClassVar[int]
+    SEQUENCE_FIELD_NUMBER: _ClassVar[int]
+    HASH_FIELD_NUMBER: _ClassVar[int]
+    case_id: str
+    sequence: int
+    hash: bytes
+    def __init__(self, case_id: _Optional[str] = ..., sequence: _Optional[int] = ..., hash: _Optional[bytes] = ...) -> None: ...
+
+class CaseCheckpoint(_message.Message):
+    __slots__ = ("envelope", "partition", "number", "at_ms", "input_offset", "cases", "root", "previous", "changed", "key_id", "signature")
+    ENVELOPE_FIELD_NUMBER: _ClassVar[int]
+    PARTITION_FIELD_NUMBER: _ClassVar[int]
+    NUMBER_FIELD_NUMBER: _ClassVar[int]
+    AT_MS_FIELD_NUMBER: _ClassVar[int]
+    INPUT_OFFSET_FIELD_NUMBER: _ClassVar[int]
+    CASES_FIELD_NUMBER: _ClassVar[int]
+    ROOT_FIELD_NUMBER: _ClassVar[int]
+    PREVIOUS_FIELD_NUMBER: _ClassVar[int]
+    CHANGED_FIELD_NUMBER: _ClassVar[int]
+    KEY_ID_FIELD_NUMBER: _ClassVar[int]
+    SIGNATURE_FIELD_NUMBER: _ClassVar[int]
+    envelope: _common_pb2.Envelope
+    partition: int
+    number: int
+    at_ms: int
+    input_offset: int
+    cases: int
+    root: bytes
+    previous: bytes
+    changed: _containers.RepeatedCompositeFieldContainer[ChainHead]
+    key_id: str
+    signature: bytes
+    def __init__(self, envelope: _Optional[_Union[_common_pb2.Envelope, _Mapping]] = ..., partition: _Optional[int] = ..., number: _Optional[int] = ..., at_ms: _Optional[int] = ..., input_offset: _Optional[int] = ..., cases: _Optional[int] = ..., root: _Optional[bytes] = ..., previous: _Optional[bytes] = ..., changed: _Optional[_Iterable[_Union[ChainHead, _Mapping]]] = ..., key_id: _Optional[str] = ..., signature: _Optional[bytes] = ...) -> None: ...

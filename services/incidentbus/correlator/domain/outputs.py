@@ -13,7 +13,8 @@ from incidentbus.kernel.envelope import new_envelope, timestamp_ms, wrap
 from incidentbus.kernel.ids import stable_id
 from incidentbus.v1 import bus_pb2, case_events_pb2, common_pb2
 
-Kind = Literal["case_event", "dispatch", "alert", "snapshot", "reject"]
+# "checkpoint" is the engine edge's (correlator/checkpointing.py), never the core's.
+Kind = Literal["case_event", "dispatch", "alert", "snapshot", "reject", "checkpoint"]
 
 
 @dataclass(frozen=True)

@@ -194,6 +194,19 @@ class Closing(Frozen):
         return round(self.reopen_window_days * 86_400_000)
 
 
+class Audit(Frozen):
+    """Signed checkpoints of the case chains (correlator/checkpointing.py)."""
+
+    # Every this many minutes of a partition's event time, the chain heads its steps moved are
+    # fixed in a signed checkpoint: a cut tail, deleted case or rollback of what a checkpoint
+    # fixed is visible to `incidentbus verify --checkpoints`; what came after it is not yet.
+    checkpoint_minutes: float = Field(default=5.0, gt=0)
+
+    @property
+    def checkpoint_interval_ms(self) -> int:
+        return max(1, round(self.checkpoint_minutes * 60_000))
+
+
 class Rules(Frozen):
     """Everything the core decides by. Immutable; a changed file is a new Rules."""
 
@@ -212,6 +225,7 @@ class Rules(Frozen):
     deadlines: Deadlines
     response_levels: ResponseLevels
     closing: Closing = Closing()
+    audit: Audit = Audit()
     # Grid code -> the codes of the grids that share a boundary with it: the grid layer's
     # adjacency, filled by the shell (`with_grid_neighbours`), never read from the rules file.
     grid_neighbours: dict[str, frozenset[str]] = Field(default_factory=dict, repr=False)
@@ -303,6 +317,7 @@ class Rules(Frozen):
                 "correlation": correlation,
                 "response_levels": levels.model_copy(update={"escalation": escalation}),
                 "closing": closing,
+                "audit": Audit(checkpoint_minutes=self.audit.checkpoint_minutes / factor),
             }
         )
 
