@@ -31,9 +31,9 @@ def replayed(monkeypatch: pytest.MonkeyPatch) -> list[Rules]:
     """The rules each replay ran by; the topics read as empty."""
     seen: list[Rules] = []
 
-    def replay(records: Iterable[Any], rules: Rules, window: Window) -> Replay:
+    def replay(records: Iterable[Any], rules: Rules, window: Window, signer: Any = None) -> Replay:
         seen.append(rules)
-        return real_replay(records, rules, window)
+        return real_replay(records, rules, window, signer)
 
     monkeypatch.setattr(replay_cli, "read_all", lambda *args, **kwargs: None)
     monkeypatch.setattr(replay_cli, "run", lambda coroutine, settings: [])

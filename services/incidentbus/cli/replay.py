@@ -12,16 +12,27 @@ from rich.console import Console
 from rich.table import Table
 
 from incidentbus.cli.reading import run, time_option
+from incidentbus.correlator.checkpointing import CHECKPOINTS
 from incidentbus.correlator.domain.rules import RulesError
 from incidentbus.correlator.engine import INPUT, output_record
 from incidentbus.correlator.rulesfile import rules_for
 from incidentbus.kernel.admin import apply_catalog
 from incidentbus.kernel.catalog import load_catalog
+from incidentbus.kernel.checkpoint_keys import CheckpointKeyError, Signer, checkpoint_signer
 from incidentbus.kernel.codec import decode
 from incidentbus.kernel.grids import GridLayerError
 from incidentbus.kernel.kafka import producer, read_all, send
 from incidentbus.kernel.settings import BusSettings
-from incidentbus.ops.replay import CaseDiff, Replay, Window, compare, replay, to_ms
+from incidentbus.ops.replay import (
+    CaseDiff,
+    CheckpointDiff,
+    Replay,
+    Window,
+    compare,
+    compare_checkpoints,
+    replay,
+    to_ms,
+)
 from incidentbus.v1 import case_events_pb2
 
 console = Console(soft_wrap=True)
@@ -65,19 +76,30 @@ def replay_command(
             decode(r, case_events_pb2.CaseEvent).message
             for r in run(read_all(settings, settings.topic("case.events.v1"), must_exist=True), settings)
         ]
-    result = replay(inputs, loaded, window)
+    signer, unsigned = _signer(settings)
+    result = replay(inputs, loaded, window, signer)
     diffs = compare(result.case_events(), production, result.inputs)  # type: ignore[arg-type]
+    published = run(read_all(settings, settings.topic(CHECKPOINTS)), settings) if signer else []
+    checkpoints = compare_checkpoints(result.checkpoints(), published)
     if out:
         _write(out, result, settings)
     if sandbox:
         _to_sandbox(settings, sandbox, result)
-    _report(result, diffs, as_json)
-    raise typer.Exit(1 if diffs and fail_on_diff else 0)
+    _report(result, diffs, as_json, (checkpoints, unsigned))
+    raise typer.Exit(1 if (diffs or checkpoints.differing) and fail_on_diff else 0)
+
+
+def _signer(settings: BusSettings) -> tuple[Signer | None, str]:
+    """The key production signs checkpoints with, if this operator holds it (else why not)."""
+    try:
+        return checkpoint_signer(settings), ""
+    except CheckpointKeyError as exc:
+        return None, str(exc)
 
 
 def _write(path: Path, result: Replay, settings: BusSettings) -> None:
     with path.open("w", encoding="utf-8") as f:
-        for o in result.outputs:
+        for o in result.outputs + result.ends:
             if o.message is None:
                 f.write(
                     json.dumps({"kind": o.kind, "key": o.key, "reason": o.reason, "detail": o.detail}) + "\n"
@@ -105,15 +127,24 @@ def _to_sandbox(settings: BusSettings, sandbox: str, result: Replay) -> None:
     async def produce() -> None:
         await apply_catalog(target, load_catalog(target.catalog_path))
         async with producer(target) as client:
-            for o in result.outputs:
+            for o in result.outputs + result.ends:
                 if o.message is not None:
                     await send(client, output_record(target, o))
 
     run(produce(), target)
 
 
-def _report(result: Replay, diffs: list[CaseDiff], as_json: bool) -> None:
+def _report(result: Replay, diffs: list[CaseDiff], as_json: bool, signed: tuple[CheckpointDiff, str]) -> None:
     events = len(result.case_events())
+    checkpoints, unsigned = signed
+    held = {
+        "replayed": len(result.checkpoints()),
+        "identical": checkpoints.identical,
+        "differing": checkpoints.differing,
+        "unpublished": checkpoints.unpublished,
+        "at_partition_ends": len(result.ends),
+        "not_replayed_because": unsigned,
+    }
     if as_json:
         print(
             json.dumps(
@@ -122,6 +153,7 @@ def _report(result: Replay, diffs: list[CaseDiff], as_json: bool) -> None:
                     "in_window": len(result.inputs),
                     "case_events": events,
                     "differences": [d.__dict__ for d in diffs],
+                    "checkpoints": held,
                 }
             )
         )
@@ -130,6 +162,14 @@ def _report(result: Replay, diffs: list[CaseDiff], as_json: bool) -> None:
         f"replayed {result.replayed} inputs ({len(result.inputs)} in the window): "
         f"{events} case events, {len(result.outputs)} outputs"
     )
+    if unsigned:
+        console.print(f"checkpoints not replayed: {unsigned}")
+    else:
+        console.print(
+            f"checkpoints: {held['replayed']} replayed, {checkpoints.identical} identical to production's, "
+            f"{len(checkpoints.differing)} differing {checkpoints.differing or ''}, "
+            f"{len(checkpoints.unpublished)} not published; {len(result.ends)} more at the partitions' ends"
+        )
     if not diffs:
         console.print("[green]no differences[/green] from production")
         return

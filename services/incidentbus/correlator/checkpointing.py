@@ -54,11 +54,13 @@ class Checkpointer:
     due_ms: int | None = None
     dirty: set[str] = field(default_factory=set)
     moved_last: bool = False
+    clock_ms: int = 0  # the latest event time seen (in memory only: for `end`)
 
     def due(self, at_ms: int, input_offset: int) -> Output | None:
         """Before the input at `input_offset` (event time `at_ms`) is stepped: the checkpoint due,
         as an output, if its event time reached the boundary and heads moved since the last."""
         boundary = at_ms - at_ms % self.interval_ms
+        self.clock_ms = max(self.clock_ms, at_ms)
         if self.due_ms is None or at_ms >= self.due_ms:
             first = self.due_ms is None
             self.due_ms, self.moved_last = boundary + self.interval_ms, True
@@ -66,8 +68,14 @@ class Checkpointer:
                 return self.take(boundary, input_offset)
         return None
 
+    def end(self, input_offset: int) -> Output | None:
+        """At the end of a replay of the partition (the next offset unread): the heads moved since
+        the last checkpoint, fixed at the latest event time seen (None if none moved). The live
+        loop has no end: its next boundary fixes them."""
+        return self.take(self.clock_ms, input_offset) if self.pending else None
+
     def take(self, at_ms: int, input_offset: int) -> Output:
-        """Fix the pending heads now (also at the end of a replay)."""
+        """Fix the pending heads now."""
         checkpoint = take(
             self.partition, self.tree, self.pending, self.last, at_ms=at_ms, input_offset=input_offset
         )

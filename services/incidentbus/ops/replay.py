@@ -14,6 +14,8 @@ from datetime import datetime
 from incidentbus.correlator.domain.outputs import Output
 from incidentbus.correlator.domain.rules import Rules
 from incidentbus.correlator.engine import MemoryStore, input_of, run_input
+from incidentbus.kernel.checkpoint_keys import Signer
+from incidentbus.kernel.checkpoints import record_key
 from incidentbus.kernel.gate import Rejected, admit
 from incidentbus.kernel.records import RawRecord
 from incidentbus.v1 import agency_events_pb2, case_events_pb2
@@ -47,19 +49,31 @@ class Window:
 
 @dataclass
 class Replay:
-    """What a replay produced: outputs of the window's inputs, and those inputs' event ids."""
+    """What a replay produced: outputs of the window's inputs, and those inputs' event ids; with a
+    signer, the checkpoints among the outputs, and those taken at each partition's end (`ends`)."""
 
     outputs: list[Output] = field(default_factory=list)
     inputs: set[str] = field(default_factory=set)
     replayed: int = 0
+    ends: list[Output] = field(default_factory=list)
+
+    def checkpoints(self) -> list[case_events_pb2.CaseCheckpoint]:
+        """The checkpoints signed at interval boundaries, as production signs them."""
+        return [o.message for o in self.outputs if isinstance(o.message, case_events_pb2.CaseCheckpoint)]
 
     def case_events(self) -> list[case_events_pb2.CaseEvent]:
         return [o.message for o in self.outputs if o.kind == "case_event"]  # type: ignore[misc]
 
 
-def replay(records: Iterable[RawRecord], rules: Rules, window: Window = Window()) -> Replay:
-    """Feed the recorded input through the core, partition by partition, in log order."""
-    store, result, finished = MemoryStore(), Replay(), set[int]()
+def replay(
+    records: Iterable[RawRecord], rules: Rules, window: Window = Window(), signer: Signer | None = None
+) -> Replay:
+    """Feed the recorded input through the core, partition by partition, in log order; given the
+    signer production signs with, its checkpoints too (byte for byte, Ed25519 being deterministic),
+    and one more at each partition's end (`Replay.ends`), so a replayed copy is covered whole."""
+    signing = (signer, rules.audit.checkpoint_interval_ms) if signer else None
+    store, result, finished = MemoryStore(signing=signing), Replay(), set[int]()
+    read: dict[int, int] = {}  # partition -> the next offset unread
     for record in sorted(records, key=lambda r: (r.partition, r.offset)):
         decoded = admit(record, agency_events_pb2.AgencyEvent, rejected_by="replay", max_bytes=8 << 20)
         if isinstance(decoded, Rejected) or record.partition in finished:
@@ -68,12 +82,44 @@ def replay(records: Iterable[RawRecord], rules: Rules, window: Window = Window()
         if window.after(record, item.recorded_ms):
             finished.add(record.partition)
             continue
+        read[record.partition] = record.offset + 1
         outputs = run_input(store, rules, item, (record.key or b"").decode())
         result.replayed += 1
         if window.contains(record, item.recorded_ms):
             result.outputs.extend(outputs)
             result.inputs.add(item.event_id)
+    for partition, checkpointer in sorted(store.checkpointers.items()):
+        end = checkpointer.end(read[partition])
+        if end is not None:
+            result.ends.append(end)
     return result
+
+
+@dataclass(frozen=True)
+class CheckpointDiff:
+    """Replayed checkpoints against production's (`case.checkpoints.v1`), by partition and number:
+    `identical` byte for byte, `differing` (keys), and `unpublished` (replayed, not in production:
+    production has not reached them yet, or they were deleted)."""
+
+    identical: int
+    differing: list[str]
+    unpublished: list[str]
+
+
+def compare_checkpoints(
+    replayed: list[case_events_pb2.CaseCheckpoint], production: Iterable[RawRecord]
+) -> CheckpointDiff:
+    published = {(r.key or b"").decode(): r.value or b"" for r in production}
+    identical, differing, unpublished = 0, [], []
+    for checkpoint in replayed:
+        key = record_key(checkpoint.partition, checkpoint.number)
+        if key not in published:
+            unpublished.append(key)
+        elif published[key] == checkpoint.SerializeToString(deterministic=True):
+            identical += 1
+        else:
+            differing.append(key)
+    return CheckpointDiff(identical, differing, unpublished)
 
 
 @dataclass(frozen=True)
