@@ -344,6 +344,6 @@ def test_a_replay_signs_the_checkpoints_byte_for_byte(published: Published) -> N
     done = run_cli(published.settings, "replay", "--rules", str(published.rules), "--json")
     assert done.returncode == 0, done.stderr
     report = json.loads(done.stdout)["checkpoints"]
-    assert report["not_replayed_because"] == ""
+    assert report["unsigned_because"] == ""
     assert report["replayed"] == report["identical"] == len(published.checkpoints)
     assert (report["differing"], report["unpublished"]) == ([], [])

@@ -6,8 +6,10 @@ from __future__ import annotations
 
 import base64
 import dataclasses
+import json
 
 import pytest
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from pydantic import SecretStr
 
 from incidentbus.correlator.engine import MemoryStore, output_record
@@ -21,6 +23,7 @@ from incidentbus.kernel.records import RawRecord
 from incidentbus.kernel.settings import DEV_CHECKPOINT_KEY, BusSettings
 from incidentbus.ops.checkpoint_audit import checkpoint_lines, checkpoint_problems, records_of_lines
 from incidentbus.ops.integrity import Problem, Stored, group_by_case, verify
+from incidentbus.ops.replay import compare_checkpoints
 from incidentbus.v1 import case_events_pb2
 from tests.unit.correlator.test_checkpointing import INTERVAL, SIGNER, inputs, run
 
@@ -126,3 +129,46 @@ def test_a_public_key_file_line_that_is_no_key_is_named() -> None:
         read_public_keys("# keys\nk1:not-base64!\n")
     with pytest.raises(ValueError, match="no public key"):
         read_public_keys("# nothing\n")
+
+
+def test_one_case_is_only_as_well_fixed_as_its_checkpoints() -> None:
+    """`verify --case`: the findings about the checkpoints themselves are kept, the other cases'
+    absence is not taken for deletion."""
+    events, checkpoints = published()
+    case_id = event_of(events[0]).case_id
+    cases, _ = group_by_case(events, case_id)
+    assert checkpoint_problems(cases, checkpoints, KEYS, case_id)[0] == []
+    gap = [checkpoints[0], *checkpoints[2:]]
+    assert "checkpoint_gap" in {p.problem for p in checkpoint_problems(cases, gap, KEYS, case_id)[0]}
+    stranger = {"dev": Ed25519PrivateKey.from_private_bytes(bytes(range(32))).public_key()}
+    kinds_ = {p.problem for p in checkpoint_problems(cases, checkpoints, stranger, case_id)[0]}
+    assert kinds_ == {"forged_checkpoint"}
+    assert [p.problem for p in checkpoint_problems(cases, [], KEYS, case_id)[0]] == ["no_checkpoints"]
+
+
+def test_a_file_line_with_a_bad_field_is_named() -> None:
+    _, checkpoints = published()
+    line = json.loads(checkpoint_lines(checkpoints)[0])
+    for bad in ({"timestamp_ms": "x"}, {"headers": None}, {"key": 5}):
+        with pytest.raises(ValueError, match=r"kept.jsonl:1: not a checkpoint line"):
+            records_of_lines([json.dumps(line | bad)], "kept.jsonl")
+    assert records_of_lines([json.dumps(line | {"timestamp_ms": None})], "kept.jsonl")[0].timestamp_ms == 0
+
+
+def test_replayed_checkpoints_are_held_against_production_by_bytes_and_by_content() -> None:
+    _, published_records = published()
+    mine = [case_events_pb2.CaseCheckpoint.FromString(r.value or b"") for r in published_records]
+    unsigned = [case_events_pb2.CaseCheckpoint() for _ in mine]
+    for blank, c in zip(unsigned, mine, strict=True):
+        blank.CopyFrom(c)
+        blank.key_id, blank.signature = "", b""
+    assert compare_checkpoints(mine, published_records).identical == len(mine)
+    same = compare_checkpoints(unsigned, published_records)
+    assert (same.identical, same.same_content, same.differing) == (0, len(mine), [])
+    other = case_events_pb2.CaseCheckpoint()
+    other.CopyFrom(mine[1])
+    other.cases += 1
+    diff = compare_checkpoints([*mine[:1], other], published_records[:1])
+    assert (diff.identical, diff.unpublished) == (1, [f"0/{other.number}"])
+    diff = compare_checkpoints([other], published_records)
+    assert diff.differing == [f"0/{other.number}"]

@@ -31,9 +31,9 @@ def replayed(monkeypatch: pytest.MonkeyPatch) -> list[Rules]:
     """The rules each replay ran by; the topics read as empty."""
     seen: list[Rules] = []
 
-    def replay(records: Iterable[Any], rules: Rules, window: Window, signer: Any = None) -> Replay:
+    def replay(records: Iterable[Any], rules: Rules, window: Window, signer: Any = None, **kw: Any) -> Replay:
         seen.append(rules)
-        return real_replay(records, rules, window, signer)
+        return real_replay(records, rules, window, signer, **kw)
 
     monkeypatch.setattr(replay_cli, "read_all", lambda *args, **kwargs: None)
     monkeypatch.setattr(replay_cli, "run", lambda coroutine, settings: [])

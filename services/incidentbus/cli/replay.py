@@ -77,9 +77,9 @@ def replay_command(
             for r in run(read_all(settings, settings.topic("case.events.v1"), must_exist=True), settings)
         ]
     signer, unsigned = _signer(settings)
-    result = replay(inputs, loaded, window, signer)
+    result = replay(inputs, loaded, window, signer, checkpoints=True)
     diffs = compare(result.case_events(), production, result.inputs)  # type: ignore[arg-type]
-    published = run(read_all(settings, settings.topic(CHECKPOINTS)), settings) if signer else []
+    published = run(read_all(settings, settings.topic(CHECKPOINTS)), settings)
     checkpoints = compare_checkpoints(result.checkpoints(), published)
     if out:
         _write(out, result, settings)
@@ -90,7 +90,11 @@ def replay_command(
 
 
 def _signer(settings: BusSettings) -> tuple[Signer | None, str]:
-    """The key production signs checkpoints with, if this operator holds it (else why not)."""
+    """The key to sign replayed checkpoints with, or None and why not. Never in production: a
+    replay with changed rules or inputs would be another history under the production key, so
+    there it makes the checkpoints unsigned and holds their content against production's."""
+    if settings.environment == "production":
+        return None, "production: the replay does not sign, it compares what production signed"
     try:
         return checkpoint_signer(settings), ""
     except CheckpointKeyError as exc:
@@ -140,10 +144,11 @@ def _report(result: Replay, diffs: list[CaseDiff], as_json: bool, signed: tuple[
     held = {
         "replayed": len(result.checkpoints()),
         "identical": checkpoints.identical,
+        "same_content": checkpoints.same_content,
         "differing": checkpoints.differing,
         "unpublished": checkpoints.unpublished,
         "at_partition_ends": len(result.ends),
-        "not_replayed_because": unsigned,
+        "unsigned_because": unsigned,
     }
     if as_json:
         print(
@@ -162,14 +167,12 @@ def _report(result: Replay, diffs: list[CaseDiff], as_json: bool, signed: tuple[
         f"replayed {result.replayed} inputs ({len(result.inputs)} in the window): "
         f"{events} case events, {len(result.outputs)} outputs"
     )
-    if unsigned:
-        console.print(f"checkpoints not replayed: {unsigned}")
-    else:
-        console.print(
-            f"checkpoints: {held['replayed']} replayed, {checkpoints.identical} identical to production's, "
-            f"{len(checkpoints.differing)} differing {checkpoints.differing or ''}, "
-            f"{len(checkpoints.unpublished)} not published; {len(result.ends)} more at the partitions' ends"
-        )
+    console.print(
+        f"checkpoints: {held['replayed']} replayed ({'unsigned: ' + unsigned if unsigned else 'signed'}), "
+        f"{checkpoints.identical} identical to production's, {checkpoints.same_content} with the same "
+        f"content, {len(checkpoints.differing)} differing {checkpoints.differing or ''}, "
+        f"{len(checkpoints.unpublished)} not published; {len(result.ends)} more at the partitions' ends"
+    )
     if not diffs:
         console.print("[green]no differences[/green] from production")
         return

@@ -35,18 +35,26 @@ from incidentbus.kernel.checkpoints import (
 from incidentbus.v1 import case_events_pb2
 
 CHECKPOINTS = "case.checkpoints.v1"
+# Keys of the partition's store: no "|", which every district's key holds (partitions.py).
 LAST_KEY = b"__checkpoint__"
 HEAD_PREFIX = b"__head__/"
 _HEAD = struct.Struct(">q q 32s q 32s")  # slot (-1: not in the tree), tree head, pending head (0: none)
+_DUE = struct.Struct(">? q")  # whether a boundary is set, and it
+# At most this many heads in one checkpoint (about 60 bytes each): more moved heads at one
+# boundary make consecutive checkpoints at the same event time, each well under the topic's and
+# the state changelog's 1 MB records.
+MAX_HEADS = 4_000
 
 
 @dataclass
 class Checkpointer:
     """One partition's checkpoints: the tree of the heads last fixed, those moved since, the last
-    signed checkpoint and the boundary of the next (None before the partition's first input)."""
+    checkpoint and the boundary of the next (None before the partition's first input). Without a
+    signer (a replay by whoever does not hold the key) checkpoints are made, not signed: their
+    content can still be held against production's."""
 
     partition: int
-    signer: Signer
+    signer: Signer | None
     interval_ms: int
     tree: HeadTree = field(default_factory=HeadTree)
     pending: dict[str, Head] = field(default_factory=dict)
@@ -54,36 +62,49 @@ class Checkpointer:
     due_ms: int | None = None
     dirty: set[str] = field(default_factory=set)
     moved_last: bool = False
-    clock_ms: int = 0  # the latest event time seen (in memory only: for `end`)
+    clock_ms: int | None = None  # the latest event time seen (in memory only: for `end`)
 
-    def due(self, at_ms: int, input_offset: int) -> Output | None:
-        """Before the input at `input_offset` (event time `at_ms`) is stepped: the checkpoint due,
-        as an output, if its event time reached the boundary and heads moved since the last."""
+    def due(self, at_ms: int, input_offset: int) -> list[Output]:
+        """Before the input at `input_offset` (event time `at_ms`) is stepped: the checkpoints due,
+        as outputs, if its event time reached the boundary and heads moved since the last (one,
+        or more for over MAX_HEADS heads). A late input (event time before the boundary) is no
+        reason for one."""
+        self.clock_ms = at_ms if self.clock_ms is None else max(self.clock_ms, at_ms)
+        if self.due_ms is not None and at_ms < self.due_ms:
+            return []
+        first = self.due_ms is None
         boundary = at_ms - at_ms % self.interval_ms
-        self.clock_ms = max(self.clock_ms, at_ms)
-        if self.due_ms is None or at_ms >= self.due_ms:
-            first = self.due_ms is None
-            self.due_ms, self.moved_last = boundary + self.interval_ms, True
-            if not first and self.pending:
-                return self.take(boundary, input_offset)
-        return None
+        self.due_ms, self.moved_last = boundary + self.interval_ms, True
+        return [] if first else self.take(boundary, input_offset)
 
-    def end(self, input_offset: int) -> Output | None:
+    def end(self, input_offset: int) -> list[Output]:
         """At the end of a replay of the partition (the next offset unread): the heads moved since
-        the last checkpoint, fixed at the latest event time seen (None if none moved). The live
-        loop has no end: its next boundary fixes them."""
-        return self.take(self.clock_ms, input_offset) if self.pending else None
+        the last checkpoint, fixed at the latest event time seen. The live loop has no end: its
+        next boundary fixes them."""
+        return self.take(self.clock_ms or 0, input_offset)
 
-    def take(self, at_ms: int, input_offset: int) -> Output:
-        """Fix the pending heads now."""
-        checkpoint = take(
-            self.partition, self.tree, self.pending, self.last, at_ms=at_ms, input_offset=input_offset
-        )
-        self.last = sign(checkpoint, self.signer.key_id, self.signer.key)
-        self.dirty.update(self.pending)
-        self.pending, self.moved_last = {}, True
-        message = to_message(self.last)
-        return Output("checkpoint", record_key(self.partition, checkpoint.number), message)
+    def take(self, at_ms: int, input_offset: int) -> list[Output]:
+        """Fix the pending heads now, MAX_HEADS at a time, in case id order (none pending: none).
+        The event time never goes back, even when the interval was made longer."""
+        outputs: list[Output] = []
+        at_ms = max(at_ms, self.last.checkpoint.at_ms) if self.last else at_ms
+        while self.pending:
+            chunk = {c: self.pending[c] for c in sorted(self.pending)[:MAX_HEADS]}
+            checkpoint = take(
+                self.partition, self.tree, chunk, self.last, at_ms=at_ms, input_offset=input_offset
+            )
+            self.last = (
+                sign(checkpoint, self.signer.key_id, self.signer.key)
+                if self.signer
+                else Signed(checkpoint, "", b"")
+            )
+            self.dirty.update(chunk)
+            self.pending = {c: h for c, h in self.pending.items() if c not in chunk}
+            self.moved_last = True
+            outputs.append(
+                Output("checkpoint", record_key(self.partition, checkpoint.number), to_message(self.last))
+            )
+        return outputs
 
     def moved(self, outputs: Iterable[Output]) -> None:
         """Note the heads of the case events among a step's outputs."""
@@ -100,7 +121,7 @@ class Checkpointer:
         out: dict[bytes, bytes | None] = {HEAD_PREFIX + c.encode(): self._head_record(c) for c in self.dirty}
         if self.moved_last:
             last = to_message(self.last).SerializeToString(deterministic=True) if self.last else b""
-            out[LAST_KEY] = (self.due_ms or 0).to_bytes(8, "big", signed=True) + last
+            out[LAST_KEY] = _DUE.pack(self.due_ms is not None, self.due_ms or 0) + last
         self.dirty, self.moved_last = set(), False
         return out
 
@@ -112,16 +133,17 @@ class Checkpointer:
 
     @classmethod
     def restored(
-        cls, partition: int, signer: Signer, interval_ms: int, records: Iterable[tuple[bytes, bytes]]
+        cls, partition: int, signer: Signer | None, interval_ms: int, records: Iterable[tuple[bytes, bytes]]
     ) -> Checkpointer:
         """From the records `writes` left (any order); the tree is rebuilt in slot order."""
         found = cls(partition, signer, interval_ms)
         slotted: list[tuple[int, str, Head]] = []
         for key, value in records:
             if key == LAST_KEY:
-                found.due_ms = int.from_bytes(value[:8], "big", signed=True) or None
-                if len(value) > 8:
-                    found.last = from_message(case_events_pb2.CaseCheckpoint.FromString(value[8:]))
+                has_due, due_ms = _DUE.unpack_from(value)
+                found.due_ms = due_ms if has_due else None
+                if len(value) > _DUE.size:
+                    found.last = from_message(case_events_pb2.CaseCheckpoint.FromString(value[_DUE.size :]))
             elif key.startswith(HEAD_PREFIX):
                 case_id = key[len(HEAD_PREFIX) :].decode()
                 slot, seq, digest, pending_seq, pending_digest = _HEAD.unpack(value)
@@ -135,4 +157,5 @@ class Checkpointer:
 
 
 def is_checkpoint_record(key: bytes) -> bool:
-    return key == LAST_KEY or key.startswith(HEAD_PREFIX)
+    """A record of the checkpoints' (never a district's: those keys all hold "|")."""
+    return b"|" not in key and (key == LAST_KEY or key.startswith(HEAD_PREFIX))

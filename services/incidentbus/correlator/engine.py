@@ -121,8 +121,8 @@ class MemoryStore:
 
     states: dict[str, AreaState] = field(default_factory=dict)
     known: dict[int, list[str]] = field(default_factory=dict)
-    # Given a signer and interval (replay), checkpoints are signed as the live loop signs them.
-    signing: tuple[Signer, int] | None = None
+    # Given (signer or None, interval), checkpoints are made (replay) as the live loop makes them.
+    signing: tuple[Signer | None, int] | None = None
     checkpointers: dict[int, Checkpointer] = field(default_factory=dict)
 
     def load(self, area: str) -> AreaState:
@@ -154,8 +154,7 @@ def run_input(store: AreaStore, rules: Rules, item: Input, key: str) -> list[Out
     """Step and save at once (replay): the outputs of one input, in order (a checkpoint due
     before it first)."""
     checkpointer = store.checkpointer(item.at.partition)
-    due = checkpointer.due(item.recorded_ms, item.at.offset) if checkpointer else None
-    outputs: list[Output] = [due] if due else []
+    outputs = checkpointer.due(item.recorded_ms, item.at.offset) if checkpointer else []
     for s in steps_for(store, rules, item, key):
         store.save(s.area, s.state, s.changes)
         outputs.extend(s.outputs)
@@ -186,9 +185,8 @@ def records_for(
     key = (record.key or b"").decode()
     outputs: list[OutgoingRecord] = []
     checkpointer = store.checkpointer(record.partition)
-    due = checkpointer.due(item.recorded_ms, record.offset) if checkpointer else None
-    if due is not None:
-        outputs.append(output_record(settings, due))
+    if checkpointer is not None:
+        outputs += [output_record(settings, due) for due in checkpointer.due(item.recorded_ms, record.offset)]
     for area_step in steps_for(store, rules, item, key):
         store.save(area_step.area, area_step.state, area_step.changes)
         if checkpointer is not None:

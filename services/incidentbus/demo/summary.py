@@ -6,14 +6,17 @@ import json
 import os
 import subprocess
 import sys
+import tempfile
 import urllib.request
 from collections import Counter
+from pathlib import Path
 
 from rich.console import Console
 from rich.table import Table
 
 from incidentbus.demo.scenario import DAY, REWORK_GRID
 from incidentbus.demo.systems import Systems
+from incidentbus.kernel.checkpoint_keys import public_keys_text
 from incidentbus.kernel.settings import BusSettings
 from incidentbus.ops.readmodel import OPEN, ReadModel
 from incidentbus.v1 import case_events_pb2
@@ -115,6 +118,39 @@ def open311_status(root: str, systems: Systems) -> None:
             )
 
 
+def audited(settings: BusSettings) -> tuple[str, bool]:
+    """What an auditor would run on the day's record: every case chain held against the signed
+    checkpoints, with the public key file the operator hands out."""
+    env = os.environ | {"INCIDENTBUS_TOPIC_PREFIX": settings.topic_prefix}
+    with tempfile.TemporaryDirectory() as folder:
+        keys = Path(folder) / "checkpoint-keys.pub"
+        keys.write_text(public_keys_text(settings), "utf-8")
+        checkpoints = settings.topic("case.checkpoints.v1")
+        done = subprocess.run(
+            [
+                sys.executable,
+                "-m",
+                "incidentbus.cli",
+                "verify",
+                "--checkpoints",
+                checkpoints,
+                "--public-key",
+                str(keys),
+                "--json",
+            ],
+            env=env,
+            capture_output=True,
+            text=True,
+            check=False,
+        )
+    try:
+        verdict = json.loads(done.stdout)
+    except json.JSONDecodeError:
+        return f"the record could not be verified: {done.stderr.strip()[-300:]}", False
+    held = verdict["checkpoints_checked"]
+    return f"every case chain verifies against {held} signed checkpoint(s)", bool(verdict["ok"] and held)
+
+
 def report(settings: BusSettings, model: ReadModel, systems: Systems, open311: str) -> int:
     table = Table("figure", "value", title="the day in figures")
     for name, value in figures(model).items():
@@ -123,7 +159,7 @@ def report(settings: BusSettings, model: ReadModel, systems: Systems, open311: s
         table.add_row(f"deadline compliance {agency}", str(stats["deadline_compliance"]))
     table.add_row("native messages sent by agency systems", str(sum(systems.sent.values())))
     console.print(table)
-    results = checks(model) + citizens(model, systems)
+    results = [*checks(model), *citizens(model, systems), audited(settings)]
     open311_status(open311, systems)
     for name, ok in results:
         console.print(f"{'[green]✓' if ok else '[red]✗'}[/] {name}")

@@ -153,8 +153,10 @@ class Signed:
     signature: bytes
 
     def digest(self) -> bytes:
-        """What the next checkpoint's `previous` holds: the hash of this one, signature included."""
-        return hashlib.sha256(_frame(self.checkpoint.body(), self.key_id.encode(), self.signature)).digest()
+        """What the next checkpoint's `previous` holds: the hash of this one's signed content. Not
+        of its signature: a checkpoint made again alike (a replay without the key, or a batch
+        re-signed after a key rotation) is the same link, and only another content conflicts."""
+        return hashlib.sha256(self.checkpoint.body()).digest()
 
 
 def take(

@@ -90,7 +90,9 @@ def checkpoint_problems(
     """Every case chain of the copy against the latest checkpoint covering it, and the checkpoints
     against the public keys and each other (MEANING says what each kind means). No checkpoint at
     all is a problem too (`no_checkpoints`): an auditor who asked for them must not be told a
-    copy verified when nothing was held against it. With `case_id`, only that case's findings."""
+    copy verified when nothing was held against it. With `case_id` (and `cases` holding only
+    it), that case's findings and every finding about the checkpoints themselves (forged, gap,
+    ...): a case is only as well fixed as the checkpoints that fix it."""
     by_partition, problems = signed_checkpoints(records)
     chains = chains_of(cases)
     latest: dict[int, tuple[int, int]] = {}
@@ -98,14 +100,14 @@ def checkpoint_problems(
     for partition in sorted(by_partition):
         folded = fold(partition, by_partition[partition], public_keys)
         count += len(by_partition[partition])
-        findings = folded.findings + compare(folded, chains)
-        if case_id is not None:
-            findings = [f for f in findings if f.case_id == case_id]
-        problems.extend(_problem(f) for f in findings)
+        found = compare(folded, chains)
+        if case_id is not None:  # the other cases are absent, not deleted; no rollback judged
+            found = [f for f in found if f.case_id == case_id]
+        problems.extend(_problem(f) for f in folded.findings + found)
         if folded.latest is not None:
             latest[partition] = (folded.latest.checkpoint.number, folded.latest.checkpoint.at_ms)
         heads += len(folded.heads)
-    if not count and case_id is None:
+    if not count:
         problems.append(Problem("", 0, "no_checkpoints", "no checkpoint to hold the copy against"))
     return problems, Checked(count, latest, heads)
 
@@ -161,7 +163,8 @@ def records_of_lines(lines: Iterable[str], source: str) -> list[RawRecord]:
             headers = tuple((str(k), base64.b64decode(v, validate=True)) for k, v in data["headers"])
             key = base64.b64decode(data["key"], validate=True)
             value = base64.b64decode(data["value"], validate=True)
-        except (ValueError, KeyError, TypeError) as exc:
+            timestamp_ms = int(data.get("timestamp_ms") or 0)
+        except (ValueError, KeyError, TypeError, AttributeError) as exc:
             raise ValueError(f"{source}:{number}: not a checkpoint line ({type(exc).__name__})") from exc
-        records.append(RawRecord(source, 0, number, int(data.get("timestamp_ms", 0)), key, value, headers))
+        records.append(RawRecord(source, 0, number, timestamp_ms, key, value, headers))
     return records

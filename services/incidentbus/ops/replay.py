@@ -11,11 +11,14 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import datetime
 
+from google.protobuf.message import DecodeError
+
 from incidentbus.correlator.domain.outputs import Output
 from incidentbus.correlator.domain.rules import Rules
 from incidentbus.correlator.engine import MemoryStore, input_of, run_input
+from incidentbus.correlator.routing import UnroutableError, check_time
 from incidentbus.kernel.checkpoint_keys import Signer
-from incidentbus.kernel.checkpoints import record_key
+from incidentbus.kernel.checkpoints import from_message, record_key
 from incidentbus.kernel.gate import Rejected, admit
 from incidentbus.kernel.records import RawRecord
 from incidentbus.v1 import agency_events_pb2, case_events_pb2
@@ -66,12 +69,19 @@ class Replay:
 
 
 def replay(
-    records: Iterable[RawRecord], rules: Rules, window: Window = Window(), signer: Signer | None = None
+    records: Iterable[RawRecord],
+    rules: Rules,
+    window: Window = Window(),
+    signer: Signer | None = None,
+    *,
+    checkpoints: bool = False,
 ) -> Replay:
-    """Feed the recorded input through the core, partition by partition, in log order; given the
-    signer production signs with, its checkpoints too (byte for byte, Ed25519 being deterministic),
-    and one more at each partition's end (`Replay.ends`), so a replayed copy is covered whole."""
-    signing = (signer, rules.audit.checkpoint_interval_ms) if signer else None
+    """Feed the recorded input through the core, partition by partition, in log order, refusing
+    what the live loop refused (undecodable; recorded ahead of the broker's time). With
+    `checkpoints`, the checkpoints production made too, signed by `signer` (the same bytes, Ed25519
+    being deterministic, when it is production's key) or unsigned; and, signed only, one more at
+    each partition's end (`Replay.ends`), so a replayed copy is covered whole."""
+    signing = (signer, rules.audit.checkpoint_interval_ms) if checkpoints else None
     store, result, finished = MemoryStore(signing=signing), Replay(), set[int]()
     read: dict[int, int] = {}  # partition -> the next offset unread
     for record in sorted(records, key=lambda r: (r.partition, r.offset)):
@@ -79,6 +89,10 @@ def replay(
         if isinstance(decoded, Rejected) or record.partition in finished:
             continue  # production dead-lettered it too
         item = input_of(decoded)
+        try:
+            check_time(item.event, record.timestamp_ms)
+        except UnroutableError:
+            continue  # and this
         if window.after(record, item.recorded_ms):
             finished.add(record.partition)
             continue
@@ -88,20 +102,21 @@ def replay(
         if window.contains(record, item.recorded_ms):
             result.outputs.extend(outputs)
             result.inputs.add(item.event_id)
-    for partition, checkpointer in sorted(store.checkpointers.items()):
-        end = checkpointer.end(read[partition])
-        if end is not None:
-            result.ends.append(end)
+    if signer is not None:
+        for partition, checkpointer in sorted(store.checkpointers.items()):
+            result.ends.extend(checkpointer.end(read[partition]))
     return result
 
 
 @dataclass(frozen=True)
 class CheckpointDiff:
     """Replayed checkpoints against production's (`case.checkpoints.v1`), by partition and number:
-    `identical` byte for byte, `differing` (keys), and `unpublished` (replayed, not in production:
-    production has not reached them yet, or they were deleted)."""
+    `identical` byte for byte, `same_content` (every signed field alike; signed by another key,
+    or not signed by the replay), `differing` (keys), and `unpublished` (replayed, not in
+    production: production has not reached them yet, or they were deleted)."""
 
     identical: int
+    same_content: int
     differing: list[str]
     unpublished: list[str]
 
@@ -110,16 +125,28 @@ def compare_checkpoints(
     replayed: list[case_events_pb2.CaseCheckpoint], production: Iterable[RawRecord]
 ) -> CheckpointDiff:
     published = {(r.key or b"").decode(): r.value or b"" for r in production}
-    identical, differing, unpublished = 0, [], []
+    identical = same = 0
+    differing: list[str] = []
+    unpublished: list[str] = []
     for checkpoint in replayed:
         key = record_key(checkpoint.partition, checkpoint.number)
-        if key not in published:
+        theirs = published.get(key)
+        if theirs is None:
             unpublished.append(key)
-        elif published[key] == checkpoint.SerializeToString(deterministic=True):
+        elif theirs == checkpoint.SerializeToString(deterministic=True):
             identical += 1
+        elif _body(theirs) == from_message(checkpoint).checkpoint.body():
+            same += 1
         else:
             differing.append(key)
-    return CheckpointDiff(identical, differing, unpublished)
+    return CheckpointDiff(identical, same, differing, unpublished)
+
+
+def _body(value: bytes) -> bytes | None:
+    try:
+        return from_message(case_events_pb2.CaseCheckpoint.FromString(value)).checkpoint.body()
+    except (DecodeError, ValueError, OverflowError):
+        return None
 
 
 @dataclass(frozen=True)

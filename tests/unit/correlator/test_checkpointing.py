@@ -4,7 +4,13 @@ the same bytes in every replay and after a restore from the records the partitio
 
 from __future__ import annotations
 
-from incidentbus.correlator.checkpointing import Checkpointer
+from incidentbus.correlator.checkpointing import (
+    HEAD_PREFIX,
+    LAST_KEY,
+    MAX_HEADS,
+    Checkpointer,
+    is_checkpoint_record,
+)
 from incidentbus.correlator.domain.inputs import Input
 from incidentbus.correlator.domain.outputs import Output
 from incidentbus.correlator.engine import MemoryStore, run_input
@@ -101,3 +107,64 @@ def test_a_restore_from_the_stored_records_goes_on_as_if_never_stopped() -> None
 
 def test_without_a_signer_nothing_is_signed() -> None:
     assert checkpoints(run(inputs(), MemoryStore())) == []
+
+
+def _heads(n: int, seq: int = 1) -> list[Output]:
+    events = []
+    for i in range(n):
+        event = case_events_pb2.CaseEvent(case_id=f"C-{i:05d}", sequence=seq, hash=bytes([i % 251]) * 32)
+        events.append(Output("case_event", event.case_id, event))
+    return events
+
+
+def test_more_heads_than_a_record_holds_make_consecutive_checkpoints_at_one_time() -> None:
+    checkpointer = Checkpointer(0, SIGNER, INTERVAL)
+    checkpointer.due(T0, 0)
+    checkpointer.moved(_heads(MAX_HEADS * 2 + 5))
+    made = checkpointer.due(T0 + INTERVAL, 1)
+    found = [o.message for o in made if isinstance(o.message, case_events_pb2.CaseCheckpoint)]
+    assert [len(c.changed) for c in found] == [MAX_HEADS, MAX_HEADS, 5]
+    assert {c.at_ms for c in found} == {T0 + INTERVAL}
+    assert max(len(c.SerializeToString()) for c in found) < 400_000
+    folded = fold(0, [from_message(c) for c in found], {SIGNER.key_id: SIGNER.key.public_key()})
+    assert (folded.findings, len(folded.heads)) == ([], MAX_HEADS * 2 + 5)
+
+
+def test_checkpoint_time_never_goes_back_and_late_inputs_take_none() -> None:
+    checkpointer = Checkpointer(0, SIGNER, 60_000)
+    checkpointer.due(T0 + 7 * 60_000, 0)
+    checkpointer.moved(_heads(2))
+    [first] = checkpointer.due(T0 + 8 * 60_000, 1)
+    checkpointer.moved(_heads(2, seq=2))
+    assert checkpointer.due(T0, 2) == []  # late: before the boundary
+    longer = Checkpointer.restored(
+        0, SIGNER, 600_000, [(k, v) for k, v in checkpointer.writes().items() if v]
+    )
+    [second] = longer.due(T0 + 9 * 60_000, 3)  # the 10-minute boundary (T0) is before the first
+    assert isinstance(first.message, case_events_pb2.CaseCheckpoint)
+    assert isinstance(second.message, case_events_pb2.CaseCheckpoint)
+    assert second.message.at_ms == first.message.at_ms == T0 + 8 * 60_000
+
+
+def test_a_boundary_at_the_epoch_survives_a_restore() -> None:
+    checkpointer = Checkpointer(0, SIGNER, 1000)
+    checkpointer.due(-5, 0)  # the next boundary is 0
+    assert checkpointer.due_ms == 0
+    back = Checkpointer.restored(0, SIGNER, 1000, [(k, v) for k, v in checkpointer.writes().items() if v])
+    assert back.due_ms == 0
+
+
+def test_a_district_key_is_never_taken_for_a_checkpoint_record() -> None:
+    assert is_checkpoint_record(LAST_KEY)
+    assert is_checkpoint_record(HEAD_PREFIX + b"C-310101-0a")
+    assert not is_checkpoint_record(b"__head__/x|meta/")
+    assert not is_checkpoint_record(b"__checkpoint__|case/C-1")
+
+
+def test_without_a_key_the_content_is_made_unsigned() -> None:
+    signed = checkpoints(run(inputs(), signed_store()))
+    unsigned = checkpoints(run(inputs(), MemoryStore(signing=(None, INTERVAL))))
+    assert [from_message(c).checkpoint.body() for c in unsigned] == [
+        from_message(c).checkpoint.body() for c in signed
+    ]
+    assert {(c.key_id, c.signature) for c in unsigned} == {("", b"")}

@@ -7,11 +7,13 @@ import pytest
 
 from incidentbus.correlator.domain.inputs import Input
 from incidentbus.correlator.engine import INPUT, MemoryStore, records_for, routed_record, tick_record
+from incidentbus.kernel.checkpoint_keys import checkpoint_signer
 from incidentbus.kernel.codec import decode, encode
 from incidentbus.kernel.deadletter import open_letter
 from incidentbus.kernel.records import OutgoingRecord, RawRecord
 from incidentbus.kernel.sealing import field_keyring
 from incidentbus.kernel.settings import BusSettings
+from incidentbus.ops.replay import replay
 from incidentbus.v1 import agency_events_pb2, bus_pb2, case_events_pb2
 from tests.unit.correlator.builders import GRID, T0, Feed
 from tests.unit.correlator.conftest import RULES
@@ -95,3 +97,25 @@ def test_a_tick_is_the_same_record_for_the_same_partition_and_time(partition: in
     assert event.WhichOneof("body") == "clock_ticked"
     assert event.clock_ticked.partition == partition
     assert event.envelope.recorded_at.ToMilliseconds() == T0
+
+
+def test_replay_refuses_what_the_live_loop_refused_and_signs_what_it_signed() -> None:
+    """One report stamped far ahead of the broker's time among the inputs: the live loop
+    dead-letters it, and the replay must not let it move the partition's clock either (else every
+    later checkpoint would differ)."""
+    feed = Feed()
+    items = [feed.report("police", "traffic.collision", T0 + i * 90_000, ref=f"r{i}") for i in range(12)]
+    items.insert(3, feed.report("police", "hazard.fire", T0 + 10**12, ref="ahead"))
+    records = [
+        input_record(
+            item, offset=n, logged_ms=T0 + n * 90_000 if item.event.envelope.source_ref == "ahead" else None
+        )
+        for n, item in enumerate(items)
+    ]
+    signer, interval = checkpoint_signer(SETTINGS), RULES.audit.checkpoint_interval_ms
+    live = MemoryStore(signing=(signer, interval))
+    published = [r for record in records for r in records_for(live, RULES, SETTINGS, record)]
+    signed = [r.value for r in published if r.topic == SETTINGS.topic("case.checkpoints.v1")]
+    replayed = replay(records, RULES, signer=signer, checkpoints=True).checkpoints()
+    assert len(signed) >= 2
+    assert [c.SerializeToString(deterministic=True) for c in replayed] == signed
